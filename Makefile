@@ -1,0 +1,57 @@
+# The project's commands. `make synth` and `make test` are all a newcomer needs (see README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ENV ?= dev
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Node 22 and the pinned 2.x cdk CLI come from node_modules; jsii picks up that node too.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+CDK := cdk --no-notices
+CDK_ARGS := -c env=$(ENV)
+
+.PHONY: help setup synth test lint diff deploy destroy bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11+ is required" or 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(BIN)/.installed node_modules/.installed ## create .venv and node_modules from the exact pins
+
+synth: setup ## synthesize ENV (default dev) with all checks into cdk.out/ and summarize
+	rm -rf cdk.out
+	$(CDK) synth $(CDK_ARGS) --quiet
+	$(BIN)/python -m scripts.synth_summary cdk.out
+
+test: setup ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: setup ## ruff, mypy on our packages
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+diff: setup ## compare ENV with what is deployed (needs AWS credentials)
+	$(CDK) diff $(CDK_ARGS) --all
+
+deploy: setup ## deploy every stack of ENV (needs AWS credentials and a bootstrapped account)
+	$(CDK) deploy $(CDK_ARGS) --all --require-approval broadening
+
+destroy: setup ## delete every stack of ENV; retained data stays
+	$(CDK) destroy $(CDK_ARGS) --all
+
+bench: setup ## time an empty app, the ENV synth and `make test`
+	$(BIN)/python -m scripts.bench --env $(ENV)
+
+clean: ## remove generated output (not .venv or node_modules)
+	rm -rf cdk.out .bench .pytest_cache .mypy_cache .ruff_cache

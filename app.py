@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""The CDK app: the only place that reads configuration, builds the stacks, adds checks and synthesizes.
+
+Select the environment with CDK context: ``cdk synth -c env=prod`` (default: ``dev``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Tags, Validations
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+
+from config.settings import ConfigError, Settings, load_settings
+from stacks.data_lake_stack import DataLakeStack
+from stacks.network_stack import NetworkStack
+
+DEFAULT_ENVIRONMENT = "dev"
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The stacks of one environment, for tests and for wiring later stacks."""
+
+    network: NetworkStack
+    data_lake: DataLakeStack
+
+
+def add_checks(app: App) -> None:
+    """Run the cdk-nag AWS Solutions and NIST 800-53 rev 5 packs on every synth; a finding fails it."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+
+
+def build_platform(app: App, settings: Settings) -> Platform:
+    """Create every stack of the environment described by ``settings`` and tag all resources."""
+    for key, value in {
+        "project": settings.prefix,
+        "environment": settings.environment,
+        "owner": settings.tags.owner,
+        "cost-center": settings.tags.cost_center,
+    }.items():
+        Tags.of(app).add(key, value)
+    network = NetworkStack(app, "Network", settings=settings)
+    data_lake = DataLakeStack(app, "DataLake", settings=settings)
+    return Platform(network=network, data_lake=data_lake)
+
+
+def feature_flags() -> dict[str, Any]:
+    """The context of ``cdk.json`` (feature flags), so ``python app.py`` synthesizes as ``cdk synth`` does."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
+    return context
+
+
+def create_app(settings: Settings, *, outdir: str | None = None) -> tuple[App, Platform]:
+    """An app with the checks and every stack of ``settings``' environment, ready to synth."""
+    app = App(outdir=outdir, context=feature_flags())
+    add_checks(app)
+    return app, build_platform(app, settings)
+
+
+def main() -> int:
+    """Synthesize the environment named by the ``env`` context; print config errors without a traceback."""
+    environment = App(context=feature_flags()).node.try_get_context("env") or DEFAULT_ENVIRONMENT
+    try:
+        settings = load_settings(environment)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    app, _ = create_app(settings)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Per-environment configuration: the typed settings model and one YAML file per environment."""

@@ -1,0 +1,204 @@
+"""Typed platform settings, loaded from ``config/<env>.yaml`` and validated before any construct is built.
+
+Only ``app.py`` calls :func:`load_settings`; stacks and constructs receive the parts they need as
+typed objects. Any bad input raises :class:`ConfigError` with one line per problem that names the
+key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_DIR = Path(__file__).resolve().parent
+
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+"""The retention periods CloudWatch Logs accepts."""
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the YAML file."""
+
+
+class _Strict(BaseModel):
+    """Base for every section: unknown keys are errors, values are not coerced between types."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TagSettings(_Strict):
+    """Tags applied to every taggable resource, beside ``project`` and ``environment``."""
+
+    owner: str
+    cost_center: str
+
+    @field_validator("owner", "cost_center")
+    @classmethod
+    def _valid_tag_value(cls, value: str) -> str:
+        if not _TAG_VALUE.match(value):
+            raise ValueError(
+                "must be 1-256 characters of letters, digits, spaces and _ . : / = + - @"
+            )
+        return value
+
+
+class NetworkSettings(_Strict):
+    """The VPC: address range, AZ count, NAT and interface endpoints, flow-log retention."""
+
+    vpc_cidr: str
+    max_azs: int = Field(ge=1, le=3)
+    nat_gateways: int = Field(ge=0, le=3)
+    interface_endpoints: bool
+    flow_log_retention_days: LogRetentionDays
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError("must be a private IPv4 CIDR from /16 to /24, e.g. 10.10.0.0/16") from None
+        if not network.is_private or not 16 <= network.prefixlen <= 24:
+            raise ValueError("must be a private IPv4 CIDR from /16 to /24, e.g. 10.10.0.0/16")
+        return value
+
+    @model_validator(mode="after")
+    def _nat_fits_azs(self) -> NetworkSettings:
+        if self.nat_gateways > self.max_azs:
+            raise ValueError(f"nat_gateways ({self.nat_gateways}) must not exceed max_azs ({self.max_azs})")
+        return self
+
+
+class LifecycleSettings(_Strict):
+    """Ages, in days, for tiering zone data and cleaning up old versions and uploads."""
+
+    infrequent_access_after_days: int = Field(ge=30, le=3650)
+    archive_after_days: int | None = Field(default=None, le=3650)
+    noncurrent_version_expiry_days: Days
+    abort_incomplete_upload_days: Days
+
+    @model_validator(mode="after")
+    def _archive_after_ia(self) -> LifecycleSettings:
+        if self.archive_after_days is not None and (
+            self.archive_after_days < self.infrequent_access_after_days + 30
+        ):
+            raise ValueError(
+                "archive_after_days must be at least infrequent_access_after_days + 30 "
+                "(S3 keeps objects 30 days in Standard-IA), or null to never archive"
+            )
+        return self
+
+
+class LakeSettings(_Strict):
+    """Data lake storage: lifecycle of zone data and retention of logs and query results."""
+
+    lifecycle: LifecycleSettings
+    access_log_retention_days: Days
+    athena_results_retention_days: Days
+    athena_bytes_scanned_cutoff_mb: int = Field(ge=10, le=10_000_000)
+
+
+class ServiceSwitches(_Strict):
+    """Which platform services this environment runs; also selects the VPC interface endpoints."""
+
+    glue: bool
+    emr: bool
+    sagemaker: bool
+    video: bool
+    quicksight: bool
+
+
+class Settings(_Strict):
+    """The whole configuration of one environment."""
+
+    environment: str
+    prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$")
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    removal_policy: Literal["retain", "destroy"]
+    termination_protection: bool
+    tags: TagSettings
+    network: NetworkSettings
+    lake: LakeSettings
+    services: ServiceSwitches
+
+    @model_validator(mode="after")
+    def _account_with_region(self) -> Settings:
+        if (self.account is None) != (self.region is None):
+            raise ValueError("account and region must be set together, or both left out")
+        if self.removal_policy == "destroy" and self.termination_protection:
+            raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
+        return self
+
+    @property
+    def name_prefix(self) -> str:
+        """``<prefix>-<environment>``: the root of every physical name the platform must choose."""
+        return f"{self.prefix}-{self.environment}"
+
+    @property
+    def destroy_on_delete(self) -> bool:
+        """True when this environment's data may be deleted with its stack."""
+        return self.removal_policy == "destroy"
+
+
+def available_environments(config_dir: Path = CONFIG_DIR) -> list[str]:
+    """Names of the environments that have a YAML file in ``config_dir``."""
+    return sorted(path.stem for path in config_dir.glob("*.yaml"))
+
+
+def load_settings(environment: str, config_dir: Path = CONFIG_DIR) -> Settings:
+    """Read and validate ``<config_dir>/<environment>.yaml``; raise :class:`ConfigError` if anything is off."""
+    known = available_environments(config_dir)
+    if environment not in known:
+        raise ConfigError(
+            f"env: unknown environment {environment!r}; allowed: {', '.join(known) or '(none)'}"
+        )
+    path = config_dir / f"{environment}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path.name}: not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: must hold a mapping of settings, got {type(raw).__name__}")
+    if "environment" in raw:
+        raise ConfigError(f"{path.name}: environment: set by the file name, remove the key")
+    try:
+        return Settings.model_validate({"environment": environment, **raw})
+    except ValidationError as error:
+        raise ConfigError("\n".join(_describe(path.name, item) for item in error.errors())) from None
+
+
+def _describe(file_name: str, item: Any) -> str:
+    """One line for one pydantic error: file, dotted key, bad value, what is allowed."""
+    location = [str(part) for part in item["loc"]]
+    key = ".".join(location) or "(top level)"
+    if item["type"] == "extra_forbidden":
+        allowed = ", ".join(_fields_at(location[:-1]))
+        return f"{file_name}: {key}: unknown key; allowed keys here: {allowed}"
+    if item["type"] == "missing":
+        return f"{file_name}: {key}: required key is missing"
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if isinstance(item["input"], dict):  # a rule across several keys of one section
+        return f"{file_name}: {key}: {message}"
+    return f"{file_name}: {key}: {item['input']!r} is not allowed: {message}"
+
+
+def _fields_at(location: list[str]) -> list[str]:
+    """The field names of the settings section found at ``location``."""
+    model: type[BaseModel] = Settings
+    for part in location:
+        annotation = model.model_fields[part].annotation
+        assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        model = annotation
+    return [name for name in model.model_fields if name != "environment"]

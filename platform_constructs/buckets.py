@@ -1,0 +1,162 @@
+"""S3 buckets with the platform's secure defaults: one class for data, one for access logs."""
+
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class Tiering:
+    """When objects move to cheaper storage.
+
+    :param infrequent_access_after: age at which current objects move to Standard-IA (at least 30 days).
+    :param archive_after: age at which they move to Glacier Instant Retrieval, which Athena and Spark
+        can still read; None keeps them in Standard-IA.
+    """
+
+    infrequent_access_after: Duration
+    archive_after: Duration | None = None
+
+
+@dataclass(frozen=True)
+class Housekeeping:
+    """How long superseded data is kept.
+
+    :param noncurrent_version_expiry: age of a noncurrent version at which it is deleted.
+    :param abort_incomplete_upload_after: age at which an unfinished multipart upload is aborted.
+    """
+
+    noncurrent_version_expiry: Duration
+    abort_incomplete_upload_after: Duration
+
+
+def _acknowledge_single_region(bucket: s3.Bucket) -> None:
+    Validations.of(bucket).acknowledge(
+        Acknowledgment(
+            id="NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+            reason="Versioning and retained buckets give recovery in one region; cross-region "
+            "replication doubles storage cost and belongs to forks with a disaster-recovery need.",
+        )
+    )
+
+
+def _lifecycle_rules(housekeeping: Housekeeping, tiering: Tiering | None) -> list[s3.LifecycleRule]:
+    transitions = []
+    if tiering is not None:
+        transitions.append(
+            s3.Transition(
+                storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                transition_after=tiering.infrequent_access_after,
+            )
+        )
+        if tiering.archive_after is not None:
+            transitions.append(
+                s3.Transition(
+                    storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                    transition_after=tiering.archive_after,
+                )
+            )
+    return [
+        s3.LifecycleRule(
+            id="Housekeeping",
+            noncurrent_version_expiration=housekeeping.noncurrent_version_expiry,
+            abort_incomplete_multipart_upload_after=housekeeping.abort_incomplete_upload_after,
+            transitions=transitions or None,
+        )
+    ]
+
+
+class AccessLogBucket(s3.Bucket):
+    """The target of S3 server access logging for every lake bucket.
+
+    S3 log delivery cannot write with SSE-KMS, so this bucket uses SSE-S3; otherwise it has the lake
+    defaults: public access blocked, TLS-only policy, versioning, object ownership enforced (log
+    delivery is granted through the bucket policy). Logs expire after ``retention``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        retention: Duration,
+        housekeeping: Housekeeping,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param retention: age at which log objects are deleted.
+        :param housekeeping: expiry of noncurrent versions and unfinished uploads.
+        :param removal_policy: RETAIN (default) or DESTROY, which also empties the bucket on delete.
+        """
+        rules = _lifecycle_rules(housekeeping, None)
+        rules.append(s3.LifecycleRule(id="ExpireLogs", expiration=retention))
+        super().__init__(
+            scope,
+            construct_id,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=rules,
+            removal_policy=removal_policy,
+            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+        )
+        _acknowledge_single_region(self)
+        Validations.of(self).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
+                reason="S3 server access log delivery only writes to buckets encrypted with SSE-S3.",
+            )
+        )
+
+
+class LakeBucket(s3.Bucket):
+    """A data bucket of the lake.
+
+    SSE-KMS with the given key and S3 bucket keys (fewer KMS calls, lower cost), public access
+    blocked, TLS 1.2+ only, versioning, object ownership enforced, server access logs to
+    ``access_logs`` under ``<construct id>/``, and lifecycle rules: noncurrent versions and
+    unfinished uploads cleaned up, current objects tiered by age when ``tiering`` is given.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        encryption_key: kms.IKey,
+        access_logs: s3.IBucket,
+        housekeeping: Housekeeping,
+        tiering: Tiering | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param encryption_key: the customer-managed key for SSE-KMS.
+        :param access_logs: the bucket receiving server access logs.
+        :param housekeeping: expiry of noncurrent versions and unfinished uploads.
+        :param tiering: storage-class transitions by age; default none.
+        :param removal_policy: RETAIN (default) or DESTROY, which also empties the bucket on delete.
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=encryption_key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix=f"{construct_id.lower()}/",
+            lifecycle_rules=_lifecycle_rules(housekeeping, tiering),
+            removal_policy=removal_policy,
+            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+        )
+        _acknowledge_single_region(self)

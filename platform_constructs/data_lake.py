@@ -1,0 +1,90 @@
+"""The storage core of the platform: one KMS key and the lake's buckets."""
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from platform_constructs.buckets import AccessLogBucket, Housekeeping, LakeBucket, Tiering
+
+ZONES = ("raw", "curated", "analytics")
+"""The lake's data zones, in the order data flows through them."""
+
+
+class DataLake(Construct):
+    """A customer-managed KMS key and the lake's buckets.
+
+    The key rotates yearly, is named by ``key_alias`` and keeps CDK's default key policy: the
+    account administers it and IAM policies (added through grants) decide who may use it. Buckets:
+    one per zone in :data:`ZONES` (tiered by ``tiering``), ``artifacts`` (scripts, models, cluster
+    logs; query results under ``query_results_prefix``, deleted after ``query_results_retention``;
+    not tiered) and ``access_logs`` (server access logs of all the others).
+    Everything is retained unless ``removal_policy`` is DESTROY. Exposes ``key``, ``zones``
+    (zone name -> bucket), ``raw``, ``curated``, ``analytics``, ``artifacts``, ``access_logs`` and
+    ``query_results_prefix``.
+    """
+
+    query_results_prefix = "athena-results/"
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key_alias: str,
+        tiering: Tiering,
+        housekeeping: Housekeeping,
+        access_log_retention: Duration,
+        query_results_retention: Duration,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param key_alias: alias of the lake key, e.g. ``alias/dsp-dev-lake``.
+        :param tiering: storage-class transitions of zone data.
+        :param housekeeping: expiry of noncurrent versions and unfinished uploads, every bucket.
+        :param access_log_retention: how long server access logs are kept.
+        :param query_results_retention: how long query results in ``artifacts`` are kept.
+        :param removal_policy: RETAIN (default) or DESTROY for the key and every bucket.
+        """
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=key_alias,
+            description="Encrypts the data lake: zone data, artifacts, query results",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+            pending_window=Duration.days(7 if removal_policy == RemovalPolicy.DESTROY else 30),
+        )
+        self.access_logs = AccessLogBucket(
+            self,
+            "AccessLogs",
+            retention=access_log_retention,
+            housekeeping=housekeeping,
+            removal_policy=removal_policy,
+        )
+        self.zones = {
+            zone: LakeBucket(
+                self,
+                zone.capitalize(),
+                encryption_key=self.key,
+                access_logs=self.access_logs,
+                housekeeping=housekeeping,
+                tiering=tiering,
+                removal_policy=removal_policy,
+            )
+            for zone in ZONES
+        }
+        self.raw, self.curated, self.analytics = (self.zones[zone] for zone in ZONES)
+        self.artifacts = LakeBucket(
+            self,
+            "Artifacts",
+            encryption_key=self.key,
+            access_logs=self.access_logs,
+            housekeeping=housekeeping,
+            removal_policy=removal_policy,
+        )
+        self.artifacts.add_lifecycle_rule(
+            id="ExpireQueryResults",
+            prefix=self.query_results_prefix,
+            expiration=query_results_retention,
+        )

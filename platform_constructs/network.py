@@ -1,0 +1,163 @@
+"""The platform's private network."""
+
+from collections.abc import Mapping
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+
+class PlatformNetwork(Construct):
+    """A VPC whose workloads reach AWS without the internet.
+
+    Creates private isolated subnets in ``max_azs`` zones (or, with ``nat_gateways`` > 0, public
+    subnets that hold only the NAT gateways plus private subnets with egress through them), an S3
+    gateway endpoint, one interface endpoint per entry of ``interface_endpoints``, and flow logs of
+    all traffic to a CloudWatch log group encrypted with its own rotating KMS key. The default
+    security group has every rule removed; the endpoints share one security group that admits only
+    HTTPS from the VPC's range. Exposes ``vpc``, ``flow_log_group``, ``flow_log_key`` and
+    ``endpoint_security_group`` (None without interface endpoints).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cidr: str,
+        max_azs: int = 2,
+        nat_gateways: int = 0,
+        interface_endpoints: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
+        flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param cidr: the VPC's IPv4 range.
+        :param max_azs: availability zones to spread subnets over; default 2.
+        :param nat_gateways: NAT gateways for outbound internet; default 0 (no internet route at all).
+        :param interface_endpoints: endpoint construct ID -> AWS service; default none.
+        :param flow_log_retention: how long flow logs are kept; default one year.
+        :param removal_policy: for the flow-log group and key; default RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.flow_log_key = kms.Key(
+            self,
+            "FlowLogKey",
+            description="Encrypts the VPC flow log group",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        self.flow_log_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccountAndRegion",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+        self.flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogGroup",
+            encryption_key=self.flow_log_key,
+            retention=flow_log_retention,
+            removal_policy=removal_policy,
+        )
+
+        flow_log_role = iam.Role(
+            self,
+            "FlowLogRole",
+            description="Lets VPC Flow Logs of this account write to the flow log group",
+            assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com").with_conditions(
+                {
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(service="ec2", resource="vpc-flow-log", resource_name="*")
+                    },
+                }
+            ),
+        )
+        flow_log_role.add_managed_policy(
+            iam.ManagedPolicy(
+                self,
+                "FlowLogWritePolicy",
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        resources=[self.flow_log_group.log_group_arn],
+                    )
+                ],
+            )
+        )
+
+        private_type = (
+            ec2.SubnetType.PRIVATE_WITH_EGRESS if nat_gateways else ec2.SubnetType.PRIVATE_ISOLATED
+        )
+        subnets = [ec2.SubnetConfiguration(name="Private", subnet_type=private_type, cidr_mask=22)]
+        if nat_gateways:
+            subnets.append(
+                ec2.SubnetConfiguration(
+                    name="Public",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=26,
+                    map_public_ip_on_launch=False,
+                )
+            )
+
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            max_azs=max_azs,
+            nat_gateways=nat_gateways,
+            subnet_configuration=subnets,
+            restrict_default_security_group=True,
+            gateway_endpoints={
+                "S3Endpoint": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+            flow_logs={
+                "FlowLog": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                        # Immutable: CDK would otherwise add an inline policy; the managed one above suffices.
+                        self.flow_log_group,
+                        flow_log_role.without_policy_updates(),
+                    ),
+                    traffic_type=ec2.FlowLogTrafficType.ALL,
+                )
+            },
+        )
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        if interface_endpoints:
+            # The CIDR literal, not the VPC's CidrBlock attribute, so the checks can read the rule.
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="HTTPS from inside the VPC to the interface endpoints",
+                allow_all_outbound=False,
+            )
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from inside the VPC"
+            )
+            for endpoint_id, service in interface_endpoints.items():
+                self.vpc.add_interface_endpoint(
+                    endpoint_id,
+                    service=service,
+                    private_dns_enabled=True,
+                    open=False,
+                    security_groups=[self.endpoint_security_group],
+                )

@@ -1,0 +1,1 @@
+"""Developer scripts run through the Makefile: synth summary and benchmark."""

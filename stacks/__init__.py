@@ -1,0 +1,1 @@
+"""Deployable stacks: each composes platform constructs from the typed settings, nothing else."""

@@ -1,0 +1,28 @@
+"""What every platform stack shares: naming, environment and termination protection from settings."""
+
+from typing import Any
+
+from aws_cdk import Environment, Stack
+from constructs import Construct
+
+from config.settings import Settings
+
+
+class PlatformStack(Stack):
+    """A stack named ``<prefix>-<environment>-<suffix>``, in the configured account and region (or
+    environment-agnostic when they are not set), termination-protected when the settings say so."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, suffix: str, **kwargs: Any) -> None:
+        env = (
+            Environment(account=settings.account, region=settings.region)
+            if settings.account is not None
+            else None
+        )
+        super().__init__(
+            scope,
+            construct_id,
+            stack_name=f"{settings.name_prefix}-{suffix}",
+            env=env,
+            termination_protection=settings.termination_protection,
+            **kwargs,
+        )

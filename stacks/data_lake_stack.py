@@ -1,0 +1,59 @@
+"""DataLakeStack: the stateful heart of the platform."""
+
+from aws_cdk import Duration
+from constructs import Construct
+
+from config.settings import Settings
+from platform_constructs.athena import AthenaWorkgroup
+from platform_constructs.buckets import Housekeeping, Tiering
+from platform_constructs.catalog import LakeCatalog
+from platform_constructs.data_lake import DataLake
+from platform_constructs.removal import data_removal_policy
+from stacks.base import PlatformStack
+
+
+class DataLakeStack(PlatformStack):
+    """The lake key and buckets (:class:`DataLake`), a Glue database per zone (:class:`LakeCatalog`)
+    and the Athena workgroup (:class:`AthenaWorkgroup`), configured by the ``lake`` settings.
+    Data is retained unless ``removal_policy`` is ``destroy``. Exposes ``lake``, ``catalog`` and
+    ``athena``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+        super().__init__(scope, construct_id, settings=settings, suffix="data-lake",
+                         description="Data science platform: data lake key, buckets, catalog, Athena")
+        lake = settings.lake
+        removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
+        archive = lake.lifecycle.archive_after_days
+        self.lake = DataLake(
+            self,
+            "Lake",
+            key_alias=f"alias/{settings.name_prefix}-lake",
+            tiering=Tiering(
+                infrequent_access_after=Duration.days(lake.lifecycle.infrequent_access_after_days),
+                archive_after=Duration.days(archive) if archive is not None else None,
+            ),
+            housekeeping=Housekeeping(
+                noncurrent_version_expiry=Duration.days(lake.lifecycle.noncurrent_version_expiry_days),
+                abort_incomplete_upload_after=Duration.days(lake.lifecycle.abort_incomplete_upload_days),
+            ),
+            access_log_retention=Duration.days(lake.access_log_retention_days),
+            query_results_retention=Duration.days(lake.athena_results_retention_days),
+            removal_policy=removal_policy,
+        )
+        self.catalog = LakeCatalog(
+            self,
+            "Catalog",
+            name_prefix=settings.name_prefix,
+            zones=self.lake.zones,
+            removal_policy=removal_policy,
+        )
+        self.athena = AthenaWorkgroup(
+            self,
+            "Athena",
+            name=settings.name_prefix,
+            results_bucket=self.lake.artifacts,
+            results_prefix=self.lake.query_results_prefix,
+            encryption_key=self.lake.key,
+            bytes_scanned_cutoff=lake.athena_bytes_scanned_cutoff_mb * 1024 * 1024,
+            removal_policy=removal_policy,
+        )
