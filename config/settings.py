@@ -47,9 +47,7 @@ class TagSettings(_Strict):
     @classmethod
     def _valid_tag_value(cls, value: str) -> str:
         if not _TAG_VALUE.match(value):
-            raise ValueError(
-                "must be 1-256 characters of letters, digits, spaces and _ . : / = + - @"
-            )
+            raise ValueError("must be 1-256 characters of letters, digits, spaces and _ . : / = + - @")
         return value
 
 
@@ -158,7 +156,7 @@ def available_environments(config_dir: Path = CONFIG_DIR) -> list[str]:
 
 
 def load_settings(environment: str, config_dir: Path = CONFIG_DIR) -> Settings:
-    """Read and validate ``<config_dir>/<environment>.yaml``; raise :class:`ConfigError` if anything is off."""
+    """Read and validate ``<config_dir>/<environment>.yaml``; raise :class:`ConfigError` on any problem."""
     known = available_environments(config_dir)
     if environment not in known:
         raise ConfigError(

@@ -33,9 +33,7 @@ class LakeCatalog(Construct):
         """
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
-        self.database_names = {
-            zone: f"{name_prefix}_{zone}".replace("-", "_") for zone in zones
-        }
+        self.database_names = {zone: f"{name_prefix}_{zone}".replace("-", "_") for zone in zones}
         self.databases: dict[str, glue.CfnDatabase] = {}
         for zone, bucket in zones.items():
             database = glue.CfnDatabase(

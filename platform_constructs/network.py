@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import Acknowledgment, ArnFormat, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -56,7 +56,13 @@ class PlatformNetwork(Construct):
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccountAndRegion",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                actions=[
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                ],
                 resources=["*"],
                 conditions={
                     "ArnLike": {
@@ -86,7 +92,9 @@ class PlatformNetwork(Construct):
                 {
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(service="ec2", resource="vpc-flow-log", resource_name="*")
+                        "aws:SourceArn": stack.format_arn(
+                            service="ec2", resource="vpc-flow-log", resource_name="*"
+                        )
                     },
                 }
             ),
@@ -104,9 +112,7 @@ class PlatformNetwork(Construct):
             )
         )
 
-        private_type = (
-            ec2.SubnetType.PRIVATE_WITH_EGRESS if nat_gateways else ec2.SubnetType.PRIVATE_ISOLATED
-        )
+        private_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if nat_gateways else ec2.SubnetType.PRIVATE_ISOLATED
         subnets = [ec2.SubnetConfiguration(name="Private", subnet_type=private_type, cidr_mask=22)]
         if nat_gateways:
             subnets.append(
@@ -140,6 +146,14 @@ class PlatformNetwork(Construct):
                 )
             },
         )
+        for public_subnet in self.vpc.public_subnets:
+            Validations.of(public_subnet).acknowledge(
+                Acknowledgment(
+                    id="NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+                    reason="Public subnets exist only when NAT is configured and hold nothing but the NAT "
+                    "gateways; they never assign public IPs, workloads stay in the private subnets.",
+                )
+            )
         self.endpoint_security_group: ec2.SecurityGroup | None = None
         if interface_endpoints:
             # The CIDR literal, not the VPC's CidrBlock attribute, so the checks can read the rule.

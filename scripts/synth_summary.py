@@ -10,40 +10,46 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 NAG_PACKS = ("AwsSolutions::", "NIST.800.53.R5::")
 
 
-def stack_rows(assembly: Path) -> list[tuple[str, str, int, int]]:
-    """(artifact id, stack name, resource count, acknowledged cdk-nag findings) for every stack."""
+def stacks(assembly: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(artifact id, manifest entry) of every stack in the assembly, sorted by id."""
     manifest = json.loads((assembly / "manifest.json").read_text())
-    rows = []
     for artifact_id, artifact in sorted(manifest["artifacts"].items()):
-        if artifact["type"] != "aws:cloudformation:stack":
-            continue
-        template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
-        metadata_file = assembly / artifact.get("additionalMetadataFile", "")
-        metadata = json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
-        acknowledged = sum(
-            rule.startswith(NAG_PACKS)
-            for entries in metadata.values()
-            for entry in entries
-            if entry["type"] == ACKNOWLEDGED
-            for rule in entry["data"]
-        )
-        stack_name = artifact["properties"].get("stackName", artifact_id)
-        rows.append((artifact_id, stack_name, len(template.get("Resources", {})), acknowledged))
-    return rows
+        if artifact["type"] == "aws:cloudformation:stack":
+            yield artifact_id, artifact
+
+
+def nag_acknowledgements(assembly: Path, artifact: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(construct path, rule, reason) of every cdk-nag acknowledgement recorded for one stack."""
+    metadata_file = assembly / artifact.get("additionalMetadataFile", "")
+    metadata = json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
+    return [
+        (path, rule, reason)
+        for path, entries in metadata.items()
+        for entry in entries
+        if entry["type"] == "aws:cdk:acknowledged-rules"
+        for rule, reason in entry["data"].items()
+        if rule.startswith(NAG_PACKS)
+    ]
 
 
 def main(assembly: Path) -> int:
     """Print the summary of ``assembly`` and return cfn-lint's exit code."""
-    rows = stack_rows(assembly)
+    rows = list(stacks(assembly))
     print(f"\nSynthesized {len(rows)} stacks into {assembly}/")
-    for artifact_id, stack_name, resources, acknowledged in rows:
-        print(f"  {artifact_id:<12} {stack_name:<28} {resources:>4} resources  {acknowledged:>2} acknowledged findings")
+    for artifact_id, artifact in rows:
+        template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
+        stack_name = artifact["properties"].get("stackName", artifact_id)
+        resources = len(template.get("Resources", {}))
+        acknowledged = len(nag_acknowledgements(assembly, artifact))
+        counts = f"{resources:>4} resources  {acknowledged:>2} acknowledged findings"
+        print(f"  {artifact_id:<12} {stack_name:<28} {counts}")
     print("  cdk-nag AwsSolutions + NIST 800-53 rev 5: no unacknowledged findings")
     templates = sorted(str(path) for path in assembly.glob("*.template.json"))
     cfn_lint = Path(sys.executable).parent / "cfn-lint"

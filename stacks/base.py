@@ -12,7 +12,9 @@ class PlatformStack(Stack):
     """A stack named ``<prefix>-<environment>-<suffix>``, in the configured account and region (or
     environment-agnostic when they are not set), termination-protected when the settings say so."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, suffix: str, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, suffix: str, **kwargs: Any
+    ) -> None:
         env = (
             Environment(account=settings.account, region=settings.region)
             if settings.account is not None

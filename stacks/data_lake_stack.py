@@ -19,8 +19,13 @@ class DataLakeStack(PlatformStack):
     ``athena``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
-        super().__init__(scope, construct_id, settings=settings, suffix="data-lake",
-                         description="Data science platform: data lake key, buckets, catalog, Athena")
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            suffix="data-lake",
+            description="Data science platform: data lake key, buckets, catalog, Athena",
+        )
         lake = settings.lake
         removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
         archive = lake.lifecycle.archive_after_days

@@ -22,7 +22,10 @@ SHARED_ENDPOINTS = {
 SERVICE_ENDPOINTS: dict[str, dict[str, ec2.InterfaceVpcEndpointAwsService]] = {
     "glue": {"GlueEndpoint": Service.GLUE},
     "emr": {"EmrEndpoint": Service.EMR},
-    "sagemaker": {"SageMakerApiEndpoint": Service.SAGEMAKER_API, "SageMakerRuntimeEndpoint": Service.SAGEMAKER_RUNTIME},
+    "sagemaker": {
+        "SageMakerApiEndpoint": Service.SAGEMAKER_API,
+        "SageMakerRuntimeEndpoint": Service.SAGEMAKER_RUNTIME,
+    },
 }
 """Endpoints of the services that run inside the VPC, by service switch."""
 
@@ -42,8 +45,13 @@ class NetworkStack(PlatformStack):
     Exposes ``network``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
-        super().__init__(scope, construct_id, settings=settings, suffix="network",
-                         description="Data science platform: VPC, endpoints, flow logs")
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            suffix="network",
+            description="Data science platform: VPC, endpoints, flow logs",
+        )
         net = settings.network
         self.network = PlatformNetwork(
             self,

@@ -1,0 +1,52 @@
+"""cdk-nag runs on every synth: findings fail it, acknowledgements are narrow and explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_s3 as s3
+
+from app import add_checks, feature_flags
+from scripts.synth_summary import nag_acknowledgements, stacks
+from tests.conftest import Synthesized
+
+
+def test_an_unacknowledged_finding_fails_synth(tmp_path: Path) -> None:
+    app = App(outdir=str(tmp_path), context=feature_flags())
+    add_checks(app)
+    s3.Bucket(Stack(app, "Probe"), "PlainBucket")
+    with pytest.raises(RuntimeError, match=r"^ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text()
+    assert "AwsSolutions-S10" in report  # the AWS Solutions pack ran
+    assert "NIST.800.53.R5-S3BucketSSLRequestsOnly" in report  # and so did NIST 800-53 rev 5
+
+
+def _acknowledgements(env: Synthesized) -> list[tuple[str, str, str]]:
+    """(construct path, rule, reason) of every cdk-nag acknowledgement in the assembly."""
+    return [
+        found for _, artifact in stacks(env.outdir) for found in nag_acknowledgements(env.outdir, artifact)
+    ]
+
+
+def test_acknowledgements_sit_on_the_construct_that_causes_them_with_a_reason(env: Synthesized) -> None:
+    acknowledgements = _acknowledgements(env)
+    assert acknowledgements
+    stack_paths = {f"/{stack_id}" for stack_id, _ in stacks(env.outdir)}
+    for path, rule, reason in acknowledgements:
+        assert path not in stack_paths and path != "/", f"{rule} acknowledged on a whole stack or app: {path}"
+        assert len(reason) >= 40, f"{rule} on {path} needs a reason that says why"
+
+
+def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
+    """A new acknowledgement must be a deliberate change to this list, reviewed with its reason."""
+    rules = sorted(
+        {(path.rsplit("/", 1)[-1], rule.split("::")[1]) for path, rule, _ in _acknowledgements(env)}
+    )
+    replication = "NIST.800.53.R5-S3BucketReplicationEnabled"
+    assert rules == sorted(
+        [(bucket, replication) for bucket in ("AccessLogs", "Raw", "Curated", "Analytics", "Artifacts")]
+        + [("AccessLogs", "NIST.800.53.R5-S3DefaultEncryptionKMS")]
+    )

@@ -1,0 +1,168 @@
+"""Configuration: the shipped environments load; every bad input gives one clear line, no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+import yaml
+
+from config.settings import CONFIG_DIR, ConfigError, LogRetentionDays, available_environments, load_settings
+from platform_constructs.log_retention import RETENTION_BY_DAYS
+from tests.conftest import ROOT
+
+
+def test_shipped_environments_load() -> None:
+    assert available_environments() == ["dev", "prod"]
+    dev, prod = load_settings("dev"), load_settings("prod")
+    assert (dev.name_prefix, dev.destroy_on_delete, dev.termination_protection) == ("dsp-dev", True, False)
+    assert (prod.name_prefix, prod.destroy_on_delete, prod.termination_protection) == (
+        "dsp-prod",
+        False,
+        True,
+    )
+    assert (
+        dev.account is None and prod.account is None
+    )  # environment-agnostic synth, no account IDs in the repo
+
+
+def test_log_retention_choices_match_cloudwatch_table() -> None:
+    assert set(get_args(LogRetentionDays)) == set(RETENTION_BY_DAYS)
+
+
+def _write(directory: Path, document: Any) -> None:
+    text = document if isinstance(document, str) else yaml.safe_dump(document)
+    (directory / "dev.yaml").write_text(text)
+
+
+def _set(document: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        document = document[part]
+    if value is _DELETE:
+        del document[last]
+    else:
+        document[last] = value
+
+
+_DELETE = object()
+
+BAD_INPUTS = [
+    ("flavour", "vanilla", "dev.yaml: flavour: unknown key; allowed keys here: prefix, account, region,"),
+    (
+        "network.cidr",
+        "10.0.0.0/16",
+        "dev.yaml: network.cidr: unknown key; allowed keys here: vpc_cidr, max_azs,",
+    ),
+    ("prefix", _DELETE, "dev.yaml: prefix: required key is missing"),
+    (
+        "network.vpc_cidr",
+        "10.0.0.0/33",
+        "network.vpc_cidr: '10.0.0.0/33' is not allowed: must be a private IPv4 CIDR",
+    ),
+    (
+        "network.vpc_cidr",
+        "8.8.0.0/16",
+        "network.vpc_cidr: '8.8.0.0/16' is not allowed: must be a private IPv4 CIDR",
+    ),
+    (
+        "network.vpc_cidr",
+        "10.0.0.0/8",
+        "network.vpc_cidr: '10.0.0.0/8' is not allowed: must be a private IPv4 CIDR",
+    ),
+    ("tags.owner", "team|ops", "tags.owner: 'team|ops' is not allowed: must be 1-256 characters"),
+    ("tags.cost_center", "", "tags.cost_center: '' is not allowed: must be 1-256 characters"),
+    ("network.max_azs", "two", "network.max_azs: 'two' is not allowed: Input should be a valid integer"),
+    ("network.max_azs", 4, "network.max_azs: 4 is not allowed: Input should be less than or equal to 3"),
+    (
+        "network.interface_endpoints",
+        "yes",
+        "network.interface_endpoints: 'yes' is not allowed: Input should be a valid boolean",
+    ),
+    ("prefix", "My_Platform", "prefix: 'My_Platform' is not allowed: String should match pattern"),
+    (
+        "removal_policy",
+        "snapshot",
+        "removal_policy: 'snapshot' is not allowed: Input should be 'retain' or 'destroy'",
+    ),
+    ("network.nat_gateways", 3, "network: nat_gateways (3) must not exceed max_azs (2)"),
+    (
+        "lake.lifecycle.archive_after_days",
+        40,
+        "lake.lifecycle: archive_after_days must be at least infrequent_access_after_days + 30",
+    ),
+    (
+        "lake.lifecycle.infrequent_access_after_days",
+        10,
+        "infrequent_access_after_days: 10 is not allowed: Input should be greater than or equal to 30",
+    ),
+    (
+        "network.flow_log_retention_days",
+        42,
+        "network.flow_log_retention_days: 42 is not allowed: Input should be 1, 3, 5, 7",
+    ),
+    (
+        "lake.athena_bytes_scanned_cutoff_mb",
+        0,
+        "lake.athena_bytes_scanned_cutoff_mb: 0 is not allowed: Input should be greater than or equal to 10",
+    ),
+    ("account", "12345", "account: '12345' is not allowed: String should match pattern"),
+    ("account", "123456789012", "dev.yaml: (top level): account and region must be set together"),
+    (
+        "termination_protection",
+        True,
+        "(top level): removal_policy 'destroy' contradicts termination_protection: true",
+    ),
+    ("services.emr", _DELETE, "dev.yaml: services.emr: required key is missing"),
+    ("environment", "prod", "dev.yaml: environment: set by the file name, remove the key"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"), BAD_INPUTS, ids=[f"{k}={v!r}"[:40] for k, v, _ in BAD_INPUTS]
+)
+def test_bad_value_is_named_in_one_line(tmp_path: Path, key: str, value: Any, message: str) -> None:
+    document = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    _set(document, key, value)
+    _write(tmp_path, document)
+    with pytest.raises(ConfigError) as raised:
+        load_settings("dev", tmp_path)
+    text = str(raised.value)
+    assert "\n" not in text, text
+    assert message in text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("prefix: [unclosed\n", "dev.yaml: not valid YAML:"),
+        ("", "dev.yaml: must hold a mapping of settings, got NoneType"),
+        ("- a\n- b\n", "dev.yaml: must hold a mapping of settings, got list"),
+    ],
+)
+def test_unreadable_file_is_named(tmp_path: Path, content: str, message: str) -> None:
+    _write(tmp_path, content)
+    with pytest.raises(ConfigError, match="^" + message.replace("[", r"\[")):
+        load_settings("dev", tmp_path)
+
+
+def test_unknown_environment_lists_the_known_ones(tmp_path: Path) -> None:
+    shutil.copy(CONFIG_DIR / "dev.yaml", tmp_path / "dev.yaml")
+    with pytest.raises(ConfigError, match=r"^env: unknown environment 'staging'; allowed: dev$"):
+        load_settings("staging", tmp_path)
+    with pytest.raises(ConfigError, match=r"allowed: \(none\)"):
+        load_settings("dev", tmp_path / "missing")
+
+
+def test_app_prints_one_line_and_exits_non_zero_without_traceback() -> None:
+    environ = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"env": "staging"})}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environ, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "config error: env: unknown environment 'staging'; allowed: dev, prod"
+    assert "Traceback" not in result.stderr + result.stdout

@@ -1,0 +1,84 @@
+"""Session fixtures: each environment's app is built and synthesized once; tests read the assembly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import cx_api
+from aws_cdk.assertions import Template
+
+from app import Platform, create_app
+from config.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Synthesized:
+    """One environment, built and synthesized once."""
+
+    settings: Settings
+    platform: Platform
+    assembly: cx_api.CloudAssembly
+    outdir: Path
+    _templates: dict[str, Template] = field(default_factory=dict)
+
+    def template(self, stack_id: str) -> Template:
+        """The assertions ``Template`` of a stack, read from the assembly."""
+        if stack_id not in self._templates:
+            artifact = self.assembly.get_stack_artifact(stack_id)
+            self._templates[stack_id] = Template.from_json(artifact.template)
+        return self._templates[stack_id]
+
+    def raw(self, stack_id: str) -> dict[str, Any]:
+        """The template of a stack as plain JSON."""
+        return json.loads((self.outdir / f"{stack_id}.template.json").read_text())
+
+    def resources(self, stack_id: str, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Logical ID -> resource, for every resource of ``resource_type`` in the stack."""
+        return {
+            logical_id: resource
+            for logical_id, resource in self.raw(stack_id)["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+
+def synthesize(settings: Settings, outdir: Path) -> Synthesized:
+    """Build the app for ``settings`` and synthesize it into ``outdir``."""
+    app, platform = create_app(settings, outdir=str(outdir))
+    return Synthesized(settings, platform, app.synth(), outdir)
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Synthesized]]:
+    """Synthesize an environment on first use and hand out the same result afterwards."""
+    cache: dict[str, Synthesized] = {}
+
+    def get(environment: str) -> Synthesized:
+        if environment not in cache:
+            outdir = tmp_path_factory.mktemp(f"cdk-{environment}")
+            cache[environment] = synthesize(load_settings(environment), outdir)
+        return cache[environment]
+
+    yield get
+
+
+@pytest.fixture(scope="session")
+def dev(synth: Callable[[str], Synthesized]) -> Synthesized:
+    return synth("dev")
+
+
+@pytest.fixture(scope="session")
+def prod(synth: Callable[[str], Synthesized]) -> Synthesized:
+    return synth("prod")
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def env(request: pytest.FixtureRequest, synth: Callable[[str], Synthesized]) -> Synthesized:
+    """Each shipped environment in turn."""
+    return synth(request.param)

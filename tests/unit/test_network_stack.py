@@ -1,0 +1,191 @@
+"""NetworkStack: private subnets, endpoints, encrypted flow logs, closed default security group."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Match, Template
+
+from app import add_checks, feature_flags
+from config.settings import ServiceSwitches, Settings, load_settings
+from stacks.network_stack import NetworkStack, interface_endpoints
+from tests.conftest import Synthesized
+
+STACK = "Network"
+VPC = "NetworkVpc7FB7348F"
+FLOW_LOG_KEY = "NetworkFlowLogKeyF785E5F9"
+FLOW_LOG_GROUP = "NetworkFlowLogGroup4F8CEEEF"
+
+
+def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
+    assert {VPC, FLOW_LOG_KEY, FLOW_LOG_GROUP} <= set(env.raw(STACK)["Resources"])
+
+
+def test_vpc_uses_configured_cidr_and_only_private_isolated_subnets(env: Synthesized) -> None:
+    network = env.settings.network
+    env.template(STACK).has_resource_properties("AWS::EC2::VPC", {"CidrBlock": network.vpc_cidr})
+    subnets = env.resources(STACK, "AWS::EC2::Subnet")
+    assert len(subnets) == network.max_azs
+    assert all(subnet["Properties"]["MapPublicIpOnLaunch"] is False for subnet in subnets.values())
+    for resource_type in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::Route"):
+        env.template(STACK).resource_count_is(resource_type, 0)
+
+
+def test_s3_gateway_endpoint_serves_every_route_table(env: Synthesized) -> None:
+    route_tables = [{"Ref": logical_id} for logical_id in env.resources(STACK, "AWS::EC2::RouteTable")]
+    env.template(STACK).has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "VpcEndpointType": "Gateway",
+            "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]},
+            "RouteTableIds": Match.array_equals(route_tables),
+        },
+    )
+
+
+def test_flow_logs_capture_all_traffic_to_an_encrypted_group_with_retention(env: Synthesized) -> None:
+    template = env.template(STACK)
+    template.has_resource_properties(
+        "AWS::EC2::FlowLog",
+        {
+            "ResourceId": {"Ref": VPC},
+            "TrafficType": "ALL",
+            "LogDestinationType": "cloud-watch-logs",
+            "LogGroupName": {"Ref": FLOW_LOG_GROUP},
+        },
+    )
+    group = env.resources(STACK, "AWS::Logs::LogGroup")[FLOW_LOG_GROUP]["Properties"]
+    assert group["KmsKeyId"] == {"Fn::GetAtt": [FLOW_LOG_KEY, "Arn"]}
+    assert group["RetentionInDays"] == env.settings.network.flow_log_retention_days
+    assert env.resources(STACK, "AWS::KMS::Key")[FLOW_LOG_KEY]["Properties"]["EnableKeyRotation"] is True
+
+
+def test_flow_log_key_admits_cloudwatch_logs_only_for_this_accounts_log_groups(env: Synthesized) -> None:
+    statements = env.resources(STACK, "AWS::KMS::Key")[FLOW_LOG_KEY]["Properties"]["KeyPolicy"]["Statement"]
+    (logs,) = [s for s in statements if s.get("Sid") == "AllowCloudWatchLogsOfThisAccountAndRegion"]
+    assert logs["Principal"] == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    assert "kms:Decrypt" in logs["Action"] and "kms:*" not in logs["Action"]
+    assert list(logs["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+
+
+def test_flow_log_role_is_confined_to_this_account_and_its_log_group(env: Synthesized) -> None:
+    template = env.template(STACK)
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Condition": Match.object_like(
+                                {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+                            ),
+                        }
+                    )
+                ]
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                        "Resource": {"Fn::GetAtt": [FLOW_LOG_GROUP, "Arn"]},
+                    }
+                ]
+            }
+        },
+    )
+    template.resource_count_is("AWS::IAM::Policy", 0)
+
+
+def test_default_security_group_is_stripped(env: Synthesized) -> None:
+    env.template(STACK).has_resource_properties(
+        "Custom::VpcRestrictDefaultSG",
+        {"DefaultSecurityGroupId": {"Fn::GetAtt": [VPC, "DefaultSecurityGroup"]}},
+    )
+
+
+def test_dev_has_no_interface_endpoints(dev: Synthesized) -> None:
+    dev.template(STACK).resource_properties_count_is(
+        "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Interface"}, 0
+    )
+    dev.template(STACK).resource_count_is("AWS::EC2::SecurityGroup", 0)
+
+
+def test_prod_has_private_interface_endpoints_behind_one_https_only_group(prod: Synthesized) -> None:
+    endpoints = [
+        r["Properties"]
+        for r in prod.resources(STACK, "AWS::EC2::VPCEndpoint").values()
+        if r["Properties"]["VpcEndpointType"] == "Interface"
+    ]
+    services = sorted(e["ServiceName"]["Fn::Join"][1][2] for e in endpoints)
+    assert services == [
+        ".athena",
+        ".elasticmapreduce",
+        ".glue",
+        ".kms",
+        ".logs",
+        ".sagemaker.api",
+        ".sagemaker.runtime",
+        ".sts",
+    ]
+    (group_id,) = prod.resources(STACK, "AWS::EC2::SecurityGroup")
+    for endpoint in endpoints:
+        assert endpoint["PrivateDnsEnabled"] is True
+        assert endpoint["SecurityGroupIds"] == [{"Fn::GetAtt": [group_id, "GroupId"]}]
+        assert len(endpoint["SubnetIds"]) == prod.settings.network.max_azs
+    group = prod.resources(STACK, "AWS::EC2::SecurityGroup")[group_id]["Properties"]
+    assert group["SecurityGroupIngress"] == [
+        {
+            "CidrIp": prod.settings.network.vpc_cidr,
+            "Description": "HTTPS from inside the VPC",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+    assert group["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"  # CDK's "no egress" marker
+
+
+def test_endpoints_follow_the_service_switches() -> None:
+    only_glue = ServiceSwitches(glue=True, emr=False, sagemaker=False, video=True, quicksight=True)
+    assert sorted(interface_endpoints(only_glue)) == [
+        "AthenaEndpoint",
+        "GlueEndpoint",
+        "KmsEndpoint",
+        "LogsEndpoint",
+        "StsEndpoint",
+    ]
+
+
+def _with_network(settings: Settings, **changes: object) -> Settings:
+    return settings.model_copy(update={"network": settings.network.model_copy(update=changes)})
+
+
+@pytest.fixture(scope="module")
+def nat_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """A network with one NAT gateway, synthesized with the checks."""
+    settings = _with_network(load_settings("dev"), nat_gateways=1)
+    app = App(outdir=str(tmp_path_factory.mktemp("nat")), context=feature_flags())
+    add_checks(app)
+    NetworkStack(app, STACK, settings=settings)
+    return Template.from_json(app.synth().get_stack_artifact(STACK).template)
+
+
+def test_nat_option_adds_public_subnets_that_never_assign_public_ips(nat_template: Template) -> None:
+    nat_template.resource_count_is("AWS::EC2::NatGateway", 1)
+    nat_template.resource_count_is("AWS::EC2::InternetGateway", 1)
+    subnets = nat_template.find_resources("AWS::EC2::Subnet")
+    assert len(subnets) == 4
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets.values())
+    nat_template.resource_properties_count_is(
+        "AWS::EC2::Route", {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": Match.any_value()}, 2
+    )
