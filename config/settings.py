@@ -132,9 +132,14 @@ class Settings(_Strict):
     services: ServiceSwitches
 
     @model_validator(mode="after")
-    def _account_with_region(self) -> Settings:
+    def _consistent(self) -> Settings:
         if (self.account is None) != (self.region is None):
             raise ValueError("account and region must be set together, or both left out")
+        if self.network.max_azs > 2 and self.region is None:
+            raise ValueError(
+                f"network.max_azs {self.network.max_azs} needs account and region: "
+                "an environment-agnostic VPC spans at most 2 availability zones"
+            )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self

@@ -79,6 +79,7 @@ BAD_INPUTS = [
     ("tags.owner", "team|ops", "tags.owner: 'team|ops' is not allowed: must be 1-256 characters"),
     ("tags.cost_center", "", "tags.cost_center: '' is not allowed: must be 1-256 characters"),
     ("network.max_azs", "two", "network.max_azs: 'two' is not allowed: Input should be a valid integer"),
+    ("network.max_azs", 3, "(top level): network.max_azs 3 needs account and region"),
     ("network.max_azs", 4, "network.max_azs: 4 is not allowed: Input should be less than or equal to 3"),
     (
         "network.interface_endpoints",

@@ -189,3 +189,9 @@ def test_nat_option_adds_public_subnets_that_never_assign_public_ips(nat_templat
     nat_template.resource_properties_count_is(
         "AWS::EC2::Route", {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": Match.any_value()}, 2
     )
+
+
+def test_configured_account_and_region_pin_the_stack_environment() -> None:
+    settings = load_settings("dev").model_copy(update={"account": "123456789012", "region": "eu-west-1"})
+    stack = NetworkStack(App(context=feature_flags()), STACK, settings=settings)
+    assert (stack.account, stack.region, stack.stack_name) == ("123456789012", "eu-west-1", "dsp-dev-network")
