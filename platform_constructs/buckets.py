@@ -1,6 +1,7 @@
 """S3 buckets with the platform's secure defaults: one class for data, one for access logs."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_kms as kms
@@ -31,6 +32,19 @@ class Housekeeping:
 
     noncurrent_version_expiry: Duration
     abort_incomplete_upload_after: Duration
+
+
+def _secure_defaults(removal_policy: RemovalPolicy) -> dict[str, Any]:
+    """Bucket props every platform bucket shares: private, TLS 1.2+ only, versioned, owner-enforced."""
+    return {
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "enforce_ssl": True,
+        "minimum_tls_version": 1.2,
+        "versioned": True,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "removal_policy": removal_policy,
+        "auto_delete_objects": removal_policy == RemovalPolicy.DESTROY,
+    }
 
 
 def _acknowledge_single_region(bucket: s3.Bucket) -> None:
@@ -97,14 +111,8 @@ class AccessLogBucket(s3.Bucket):
             scope,
             construct_id,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=rules,
-            removal_policy=removal_policy,
-            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+            **_secure_defaults(removal_policy),
         )
         _acknowledge_single_region(self)
         Validations.of(self).acknowledge(
@@ -148,15 +156,9 @@ class LakeBucket(s3.Bucket):
             encryption=s3.BucketEncryption.KMS,
             encryption_key=encryption_key,
             bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"{construct_id.lower()}/",
             lifecycle_rules=_lifecycle_rules(housekeeping, tiering),
-            removal_policy=removal_policy,
-            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+            **_secure_defaults(removal_policy),
         )
         _acknowledge_single_region(self)
