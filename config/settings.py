@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
+_RFC1918 = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 
 Days = Annotated[int, Field(ge=1, le=3650)]
@@ -63,12 +64,13 @@ class NetworkSettings(_Strict):
     @field_validator("vpc_cidr")
     @classmethod
     def _private_cidr(cls, value: str) -> str:
+        problem = "must be an RFC 1918 IPv4 CIDR from /16 to /24, e.g. 10.10.0.0/16"
         try:
             network = ipaddress.IPv4Network(value)
         except ValueError:
-            raise ValueError("must be a private IPv4 CIDR from /16 to /24, e.g. 10.10.0.0/16") from None
-        if not network.is_private or not 16 <= network.prefixlen <= 24:
-            raise ValueError("must be a private IPv4 CIDR from /16 to /24, e.g. 10.10.0.0/16")
+            raise ValueError(problem) from None
+        if not any(network.subnet_of(block) for block in _RFC1918) or not 16 <= network.prefixlen <= 24:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

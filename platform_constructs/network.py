@@ -113,13 +113,14 @@ class PlatformNetwork(Construct):
         )
 
         private_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if nat_gateways else ec2.SubnetType.PRIVATE_ISOLATED
-        subnets = [ec2.SubnetConfiguration(name="Private", subnet_type=private_type, cidr_mask=22)]
+        # Private subnets share whatever the range leaves; public ones only hold NAT gateways.
+        subnets = [ec2.SubnetConfiguration(name="Private", subnet_type=private_type)]
         if nat_gateways:
             subnets.append(
                 ec2.SubnetConfiguration(
                     name="Public",
                     subnet_type=ec2.SubnetType.PUBLIC,
-                    cidr_mask=26,
+                    cidr_mask=28,
                     map_public_ip_on_launch=False,
                 )
             )

@@ -54,6 +54,8 @@ def _set(document: dict[str, Any], dotted: str, value: Any) -> None:
 _DELETE = object()
 
 BAD_INPUTS = [
+    ("network.vpc_cidr", "169.254.0.0/16", "'169.254.0.0/16' is not allowed: must be an RFC 1918 IPv4 CIDR"),
+    ("network.vpc_cidr", "10.0.0.1/24", "'10.0.0.1/24' is not allowed: must be an RFC 1918 IPv4 CIDR"),
     ("flavour", "vanilla", "dev.yaml: flavour: unknown key; allowed keys here: prefix, account, region,"),
     (
         "network.cidr",
@@ -64,17 +66,17 @@ BAD_INPUTS = [
     (
         "network.vpc_cidr",
         "10.0.0.0/33",
-        "network.vpc_cidr: '10.0.0.0/33' is not allowed: must be a private IPv4 CIDR",
+        "network.vpc_cidr: '10.0.0.0/33' is not allowed: must be an RFC 1918 IPv4 CIDR",
     ),
     (
         "network.vpc_cidr",
         "8.8.0.0/16",
-        "network.vpc_cidr: '8.8.0.0/16' is not allowed: must be a private IPv4 CIDR",
+        "network.vpc_cidr: '8.8.0.0/16' is not allowed: must be an RFC 1918 IPv4 CIDR",
     ),
     (
         "network.vpc_cidr",
         "10.0.0.0/8",
-        "network.vpc_cidr: '10.0.0.0/8' is not allowed: must be a private IPv4 CIDR",
+        "network.vpc_cidr: '10.0.0.0/8' is not allowed: must be an RFC 1918 IPv4 CIDR",
     ),
     ("tags.owner", "team|ops", "tags.owner: 'team|ops' is not allowed: must be 1-256 characters"),
     ("tags.cost_center", "", "tags.cost_center: '' is not allowed: must be 1-256 characters"),

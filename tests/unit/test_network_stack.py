@@ -195,3 +195,16 @@ def test_configured_account_and_region_pin_the_stack_environment() -> None:
     settings = load_settings("dev").model_copy(update={"account": "123456789012", "region": "eu-west-1"})
     stack = NetworkStack(App(context=feature_flags()), STACK, settings=settings)
     assert (stack.account, stack.region, stack.stack_name) == ("123456789012", "eu-west-1", "dsp-dev-network")
+
+
+@pytest.mark.parametrize(("max_azs", "nat_gateways"), [(2, 0), (2, 2)])
+def test_smallest_allowed_range_fits_every_subnet(
+    tmp_path_factory: pytest.TempPathFactory, max_azs: int, nat_gateways: int
+) -> None:
+    settings = _with_network(
+        load_settings("dev"), vpc_cidr="192.168.4.0/24", max_azs=max_azs, nat_gateways=nat_gateways
+    )
+    stack = NetworkStack(App(context=feature_flags()), STACK, settings=settings)
+    private = stack.network.vpc.private_subnets + stack.network.vpc.isolated_subnets
+    assert len(private) == max_azs
+    assert len(stack.network.vpc.public_subnets) == (max_azs if nat_gateways else 0)
