@@ -41,11 +41,12 @@ lint: setup ## ruff, mypy on our packages
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-diff: setup ## compare ENV with what is deployed (needs AWS credentials)
-	$(CDK) diff $(CDK_ARGS) --all
+# diff and deploy use the assembly `make synth` just checked (cdk-nag and cfn-lint), not a new synth.
+diff: synth ## compare ENV with what is deployed (needs AWS credentials)
+	$(CDK) diff --app cdk.out --all
 
-deploy: setup ## deploy every stack of ENV (needs AWS credentials and a bootstrapped account)
-	$(CDK) deploy $(CDK_ARGS) --all --require-approval broadening
+deploy: synth ## deploy every stack of ENV (needs AWS credentials and a bootstrapped account)
+	$(CDK) deploy --app cdk.out --all --require-approval broadening
 
 destroy: setup ## delete every stack of ENV; retained data stays
 	$(CDK) destroy $(CDK_ARGS) --all

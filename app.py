@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Tags, Validations
+from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from config.settings import ConfigError, Settings, load_settings
@@ -37,14 +37,7 @@ def add_checks(app: App) -> None:
 
 
 def build_platform(app: App, settings: Settings) -> Platform:
-    """Create every stack of the environment described by ``settings`` and tag all resources."""
-    for key, value in {
-        "project": settings.prefix,
-        "environment": settings.environment,
-        "owner": settings.tags.owner,
-        "cost-center": settings.tags.cost_center,
-    }.items():
-        Tags.of(app).add(key, value)
+    """Create every stack of the environment described by ``settings``."""
     network = NetworkStack(app, "Network", settings=settings)
     data_lake = DataLakeStack(app, "DataLake", settings=settings)
     return Platform(network=network, data_lake=data_lake)

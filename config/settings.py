@@ -152,6 +152,16 @@ class Settings(_Strict):
         return f"{self.prefix}-{self.environment}"
 
     @property
+    def resource_tags(self) -> dict[str, str]:
+        """The tags every stack and resource of the environment carries."""
+        return {
+            "project": self.prefix,
+            "environment": self.environment,
+            "owner": self.tags.owner,
+            "cost-center": self.tags.cost_center,
+        }
+
+    @property
     def destroy_on_delete(self) -> bool:
         """True when this environment's data may be deleted with its stack."""
         return self.removal_policy == "destroy"

@@ -24,7 +24,7 @@ class Tiering:
 
 @dataclass(frozen=True)
 class Housekeeping:
-    """How long superseded data is kept.
+    """How long superseded data is kept; delete markers with no versions left are always removed.
 
     :param noncurrent_version_expiry: age of a noncurrent version at which it is deleted.
     :param abort_incomplete_upload_after: age at which an unfinished multipart upload is aborted.
@@ -78,6 +78,7 @@ def _lifecycle_rules(housekeeping: Housekeeping, tiering: Tiering | None) -> lis
             id="Housekeeping",
             noncurrent_version_expiration=housekeeping.noncurrent_version_expiry,
             abort_incomplete_multipart_upload_after=housekeeping.abort_incomplete_upload_after,
+            expired_object_delete_marker=True,
             transitions=transitions or None,
         )
     ]
