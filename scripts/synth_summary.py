@@ -39,6 +39,12 @@ def nag_acknowledgements(assembly: Path, artifact: dict[str, Any]) -> list[tuple
     ]
 
 
+def run_cfn_lint(templates: list[str]) -> subprocess.CompletedProcess[str]:
+    """cfn-lint of this environment's venv over ``templates``, configured by ``.cfnlintrc.yaml``."""
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    return subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True)
+
+
 def main(assembly: Path) -> int:
     """Print the summary of ``assembly`` and return cfn-lint's exit code."""
     rows = list(stacks(assembly))
@@ -52,8 +58,7 @@ def main(assembly: Path) -> int:
         print(f"  {artifact_id:<12} {stack_name:<28} {counts}")
     print("  cdk-nag AwsSolutions + NIST 800-53 rev 5: no unacknowledged findings")
     templates = sorted(str(path) for path in assembly.glob("*.template.json"))
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    lint = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True)
+    lint = run_cfn_lint(templates)
     if lint.returncode:
         print(lint.stdout + lint.stderr)
         print(f"  cfn-lint: FAILED (exit {lint.returncode})")
