@@ -42,7 +42,8 @@ def nag_acknowledgements(assembly: Path, artifact: dict[str, Any]) -> list[tuple
 def run_cfn_lint(templates: list[str]) -> subprocess.CompletedProcess[str]:
     """cfn-lint of this environment's venv over ``templates``, configured by ``.cfnlintrc.yaml``."""
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    return subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True)
+    repo = Path(__file__).resolve().parents[1]
+    return subprocess.run([str(cfn_lint), *templates], cwd=repo, capture_output=True, text=True)
 
 
 def main(assembly: Path) -> int:
