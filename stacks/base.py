@@ -20,6 +20,7 @@ class PlatformStack(Stack):
     def __init__(
         self, scope: Construct, construct_id: str, *, settings: Settings, suffix: str, **kwargs: Any
     ) -> None:
+        tags = settings.resource_tags
         env = (
             Environment(account=settings.account, region=settings.region)
             if settings.account is not None
@@ -31,8 +32,8 @@ class PlatformStack(Stack):
             stack_name=f"{settings.name_prefix}-{suffix}",
             env=env,
             termination_protection=settings.termination_protection,
-            tags=settings.resource_tags,
+            tags=tags,
             **kwargs,
         )
-        for key, value in settings.resource_tags.items():
+        for key, value in tags.items():
             Tags.of(self).add(key, value)
