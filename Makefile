@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 CDK := cdk --no-notices
 CDK_ARGS := -c env=$(ENV)
 
-.PHONY: help setup synth test lint diff deploy destroy bench clean
+.PHONY: help setup synth test lint diff deploy destroy bench sample-data clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +20,11 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11+ is required" or 0)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# What only the tests and the workloads need (PySpark); `make synth` never installs it.
+$(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -33,10 +38,10 @@ synth: setup ## synthesize ENV (default dev) with all checks into cdk.out/ and s
 	$(CDK) synth $(CDK_ARGS) --quiet
 	$(BIN)/python -m scripts.synth_summary cdk.out
 
-test: setup ## run the whole test suite
+test: setup $(BIN)/.installed-test ## run the whole test suite (workloads need Java 17 for Spark)
 	$(BIN)/python -m pytest
 
-lint: setup ## ruff, mypy on our packages
+lint: setup $(BIN)/.installed-test ## ruff, mypy on our packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -54,5 +59,10 @@ destroy: setup ## delete every stack of ENV; retained data stays
 bench: setup ## time an empty app, the ENV synth and `make test`
 	$(BIN)/python -m scripts.bench --env $(ENV)
 
+# Generator arguments: STORES, DAYS, START (yyyy-mm-dd), DIRTY (share), OUT (folder); defaults in --help.
+sample-data: $(BIN)/.installed ## write the seeded sample raw data set (default into sample-data/)
+	$(BIN)/python -m workloads.sample_data $(if $(STORES),--stores $(STORES)) $(if $(DAYS),--days $(DAYS)) \
+		$(if $(START),--start $(START)) $(if $(DIRTY),--dirty-share $(DIRTY)) --output $(or $(OUT),sample-data)
+
 clean: ## remove generated output (not .venv or node_modules)
-	rm -rf cdk.out .bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .bench .pytest_cache .mypy_cache .ruff_cache sample-data

@@ -1,0 +1,190 @@
+"""The Glue ETL transformation, run with local PySpark on the generated sample data."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import functions as F
+
+from tests.workloads.conftest import EtlRun, Sample
+from workloads.glue import quality, quality_check
+from workloads.glue.transform import clean_day, ingest_dates_of, read_curated, write_day
+from workloads.schema import CURATED_TRANSACTIONS, QUARANTINE, RAW_STORES, REJECTION_REASONS
+
+
+def _types(frame: Any) -> list[tuple[str, str]]:
+    return [(field.name, field.dataType.simpleString()) for field in frame.schema.fields]
+
+
+def _expected(table: Any) -> list[tuple[str, str]]:
+    return [(column.name, column.type) for column in (*table.columns, *table.partition_keys)]
+
+
+def test_counts_kept_and_quarantined_per_kind_equal_the_generator_report(sample: Sample, etl: EtlRun) -> None:
+    totals: Counter[str] = Counter()
+    for counts in etl.counts.values():
+        totals.update(counts)
+    expected = {"kept": sample.report.clean_lines, **sample.report.dirty, "unreadable_file": 1}
+    assert dict(totals) == expected
+
+
+def test_quarantine_keeps_every_rejected_line_with_its_reason(
+    spark: Any, sample: Sample, etl: EtlRun
+) -> None:
+    quarantine = spark.read.parquet(str(etl.curated / QUARANTINE.prefix))
+    assert _types(quarantine) == _expected(QUARANTINE)
+    rows = quarantine.collect()
+    assert {row.reason for row in rows} <= set(REJECTION_REASONS)
+    assert all(row.detail for row in rows)
+    assert all(row.record for row in rows if row.reason != "unreadable_file")
+    (unreadable,) = [row for row in rows if row.reason == "unreadable_file"]
+    assert unreadable.source_file.endswith(sample.report.unreadable_files[0])
+    assert (unreadable.source_line, unreadable.ingest_date) == (0, sample.days[1])
+    duplicates = [row for row in rows if row.reason == "duplicate"]
+    assert all("same transaction_id and line_number as" in row.detail for row in duplicates)
+
+
+def test_curated_schema_and_types_equal_the_schema_module(spark: Any, etl: EtlRun) -> None:
+    curated = spark.read.parquet(str(etl.curated / CURATED_TRANSACTIONS.prefix))
+    assert _types(curated) == _expected(CURATED_TRANSACTIONS)
+
+
+def test_partition_layout_is_one_folder_per_sale_day_with_parquet_files(sample: Sample, etl: EtlRun) -> None:
+    table = etl.curated / CURATED_TRANSACTIONS.prefix
+    assert sorted(p.name for p in table.iterdir() if p.is_dir()) == [
+        f"sale_date={day}" for day in sample.days
+    ]
+    for folder in table.iterdir():
+        if folder.is_dir():
+            data = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
+            assert data and all(name.endswith(".parquet") for name in data), data
+    assert sorted(p.name for p in (etl.curated / QUARANTINE.prefix).iterdir() if p.is_dir()) == [
+        f"ingest_date={day}" for day in sample.days
+    ]
+
+
+def test_no_duplicate_keys_and_amounts_are_typed_and_in_range(spark: Any, etl: EtlRun) -> None:
+    curated = spark.read.parquet(str(etl.curated / CURATED_TRANSACTIONS.prefix))
+    key = list(CURATED_TRANSACTIONS.key)
+    assert curated.count() == curated.select(*key).distinct().count()
+    row = curated.orderBy(*key).first()
+    assert row.net_amount == row.quantity * row.unit_price
+    assert isinstance(row.sold_at, datetime) and isinstance(row.sale_date, date)
+
+
+def test_rerunning_a_day_replaces_its_partitions_without_duplicating(
+    spark: Any, sample: Sample, tmp_path: Path
+) -> None:
+    day = sample.days[1]
+
+    def run() -> tuple[list[Any], list[Any]]:
+        write_day(clean_day(spark, str(sample.raw), day), str(tmp_path))
+        clean = spark.read.parquet(str(tmp_path / CURATED_TRANSACTIONS.prefix)).orderBy(
+            "transaction_id", "line_number"
+        )
+        dropped = spark.read.parquet(str(tmp_path / QUARANTINE.prefix)).orderBy("source_file", "source_line")
+        return clean.collect(), dropped.collect()
+
+    first, second = run(), run()
+    assert first == second and len(first[0]) > 0
+    files = list((tmp_path / CURATED_TRANSACTIONS.prefix / f"sale_date={day}").glob("*.parquet"))
+    assert len(files) == 1
+
+
+def _upload(raw: Path, day: date, rows: list[str], stores: str = "S001") -> None:
+    folder = raw / f"transactions_csv/ingest_date={day}"
+    folder.mkdir(parents=True)
+    header = (
+        "transaction_id,line_number,store_id,product_id,sold_at,quantity,unit_price,currency,payment_type"
+    )
+    (folder / "upload.csv").write_text("\n".join([header, *rows]) + "\n")
+    (folder / "_SUCCESS").write_text("")
+    (raw / RAW_STORES.prefix).mkdir()
+    (raw / RAW_STORES.prefix / "stores.csv").write_text(
+        "store_id,store_name,city,region,timezone,opened_on\n"
+        + "".join(f"{s},n,c,r,UTC,2020-01-01\n" for s in stores.split())
+    )
+
+
+def test_each_rule_rejects_with_its_own_reason(spark: Any, tmp_path: Path) -> None:
+    day = date(2026, 3, 6)
+    ok = "2026-03-06T10:00:00+01:00"
+    rows = {
+        "T1,1,S001,P1,{ok},2,3.50,EUR,card": None,
+        "T2,1,S001,P1,{ok},2,3.50,EUR,": None,  # payment type is optional
+        "T3,1,S001,P1,{ok},2,3.50,EUR,bitcoin": "invalid_value",
+        "T4,x,S001,P1,{ok},2,3.50,EUR,card": "invalid_value",
+        "T5,1,S001,P1,{ok},2,3.50,JPY,card": "invalid_value",
+        "T6,1,S001,P1,{ok},2.5,3.50,EUR,card": "bad_amount",
+        "T7,1,S001,P1,{ok},2,3.505,EUR,card": "bad_amount",
+        "T8,1,S001,P1,{ok},0,3.50,EUR,card": "bad_amount",
+        "T9,1,S001,P1,2026-03-05T23:59:59+01:00,2,3.50,EUR,card": "wrong_ingest_day",
+        "T1,1,S001,P1,{ok},3,3.50,EUR,card": "conflicting_duplicate",
+        "T1,1,S001,P2,{ok},2,3.50,EUR,card": "conflicting_duplicate",
+        "T3,2,S001,P1,{ok},2,3.50,EUR,card ": "invalid_value",  # categories match exactly
+        "T10,1,S002,P1,{ok},2,3.50,EUR,card": "unknown_store",
+        "T11,1,S001,,{ok},2,3.50,EUR,card": "missing_required_field",
+    }
+    _upload(tmp_path, day, [row.format(ok=ok) for row in rows])
+    result = clean_day(spark, str(tmp_path), day)
+    by_line = {row.source_line: row.reason for row in result.quarantine.collect()}
+    expected = {line: reason for line, reason in enumerate(rows.values(), start=2) if reason}
+    assert by_line == expected
+    assert sorted(row.transaction_id for row in result.clean.collect()) == ["T1", "T2"]
+    missing = result.quarantine.where("reason = 'missing_required_field'").first()
+    assert missing.detail == "empty: product_id"
+
+
+def test_a_day_without_uploads_has_nothing_to_write(spark: Any, sample: Sample) -> None:
+    result = clean_day(spark, str(sample.raw), date(2030, 1, 1))
+    assert result.counts() == {"kept": 0}
+
+
+def test_ingest_dates_are_read_from_upload_paths() -> None:
+    paths = [
+        "s3://raw/transactions_csv/ingest_date=2026-03-07/S001.csv",
+        "s3://raw/transactions_json/ingest_date=2026-03-06/S002.jsonl",
+        "s3://raw/transactions_csv/ingest_date=2026-03-07/S003.csv",
+        "s3://raw/stores/stores.csv",
+    ]
+    assert ingest_dates_of(paths) == [date(2026, 3, 6), date(2026, 3, 7)]
+
+
+def test_curated_output_passes_the_data_quality_rules(spark: Any, sample: Sample, etl: EtlRun) -> None:
+    frame = read_curated(spark, str(etl.curated), sample.days[:1], since=sample.days[1])
+    assert {row.sale_date for row in frame.select("sale_date").distinct().collect()} == set(sample.days)
+    now = datetime.combine(sample.days[-1], datetime.min.time()).replace(hour=23)
+    rules = quality.table_rules(freshness_hours=36)
+    outcomes = quality_check.evaluate(rules, frame, now)
+    assert [outcome for outcome in outcomes if not outcome.passed] == []
+    stale = quality_check.evaluate(rules, frame, now.replace(year=2027))
+    assert [outcome.rule for outcome in stale if not outcome.passed] == [
+        'DataFreshness "sold_at" <= 36 hours'
+    ]
+
+
+def test_data_quality_rules_catch_what_the_quarantine_would(spark: Any, sample: Sample, etl: EtlRun) -> None:
+    frame = read_curated(spark, str(etl.curated), sample.days, since=None)
+    broken = frame.limit(5).unionByName(frame.limit(1)).withColumn("currency", F.lit("JPY"))
+    failed = {
+        o.rule
+        for o in quality_check.evaluate(quality.table_rules(), broken, datetime(2026, 3, 9))
+        if not o.passed
+    }
+    assert failed == {
+        'IsPrimaryKey "transaction_id" "line_number"',
+        'ColumnValues "currency" in ["EUR", "GBP", "USD"]',
+    }
+    empty = read_curated(spark, str(etl.curated), [date(2030, 1, 1)], since=None)
+    assert not quality_check.evaluate([quality.HasRows()], empty, datetime(2030, 1, 2))[0].passed
+    nothing = read_curated(spark, "/nonexistent", [], since=None)
+    assert nothing.count() == 0 and _types(nothing) == _expected(CURATED_TRANSACTIONS)
+
+
+def test_report_is_json_with_the_expected_keys(sample: Sample) -> None:
+    report = json.loads((sample.raw / "_report.json").read_text())
+    assert set(report) >= {"seed", "clean_lines", "dirty", "unreadable_files", "lines_written"}

@@ -1,0 +1,112 @@
+"""AWS Glue entry point of the ETL job: arguments, job bookmark, the day loop, the data-quality gate.
+
+Everything that transforms data lives in :mod:`.transform` (plain PySpark, tested locally); this
+script only wires it to Glue. Job arguments:
+
+``--raw_url`` / ``--curated_url``
+    ``s3://`` URLs of the raw and curated zone buckets.
+``--dq_results_url``
+    where Glue Data Quality writes its results (``s3://…/data-quality/``).
+``--ingest_dates``
+    ``new`` (default): the days with uploads the job bookmark has not seen yet; or a comma-separated
+    list of ``yyyy-mm-dd`` days to (re)process whatever the bookmark says.
+``--freshness_hours``
+    ``none``, or the age in hours the newest curated sale may have before the gate fails.
+
+Each day is cleaned and written (its partitions replaced); then the data-quality rules run on the
+curated rows of those days plus the freshness window. Any failed rule fails the run before the
+bookmark is committed, so the next run takes the same uploads again (rewriting is idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+from awsglue.context import GlueContext
+from awsglue.dynamicframe import DynamicFrame
+from awsglue.job import Job
+from awsglue.utils import getResolvedOptions
+from awsgluedq.transforms import EvaluateDataQuality
+from pyspark.context import SparkContext
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from workloads.glue import quality, transform
+from workloads.schema import RAW_TRANSACTIONS, TEMPORARY_FILE_PATTERNS
+
+ARGUMENTS = ["JOB_NAME", "raw_url", "curated_url", "dq_results_url", "ingest_dates", "freshness_hours"]
+
+
+def new_ingest_dates(glue_context: GlueContext, raw_url: str) -> list[date]:
+    """Days with uploads the job bookmark has not seen: a bookmarked read of each upload prefix."""
+    files: set[str] = set()
+    for upload_format, table in RAW_TRANSACTIONS.items():
+        uploads = glue_context.create_dynamic_frame.from_options(
+            connection_type="s3",
+            connection_options={
+                "paths": [transform.table_location(raw_url, table)],
+                "recurse": True,
+                "exclusions": json.dumps(list(TEMPORARY_FILE_PATTERNS)),
+            },
+            format=upload_format,
+            format_options={"withHeader": True} if upload_format == "csv" else {},
+            transformation_ctx=f"uploads_{upload_format}",
+        )
+        files |= {row[0] for row in uploads.toDF().select(F.input_file_name()).distinct().collect()}
+    return transform.ingest_dates_of(files)
+
+
+def failed_rules(glue_context: GlueContext, frame: DataFrame, rules: str, results_url: str) -> list[str]:
+    """Evaluate ``rules`` (DQDL) with Glue Data Quality, publishing results; the rules that failed."""
+    outcomes = EvaluateDataQuality.apply(
+        frame=DynamicFrame.fromDF(frame, glue_context, quality.EVALUATION_CONTEXT),
+        ruleset=rules,
+        publishing_options={
+            "dataQualityEvaluationContext": quality.EVALUATION_CONTEXT,
+            "enableDataQualityCloudWatchMetrics": True,
+            "enableDataQualityResultsPublishing": True,
+            "resultsS3Prefix": results_url,
+        },
+    )
+    rows = outcomes.toDF().collect()
+    return [f"{row['Rule']}: {row['FailureReason']}" for row in rows if row["Outcome"] != "Passed"]
+
+
+def main(argv: list[str]) -> None:
+    """Run the job with Glue's ``argv``."""
+    args = getResolvedOptions(argv, ARGUMENTS)
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    spark = glue_context.spark_session
+    for key, value in transform.SESSION_CONF.items():
+        spark.conf.set(key, value)
+    job = Job(glue_context)
+    job.init(args["JOB_NAME"], args)
+
+    raw_url, curated_url = args["raw_url"], args["curated_url"]
+    if args["ingest_dates"] == "new":
+        days = new_ingest_dates(glue_context, raw_url)
+    else:
+        days = sorted({date.fromisoformat(day.strip()) for day in args["ingest_dates"].split(",")})
+    for day in days:
+        result = transform.clean_day(spark, raw_url, day)
+        transform.write_day(result, curated_url)
+        print(f"ingest_date {day}: {result.counts()}")
+        result.release()
+
+    hours = None if args["freshness_hours"] == "none" else int(args["freshness_hours"])
+    if not days and hours is None:
+        print("no new uploads; nothing to check")
+    else:
+        since = (datetime.now(UTC) - timedelta(hours=hours)).date() if hours is not None else None
+        frame = transform.read_curated(spark, curated_url, days, since)
+        rules = quality.dqdl(quality.table_rules(freshness_hours=hours))
+        failures = failed_rules(glue_context, frame, rules, args["dq_results_url"])
+        if failures:
+            raise RuntimeError("data quality gate failed: " + "; ".join(failures))
+    job.commit()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

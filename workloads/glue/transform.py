@@ -1,0 +1,301 @@
+"""The ETL of one business day, raw uploads to curated Parquet, as plain PySpark (no Glue imports).
+
+:func:`clean_day` reads every upload of one ``ingest_date`` folder, splits it into lines
+(:mod:`.raw_files`), checks each line in a fixed order (:data:`workloads.schema.REJECTION_REASONS`) and
+returns the typed clean lines and the quarantined ones with their reason; nothing is dropped.
+:func:`write_day` writes both, replacing only that day's partitions, so a rerun of a day gives the
+same rows and never duplicates them. The contract that makes that true: the folder
+``ingest_date=D`` holds the sales of store-local day D; a line dated another day is quarantined as
+``wrong_ingest_day`` instead of being written into a partition another run owns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import Column, DataFrame, Row, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import IntegerType, StringType, StructField, StructType
+
+from workloads.glue.raw_files import COLUMNS, is_data_file, split_file
+from workloads.schema import (
+    CURATED_TRANSACTIONS,
+    QUARANTINE,
+    RAW_STORES,
+    RAW_TRANSACTIONS,
+    TIMESTAMP_FORMAT,
+    Table,
+)
+
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+}
+"""Spark settings the job relies on: UTC instants, timestamps every reader understands, and
+overwrites that replace only the partitions written."""
+
+LINES_SCHEMA = StructType(
+    [
+        StructField("source_file", StringType(), False),
+        StructField("source_line", IntegerType(), False),
+        *(StructField(name, StringType()) for name in COLUMNS),
+        StructField("error", StringType()),
+        StructField("detail", StringType()),
+        StructField("record", StringType()),
+    ]
+)
+
+_LINE_FIELDS = [name for name in LINES_SCHEMA.fieldNames() if name != "detail"]
+_c = F.col
+
+
+def table_location(bucket_url: str, table: Table) -> str:
+    """``s3://bucket/prefix/`` (or a local folder) of ``table`` in the bucket at ``bucket_url``."""
+    return f"{bucket_url.rstrip('/')}/{table.prefix}"
+
+
+def upload_folders(raw_url: str, ingest_date: date) -> dict[str, str]:
+    """Upload format -> the folder holding that format's uploads for ``ingest_date``."""
+    return {
+        upload_format: f"{table_location(raw_url, table)}ingest_date={ingest_date.isoformat()}/"
+        for upload_format, table in RAW_TRANSACTIONS.items()
+    }
+
+
+def ingest_dates_of(paths: Iterable[str]) -> list[date]:
+    """The distinct ``ingest_date`` folders that ``paths`` (raw file paths) lie in, in order."""
+    found = {re.search(r"/ingest_date=(\d{4}-\d{2}-\d{2})/", path) for path in paths}
+    return sorted({date.fromisoformat(match.group(1)) for match in found if match})
+
+
+def read_curated(
+    spark: SparkSession, curated_url: str, days: Iterable[date], since: date | None
+) -> DataFrame:
+    """Curated transactions of ``days`` and of every day from ``since`` on; empty when there are none."""
+    location = table_location(curated_url, CURATED_TRANSACTIONS)
+    try:
+        frame = spark.read.parquet(location)
+    except AnalysisException as error:
+        if error.getErrorClass() != "PATH_NOT_FOUND":
+            raise
+        columns = (*CURATED_TRANSACTIONS.columns, *CURATED_TRANSACTIONS.partition_keys)
+        return spark.createDataFrame([], ", ".join(f"`{column.name}` {column.type}" for column in columns))
+    wanted = F.col("sale_date").isin(*days)
+    if since is not None:
+        wanted = wanted | (F.col("sale_date") >= F.lit(since))
+    return frame.where(wanted)
+
+
+def _rows_of(file: Row, upload_format: str) -> list[tuple[object, ...]]:
+    """Rows of :data:`LINES_SCHEMA` for one uploaded file (``path``, ``content``); none for markers."""
+    if not is_data_file(file.path):
+        return []
+    return [
+        (line.source_file, line.source_line, *line.values, line.error, line.detail, line.record)
+        for line in split_file(file.path, bytes(file.content), upload_format)
+    ]
+
+
+def read_uploads(spark: SparkSession, folders: Mapping[str, str]) -> DataFrame:
+    """Every line of every data file in ``folders`` (format -> folder); a missing folder has none."""
+    lines = spark.createDataFrame([], LINES_SCHEMA)
+    for upload_format, folder in folders.items():
+        try:
+            files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(folder)
+        except AnalysisException as error:
+            if error.getErrorClass() == "PATH_NOT_FOUND":
+                continue
+            raise
+        split = files.select("path", "content").rdd.flatMap(partial(_rows_of, upload_format=upload_format))
+        lines = lines.unionByName(spark.createDataFrame(split, LINES_SCHEMA))
+    return lines
+
+
+def read_store_ids(spark: SparkSession, raw_url: str) -> DataFrame:
+    """The IDs of the stores in the raw zone's store list (``stores/*.csv`` with a header)."""
+    stores = spark.read.option("header", "true").csv(table_location(raw_url, RAW_STORES))
+    return stores.select(F.trim("store_id").alias("known_store")).where(_c("known_store") != "").distinct()
+
+
+def _blank(name: str) -> Column:
+    return _c(name).isNull() | (F.trim(_c(name)) == "")
+
+
+def _between(value: Column, name: str) -> Column:
+    column = CURATED_TRANSACTIONS.column(name)
+    return value.between(F.lit(column.minimum), F.lit(column.maximum))
+
+
+def _in_allowed(name: str) -> Column:
+    allowed = CURATED_TRANSACTIONS.column(name).allowed
+    return _c(name).isin(*allowed) | (
+        _c(name).isNull() & F.lit(not CURATED_TRANSACTIONS.column(name).required)
+    )
+
+
+def _first_failure(checks: list[tuple[Column | str, Column, Column]]) -> tuple[Column, Column]:
+    """(reason, detail) of the first failing check of (reason, failed, detail); null when all pass."""
+    reason, detail = F.lit(None).cast("string"), F.lit(None).cast("string")
+    for name, failed, explanation in reversed(checks):
+        reason = F.when(failed, name).otherwise(reason)
+        detail = F.when(failed, explanation).otherwise(detail)
+    return reason, detail
+
+
+@dataclass
+class DayResult:
+    """One day's outcome: the clean typed lines (curated schema) and the quarantined ones.
+
+    Both derive from the day's checked lines, cached until :meth:`release`.
+    """
+
+    ingest_date: date
+    clean: DataFrame
+    quarantine: DataFrame
+    checked: DataFrame
+
+    def release(self) -> None:
+        """Drop the cached lines of the day."""
+        self.checked.unpersist()
+
+    def counts(self) -> dict[str, int]:
+        """``kept`` and the number of quarantined lines per reason."""
+        rows = self.quarantine.groupBy("reason").count().collect()
+        return {"kept": self.clean.count(), **{row["reason"]: row["count"] for row in rows}}
+
+
+def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult:
+    """Check every upload of ``ingest_date`` in the raw zone at ``raw_url``; nothing is written."""
+    lines = read_uploads(spark, upload_folders(raw_url, ingest_date))
+    stores = F.broadcast(read_store_ids(spark, raw_url))
+    sold_at = F.try_to_timestamp(_c("sold_at"), F.lit(TIMESTAMP_FORMAT))
+    quantity_text, price_text = F.trim("quantity"), F.trim("unit_price")
+    quantity = quantity_text.cast("int")
+    unit_price = price_text.cast("decimal(10,2)")
+    missing = F.concat_ws(
+        ", ", *(F.when(_blank(name), F.lit(name)) for name in RAW_TRANSACTIONS["csv"].required_columns)
+    )
+    amount_ok = (
+        quantity_text.rlike(r"^-?\d{1,9}$")
+        & price_text.rlike(r"^-?\d{1,8}(\.\d{1,2})?$")
+        & _between(quantity, "quantity")
+        & _between(unit_price, "unit_price")
+    )
+    values_ok = (
+        F.trim("line_number").rlike(r"^[1-9]\d{0,5}$") & _in_allowed("currency") & _in_allowed("payment_type")
+    )
+    checks: list[tuple[Column | str, Column, Column]] = [
+        (_c("error"), _c("error").isNotNull(), _c("detail")),
+        ("missing_required_field", missing != "", F.concat(F.lit("empty: "), missing)),
+        ("bad_timestamp", sold_at.isNull(), F.concat(F.lit("sold_at is not "), F.lit(TIMESTAMP_FORMAT))),
+        (
+            "bad_amount",
+            ~F.coalesce(amount_ok, F.lit(False)),
+            F.format_string("quantity %s, unit_price %s", "quantity", "unit_price"),
+        ),
+        (
+            "invalid_value",
+            ~F.coalesce(values_ok, F.lit(False)),
+            F.format_string(
+                "line_number %s, currency %s, payment_type %s", "line_number", "currency", "payment_type"
+            ),
+        ),
+        (
+            "unknown_store",
+            _c("known_store").isNull(),
+            F.concat(F.lit("no store "), _c("store_id"), F.lit(" in the store list")),
+        ),
+        (
+            "wrong_ingest_day",
+            F.substring("sold_at", 1, 10) != F.lit(ingest_date.isoformat()),
+            F.concat(F.lit("sold on "), F.substring("sold_at", 1, 10)),
+        ),
+    ]
+    reason, detail = _first_failure(checks)
+    checked = (
+        lines.join(stores, _c("store_id") == _c("known_store"), "left")
+        .withColumn("reason", reason)
+        .withColumn("detail", detail)
+        .cache()
+    )
+
+    # Among lines that passed, the first of each key (by file and line) wins; later ones are quarantined.
+    key = list(CURATED_TRANSACTIONS.key)
+    first = Window.partitionBy(*key).orderBy("source_file", "source_line")
+    fingerprint = F.to_json(F.array(*(_c(name) for name in COLUMNS)))
+    ranked = (
+        checked.where(_c("reason").isNull())
+        .withColumn("_rank", F.row_number().over(first))
+        .withColumn(
+            "_first", F.first(F.struct(fingerprint.alias("fp"), "source_file", "source_line")).over(first)
+        )
+    )
+    copy_of = F.format_string(
+        "same %s as %s line %d", F.lit(" and ".join(key)), "_first.source_file", "_first.source_line"
+    )
+    duplicates = ranked.where(_c("_rank") > 1).select(
+        *_LINE_FIELDS,
+        F.when(fingerprint == _c("_first.fp"), "duplicate")
+        .otherwise("conflicting_duplicate")
+        .alias("reason"),
+        copy_of.alias("detail"),
+    )
+
+    typed = {
+        "sold_at": sold_at,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "net_amount": quantity * unit_price,
+        "line_number": F.trim("line_number"),
+    }
+    clean = ranked.where(_c("_rank") == 1).select(
+        *(
+            typed.get(col.name, _c(col.name)).cast(col.type).alias(col.name)
+            for col in CURATED_TRANSACTIONS.columns
+        ),
+        F.lit(ingest_date).alias("sale_date"),
+    )
+    quarantine = (
+        checked.where(_c("reason").isNotNull())
+        .select(*_LINE_FIELDS, "reason", "detail")
+        .unionByName(duplicates)
+        .select(
+            *(_c(col.name).cast(col.type).alias(col.name) for col in QUARANTINE.columns),
+            F.lit(ingest_date).alias("ingest_date"),
+        )
+    )
+    return DayResult(ingest_date, clean, quarantine, checked)
+
+
+def _write(frame: DataFrame, location: str, partition: str, order: list[str]) -> None:
+    """Replace the partitions of ``frame`` at ``location``, one sorted Parquet file per partition."""
+    (
+        frame.repartition(partition)
+        .sortWithinPartitions(*order)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(partition)
+        .parquet(location)
+    )
+
+
+def write_day(result: DayResult, curated_url: str) -> None:
+    """Write a day's clean lines and quarantine into the curated zone at ``curated_url``."""
+    _write(
+        result.clean,
+        table_location(curated_url, CURATED_TRANSACTIONS),
+        "sale_date",
+        ["store_id", *CURATED_TRANSACTIONS.key],
+    )
+    _write(
+        result.quarantine,
+        table_location(curated_url, QUARANTINE),
+        "ingest_date",
+        ["source_file", "source_line"],
+    )
