@@ -41,7 +41,8 @@ class Table:
     :param zone: lake zone (``raw``, ``curated`` or ``analytics``): which bucket and database.
     :param prefix: key prefix of the table's data in the zone bucket, ending in ``/``.
     :param columns: data columns, in file order.
-    :param partition_keys: partition columns (``key=value`` folders), not stored in the files.
+    :param partition_keys: partition columns (``key=value`` folders), not stored in the files; days
+        are ``yyyy-MM-dd`` strings, the type Athena's date partition projection reads.
     :param key: columns whose values identify a row; empty when rows have no key.
     :param description: what a row is, shown in the Glue Data Catalog.
     """
@@ -174,7 +175,7 @@ CURATED_TRANSACTIONS = Table(
         Column("net_amount", "decimal(12,2)", "quantity x unit_price", minimum=UNIT_PRICE[0]),
         Column("source_file", "string", "Raw file the line came from (lineage)"),
     ),
-    partition_keys=(Column("sale_date", "date", "Store-local day of the sale"),),
+    partition_keys=(Column("sale_date", "string", "Store-local day of the sale (yyyy-MM-dd)"),),
     key=("transaction_id", "line_number"),
 )
 """What the Glue ETL job writes: one row per sale line, unique on :attr:`Table.key`."""
@@ -191,7 +192,7 @@ QUARANTINE = Table(
         Column("detail", "string", "What exactly was wrong"),
         Column("record", "string", "The line as uploaded; empty for a whole unreadable file", required=False),
     ),
-    partition_keys=(Column("ingest_date", "date", "Business day of the upload"),),
+    partition_keys=(Column("ingest_date", "string", "Business day of the upload (yyyy-MM-dd)"),),
 )
 """Rejected raw input, partitioned by the ingest day it came in."""
 
@@ -227,7 +228,7 @@ STORE_DAILY_FEATURES = Table(
         Column("revenue_lag_7d", "double", "Revenue a week before; empty when unknown", required=False),
         Column("revenue_avg_7d", "double", "Mean revenue of the 7 days before", required=False),
     ),
-    partition_keys=(Column("sale_date", "date", "Store-local day"),),
+    partition_keys=(Column("sale_date", "string", "Store-local day (yyyy-MM-dd)"),),
     key=("store_id", "sale_date"),
 )
 """Features the EMR Spark step writes and SageMaker trains on."""

@@ -36,9 +36,11 @@ SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
-"""Spark settings the job relies on: UTC instants, timestamps every reader understands, and
-overwrites that replace only the partitions written."""
+"""Spark settings the job relies on: UTC instants, timestamps every reader understands, overwrites
+that replace only the partitions written, and partition values read as the strings the catalog
+declares."""
 
 LINES_SCHEMA = StructType(
     [
@@ -86,9 +88,9 @@ def read_curated(
             raise
         columns = (*CURATED_TRANSACTIONS.columns, *CURATED_TRANSACTIONS.partition_keys)
         return spark.createDataFrame([], ", ".join(f"`{column.name}` {column.type}" for column in columns))
-    wanted = F.col("sale_date").isin(*days)
+    wanted = F.col("sale_date").isin(*(day.isoformat() for day in days))
     if since is not None:
-        wanted = wanted | (F.col("sale_date") >= F.lit(since))
+        wanted = wanted | (F.col("sale_date") >= F.lit(since.isoformat()))
     return frame.where(wanted)
 
 
@@ -259,7 +261,7 @@ def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult
             typed.get(col.name, _c(col.name)).cast(col.type).alias(col.name)
             for col in CURATED_TRANSACTIONS.columns
         ),
-        F.lit(ingest_date).alias("sale_date"),
+        F.lit(ingest_date.isoformat()).alias("sale_date"),
     )
     quarantine = (
         checked.where(_c("reason").isNotNull())
@@ -267,7 +269,7 @@ def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult
         .unionByName(duplicates)
         .select(
             *(_c(col.name).cast(col.type).alias(col.name) for col in QUARANTINE.columns),
-            F.lit(ingest_date).alias("ingest_date"),
+            F.lit(ingest_date.isoformat()).alias("ingest_date"),
         )
     )
     return DayResult(ingest_date, clean, quarantine, checked)
