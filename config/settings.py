@@ -15,10 +15,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.schedules import check_cron
+
 CONFIG_DIR = Path(__file__).resolve().parent
 
 _RFC1918 = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 
 Days = Annotated[int, Field(ge=1, le=3650)]
 
@@ -109,14 +112,44 @@ class LakeSettings(_Strict):
     athena_bytes_scanned_cutoff_mb: int = Field(ge=10, le=10_000_000)
 
 
-class ServiceSwitches(_Strict):
-    """Which platform services this environment runs; also selects the VPC interface endpoints."""
+class ServiceSettings(_Strict):
+    """A platform service that has nothing to configure yet but its switch. Off leaves its stack
+    and its VPC interface endpoints out."""
 
-    glue: bool
-    emr: bool
-    sagemaker: bool
-    video: bool
-    quicksight: bool
+    enabled: bool
+
+
+class GlueSettings(ServiceSettings):
+    """AWS Glue: the ETL job's size and limits, the ingest workflow's schedule, logs, data quality."""
+
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"]
+    max_workers: int = Field(ge=2, le=100)
+    timeout_minutes: int = Field(ge=1, le=2880)
+    max_retries: int = Field(ge=0, le=10)
+    schedule: str | None
+    freshness_hours: int | None = Field(ge=1, le=720)
+    log_retention_days: LogRetentionDays
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return None if value is None else check_cron(value)
+
+
+class AlarmSettings(_Strict):
+    """Who hears about failures: e-mail addresses subscribed to the platform alarm topic."""
+
+    emails: list[str]
+
+    @field_validator("emails")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not _EMAIL.match(address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        if len(set(value)) != len(value):
+            raise ValueError("lists an address twice")
+        return value
 
 
 class Settings(_Strict):
@@ -131,7 +164,12 @@ class Settings(_Strict):
     tags: TagSettings
     network: NetworkSettings
     lake: LakeSettings
-    services: ServiceSwitches
+    alarms: AlarmSettings
+    glue: GlueSettings
+    emr: ServiceSettings
+    sagemaker: ServiceSettings
+    video: ServiceSettings
+    quicksight: ServiceSettings
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -3,7 +3,7 @@
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from config.settings import ServiceSwitches, Settings
+from config.settings import Settings
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PlatformNetwork
 from platform_constructs.removal import data_removal_policy
@@ -27,14 +27,14 @@ SERVICE_ENDPOINTS: dict[str, dict[str, ec2.InterfaceVpcEndpointAwsService]] = {
         "SageMakerRuntimeEndpoint": Service.SAGEMAKER_RUNTIME,
     },
 }
-"""Endpoints of the services that run inside the VPC, by service switch."""
+"""Endpoints of the services that run inside the VPC, by settings section."""
 
 
-def interface_endpoints(services: ServiceSwitches) -> dict[str, ec2.InterfaceVpcEndpointAwsService]:
+def interface_endpoints(settings: Settings) -> dict[str, ec2.InterfaceVpcEndpointAwsService]:
     """The interface endpoints the enabled services need."""
     endpoints = dict(SHARED_ENDPOINTS)
     for service, service_endpoints in SERVICE_ENDPOINTS.items():
-        if getattr(services, service):
+        if getattr(settings, service).enabled:
             endpoints.update(service_endpoints)
     return endpoints
 
@@ -59,7 +59,7 @@ class NetworkStack(PlatformStack):
             cidr=net.vpc_cidr,
             max_azs=net.max_azs,
             nat_gateways=net.nat_gateways,
-            interface_endpoints=interface_endpoints(settings.services) if net.interface_endpoints else None,
+            interface_endpoints=interface_endpoints(settings) if net.interface_endpoints else None,
             flow_log_retention=RETENTION_BY_DAYS[net.flow_log_retention_days],
             removal_policy=data_removal_policy(self, destroy=settings.destroy_on_delete),
         )

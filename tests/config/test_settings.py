@@ -122,7 +122,72 @@ BAD_INPUTS = [
         True,
         "(top level): removal_policy 'destroy' contradicts termination_protection: true",
     ),
-    ("services.emr", _DELETE, "dev.yaml: services.emr: required key is missing"),
+    ("emr.enabled", _DELETE, "dev.yaml: emr.enabled: required key is missing"),
+    ("services", {"glue": True}, "dev.yaml: services: unknown key; allowed keys here: prefix,"),
+    (
+        "glue.worker_type",
+        "Z.2X",
+        "glue.worker_type: 'Z.2X' is not allowed: Input should be 'G.1X', 'G.2X', 'G.4X' or 'G.8X'",
+    ),
+    ("glue.max_workers", 1, "glue.max_workers: 1 is not allowed: Input should be greater than or equal to 2"),
+    (
+        "glue.max_workers",
+        101,
+        "glue.max_workers: 101 is not allowed: Input should be less than or equal to 100",
+    ),
+    (
+        "glue.timeout_minutes",
+        0,
+        "glue.timeout_minutes: 0 is not allowed: Input should be greater than or equal to 1",
+    ),
+    (
+        "glue.timeout_minutes",
+        2881,
+        "glue.timeout_minutes: 2881 is not allowed: Input should be less than or equal",
+    ),
+    (
+        "glue.max_retries",
+        -1,
+        "glue.max_retries: -1 is not allowed: Input should be greater than or equal to 0",
+    ),
+    ("glue.max_retries", 11, "glue.max_retries: 11 is not allowed: Input should be less than or equal to 10"),
+    (
+        "glue.schedule",
+        "rate(1 day)",
+        "glue.schedule: 'rate(1 day)' is not allowed: Glue triggers take a cron",
+    ),
+    (
+        "glue.schedule",
+        "0 2 * * ? *",
+        "glue.schedule: '0 2 * * ? *' is not allowed: must be cron() with 6 fields",
+    ),
+    ("glue.schedule", "cron(0 2 * * *)", "is not allowed: must be cron() with 6 fields"),
+    ("glue.schedule", "cron(0 25 * * ? *)", "is not allowed: hours field '25' is not valid (allowed 0-23)"),
+    (
+        "glue.schedule",
+        "cron(0 2 * * MON *)",
+        "is not allowed: exactly one of day-of-month and day-of-week must be '?'",
+    ),
+    ("glue.schedule", "cron(0/1 * * * ? *)", "is not allowed: runs more often than every 5 minutes"),
+    ("glue.schedule", "cron(0 2 ? * FUN *)", "is not allowed: day-of-week field 'FUN' is not valid"),
+    (
+        "glue.freshness_hours",
+        0,
+        "glue.freshness_hours: 0 is not allowed: Input should be greater than or equal",
+    ),
+    ("glue.log_retention_days", 10, "glue.log_retention_days: 10 is not allowed: Input should be 1, 3, 5, 7"),
+    ("glue.enabled", "on", "glue.enabled: 'on' is not allowed: Input should be a valid boolean"),
+    ("glue.workers", 2, "glue.workers: unknown key; allowed keys here: enabled, worker_type, max_workers,"),
+    (
+        "alarms.emails",
+        ["ops@example"],
+        "alarms.emails: ['ops@example'] is not allowed: 'ops@example' is not an e-mail",
+    ),
+    (
+        "alarms.emails",
+        ["a@example.com", "a@example.com"],
+        "alarms.emails: ['a@example.com', 'a@example.com'] is not allowed: lists an address twice",
+    ),
     ("environment", "prod", "dev.yaml: environment: set by the file name, remove the key"),
 ]
 
@@ -153,6 +218,16 @@ def test_unreadable_file_is_named(tmp_path: Path, content: str, message: str) ->
     _write(tmp_path, content)
     with pytest.raises(ConfigError, match="^" + message.replace("[", r"\[")):
         load_settings("dev", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "schedule", ["cron(0 2 * * ? *)", "cron(15 3 ? * MON-FRI *)", "cron(0/30 8-18 L * ? 2027)", None]
+)
+def test_valid_glue_schedules_load(tmp_path: Path, schedule: str | None) -> None:
+    document = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    document["glue"]["schedule"] = schedule
+    _write(tmp_path, document)
+    assert load_settings("dev", tmp_path).glue.schedule == schedule
 
 
 def test_unknown_environment_lists_the_known_ones(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Match, Template
 
 from app import add_checks, feature_flags
-from config.settings import ServiceSwitches, Settings, load_settings
+from config.settings import Settings, load_settings
 from stacks.network_stack import NetworkStack, interface_endpoints
 from tests.conftest import Synthesized
 
@@ -156,8 +156,9 @@ def test_prod_has_private_interface_endpoints_behind_one_https_only_group(prod: 
 
 
 def test_endpoints_follow_the_service_switches() -> None:
-    only_glue = ServiceSwitches(glue=True, emr=False, sagemaker=False, video=True, quicksight=True)
-    assert sorted(interface_endpoints(only_glue)) == [
+    dev = load_settings("dev")
+    off = {name: getattr(dev, name).model_copy(update={"enabled": False}) for name in ("emr", "sagemaker")}
+    assert sorted(interface_endpoints(dev.model_copy(update=off))) == [
         "AthenaEndpoint",
         "GlueEndpoint",
         "KmsEndpoint",
