@@ -16,6 +16,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from config.settings import ConfigError, Settings, load_settings
+from stacks.alarms_stack import AlarmsStack
 from stacks.data_lake_stack import DataLakeStack
 from stacks.network_stack import NetworkStack
 
@@ -29,6 +30,7 @@ class Platform:
 
     network: NetworkStack
     data_lake: DataLakeStack
+    alarms: AlarmsStack
 
 
 def add_checks(app: App) -> None:
@@ -40,7 +42,8 @@ def build_platform(app: App, settings: Settings) -> Platform:
     """Create every stack of the environment described by ``settings``."""
     network = NetworkStack(app, "Network", settings=settings)
     data_lake = DataLakeStack(app, "DataLake", settings=settings)
-    return Platform(network=network, data_lake=data_lake)
+    alarms = AlarmsStack(app, "Alarms", settings=settings)
+    return Platform(network=network, data_lake=data_lake, alarms=alarms)
 
 
 def feature_flags() -> dict[str, Any]:

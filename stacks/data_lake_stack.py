@@ -8,14 +8,17 @@ from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.buckets import Housekeeping, Tiering
 from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
+from platform_constructs.lake_tables import LakeTables
 from platform_constructs.removal import data_removal_policy
 from stacks.base import PlatformStack
+from workloads.schema import CATALOG_TABLES
 
 
 class DataLakeStack(PlatformStack):
     """The lake key and buckets (:class:`DataLake`), a Glue database per zone (:class:`LakeCatalog`)
-    and the Athena workgroup (:class:`AthenaWorkgroup`), configured by the ``lake`` settings.
-    Data is retained unless ``removal_policy`` is ``destroy``. Exposes ``lake``, ``catalog`` and
+    with the curated and analytics tables of the schema module (:class:`LakeTables`), and the Athena
+    workgroup (:class:`AthenaWorkgroup`), configured by the ``lake`` settings. Data is retained
+    unless ``removal_policy`` is ``destroy``. Exposes ``lake``, ``catalog``, ``tables`` and
     ``athena``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
@@ -50,6 +53,14 @@ class DataLakeStack(PlatformStack):
             "Catalog",
             name_prefix=settings.name_prefix,
             zones=self.lake.zones,
+            removal_policy=removal_policy,
+        )
+        self.tables = LakeTables(
+            self,
+            "Tables",
+            tables=CATALOG_TABLES,
+            buckets=self.lake.zones,
+            databases=self.catalog.databases,
             removal_policy=removal_policy,
         )
         self.athena = AthenaWorkgroup(

@@ -1,0 +1,71 @@
+"""The one SNS topic that every failure signal of the platform reaches."""
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+PUBLISHERS = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
+"""AWS services that publish alarms: EventBridge rules and CloudWatch alarms."""
+
+
+class AlarmTopic(Construct):
+    """An SNS topic for platform alarms, encrypted with its own rotating KMS key, TLS-only.
+
+    EventBridge and CloudWatch of this account may publish to it (topic policy) and use its key
+    (key policy), both conditioned on ``aws:SourceAccount``. Each address in ``emails`` is
+    subscribed (AWS mails a confirmation first). Exposes ``topic`` and ``key``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key_alias: str,
+        emails: Sequence[str] = (),
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param key_alias: alias of the topic's key, e.g. ``alias/dsp-dev-alarms``.
+        :param emails: addresses to subscribe; default none.
+        :param removal_policy: of the key; default RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        account = Stack.of(self).account
+        services = [iam.ServicePrincipal(service) for service in PUBLISHERS]
+        from_this_account = {"StringEquals": {"aws:SourceAccount": account}}
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=key_alias,
+            description="Encrypts the platform alarm topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+            pending_window=Duration.days(7 if removal_policy == RemovalPolicy.DESTROY else 30),
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAlarmPublishers",
+                principals=services,
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions=from_this_account,
+            )
+        )
+        self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAlarmPublishers",
+                principals=services,
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=from_this_account,
+            )
+        )
+        for email in emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
