@@ -2,12 +2,13 @@
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from platform_constructs.keys import rotating_key
 
 PUBLISHERS = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
 """AWS services that publish alarms: EventBridge rules and CloudWatch alarms."""
@@ -39,14 +40,12 @@ class AlarmTopic(Construct):
         account = Stack.of(self).account
         services = [iam.ServicePrincipal(service) for service in PUBLISHERS]
         from_this_account = {"StringEquals": {"aws:SourceAccount": account}}
-        self.key = kms.Key(
+        self.key = rotating_key(
             self,
             "Key",
             alias=key_alias,
             description="Encrypts the platform alarm topic",
-            enable_key_rotation=True,
             removal_policy=removal_policy,
-            pending_window=Duration.days(7 if removal_policy == RemovalPolicy.DESTROY else 30),
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(

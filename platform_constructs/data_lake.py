@@ -1,10 +1,10 @@
 """The storage core of the platform: one KMS key and the lake's buckets."""
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from platform_constructs.buckets import AccessLogBucket, Housekeeping, LakeBucket, Tiering
+from platform_constructs.keys import rotating_key
 
 ZONES = ("raw", "curated", "analytics")
 """The lake's data zones, in the order data flows through them."""
@@ -46,14 +46,12 @@ class DataLake(Construct):
         :param removal_policy: RETAIN (default) or DESTROY for the key and every bucket.
         """
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
+        self.key = rotating_key(
             self,
             "Key",
             alias=key_alias,
             description="Encrypts the data lake: zone data, artifacts, query results",
-            enable_key_rotation=True,
             removal_policy=removal_policy,
-            pending_window=Duration.days(7 if removal_policy == RemovalPolicy.DESTROY else 30),
         )
         self.access_logs = AccessLogBucket(
             self,

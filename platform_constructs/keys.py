@@ -1,7 +1,30 @@
-"""KMS key policy statements the platform's keys share."""
+"""The platform's KMS keys and the key policy statements they share."""
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+def rotating_key(
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    removal_policy: RemovalPolicy,
+    alias: str | None = None,
+) -> kms.Key:
+    """A customer-managed key with yearly rotation; on removal it waits 30 days before deletion,
+    7 where the environment allows destroying data."""
+    return kms.Key(
+        scope,
+        construct_id,
+        alias=alias,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=removal_policy,
+        pending_window=Duration.days(7 if removal_policy == RemovalPolicy.DESTROY else 30),
+    )
 
 
 def cloudwatch_logs_statement(stack: Stack, sid: str, log_group_names: str) -> iam.PolicyStatement:

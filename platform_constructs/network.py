@@ -5,11 +5,10 @@ from collections.abc import Mapping
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from platform_constructs.keys import cloudwatch_logs_statement
+from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
 
 
 class PlatformNetwork(Construct):
@@ -47,12 +46,8 @@ class PlatformNetwork(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
-        self.flow_log_key = kms.Key(
-            self,
-            "FlowLogKey",
-            description="Encrypts the VPC flow log group",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
+        self.flow_log_key = rotating_key(
+            self, "FlowLogKey", description="Encrypts the VPC flow log group", removal_policy=removal_policy
         )
         self.flow_log_key.add_to_resource_policy(
             cloudwatch_logs_statement(stack, "AllowCloudWatchLogsOfThisAccountAndRegion", "*")
