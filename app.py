@@ -18,6 +18,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from config.settings import ConfigError, Settings, load_settings
 from stacks.alarms_stack import AlarmsStack
 from stacks.data_lake_stack import DataLakeStack
+from stacks.glue_stack import GlueStack
 from stacks.network_stack import NetworkStack
 
 DEFAULT_ENVIRONMENT = "dev"
@@ -31,6 +32,7 @@ class Platform:
     network: NetworkStack
     data_lake: DataLakeStack
     alarms: AlarmsStack
+    glue: GlueStack | None
 
 
 def add_checks(app: App) -> None:
@@ -43,7 +45,17 @@ def build_platform(app: App, settings: Settings) -> Platform:
     network = NetworkStack(app, "Network", settings=settings)
     data_lake = DataLakeStack(app, "DataLake", settings=settings)
     alarms = AlarmsStack(app, "Alarms", settings=settings)
-    return Platform(network=network, data_lake=data_lake, alarms=alarms)
+    glue = None
+    if settings.glue.enabled:
+        glue = GlueStack(
+            app,
+            "Glue",
+            settings=settings,
+            lake=data_lake.lake,
+            catalog=data_lake.catalog,
+            alarm_topic=alarms.alarms.topic,
+        )
+    return Platform(network=network, data_lake=data_lake, alarms=alarms, glue=glue)
 
 
 def feature_flags() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,22 @@ def test_acknowledgements_sit_on_the_construct_that_causes_them_with_a_reason(en
 
 
 def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
-    """A new acknowledgement must be a deliberate change to this list, reviewed with its reason."""
-    rules = sorted(
-        {(path.rsplit("/", 1)[-1], rule.split("::")[1]) for path, rule, _ in _acknowledgements(env)}
-    )
+    """A new acknowledgement must be a deliberate change to this list, reviewed with its reason.
+
+    Wildcard findings (IAM5) are one per wildcard; they are counted per policy here, and the
+    stack tests pin the statements behind them.
+    """
+    found: Counter[tuple[str, str]] = Counter()
+    for path, rule, _ in _acknowledgements(env):
+        owner = path.removesuffix("/Resource").removesuffix("/DefaultPolicy").split("/")[-2:]
+        found["/".join(owner) if "Role" in owner else owner[-1], rule.split("::")[1].split("[")[0]] += 1
     replication = "NIST.800.53.R5-S3BucketReplicationEnabled"
-    assert rules == sorted(
+    expected = Counter(
         [(bucket, replication) for bucket in ("AccessLogs", "Raw", "Curated", "Analytics", "Artifacts")]
         + [("AccessLogs", "NIST.800.53.R5-S3DefaultEncryptionKMS")]
     )
+    if env.settings.glue.enabled:
+        inline = "NIST.800.53.R5-IAMNoInlinePolicy"
+        expected.update({("RawCrawler/Role", inline): 1, ("RawCrawler/Role", "AwsSolutions-IAM5"): 4})
+        expected.update({("CleaningJob/Role", inline): 1, ("CleaningJob/Role", "AwsSolutions-IAM5"): 9})
+    assert found == expected

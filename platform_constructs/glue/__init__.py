@@ -1,0 +1,1 @@
+"""The Glue service's constructs: encryption, the raw-zone crawler, the ETL job, the workflow."""

@@ -1,0 +1,49 @@
+"""Encryption of everything Glue writes: a security configuration and the key for logs and bookmarks."""
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
+
+GLUE_LOG_GROUPS = "/aws-glue/*"
+"""Names of the log groups Glue jobs and crawlers write to."""
+
+
+class GlueEncryption(Construct):
+    """A Glue security configuration: SSE-KMS under ``data_key`` for S3 output, and a dedicated
+    rotating key for CloudWatch logs and job bookmarks whose policy lets CloudWatch Logs use it for
+    Glue's log groups only. The name is forced by Glue: pass one derived from the platform prefix.
+    Exposes ``configuration`` and ``key``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        data_key: kms.IKey,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param name: name of the security configuration.
+        :param data_key: key for S3 output (the lake key).
+        :param removal_policy: of the logs key and the configuration; default RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        self.key = rotating_key(
+            self, "Key", description="Encrypts Glue logs and job bookmarks", removal_policy=removal_policy
+        )
+        self.key.add_to_resource_policy(
+            cloudwatch_logs_statement(Stack.of(self), "AllowCloudWatchLogsForGlueLogGroups", GLUE_LOG_GROUPS)
+        )
+        self.configuration = glue.SecurityConfiguration(
+            self,
+            "Configuration",
+            security_configuration_name=name,
+            s3_encryption=glue.S3Encryption.kms(data_key),
+            cloud_watch_encryption=glue.CloudWatchEncryption.kms(self.key),
+            job_bookmarks_encryption=glue.JobBookmarksEncryption.client_side_kms(self.key),
+            removal_policy=removal_policy,
+        )

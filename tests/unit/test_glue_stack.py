@@ -1,0 +1,309 @@
+"""GlueStack: encryption, the job's arguments and code, the trigger chain, least privilege, alerts."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import create_app
+from platform_constructs.glue.etl_job import MODULES, SCRIPT
+from platform_constructs.glue.permissions import READ_ACTIONS, WRITE_ACTIONS
+from tests.conftest import ROOT, Synthesized
+from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
+from workloads.glue import quality
+from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, RAW_TRANSACTIONS
+
+STACK = "Glue"
+LOGS_KEY = "EncryptionKey3A692D6E"
+CONFIGURATION = "EncryptionConfiguration10700093"
+CRAWLER, CRAWLER_ROLE = "RawCrawlerCE3839D1", "RawCrawlerRoleE5BD0B04"
+JOB, JOB_ROLE = "CleaningJobA848848D", "CleaningJobRole5789E91F"
+LOG_GROUPS = {"output": "CleaningJobOutputLogsCB82A3D0", "error": "CleaningJobErrorLogs0D8B9087"}
+RULESET = "CleaningJobRuleset23228ACD"
+WORKFLOW = "IngestWorkflow86E68368"
+ALARM_TOPIC = "AlarmsTopic3A2DFEBA"
+STATEFUL = [LOGS_KEY, CONFIGURATION, *LOG_GROUPS.values(), RULESET]
+
+
+def _props(env: Synthesized, logical_id: str) -> dict[str, Any]:
+    return env.raw(STACK)["Resources"][logical_id]["Properties"]  # type: ignore[no-any-return]
+
+
+def _buckets(value: Any) -> set[str]:
+    """Which lake buckets (raw, curated, ...) a template value references."""
+    text = json.dumps(value)
+    return {zone for zone, logical_id in DATA_BUCKETS.items() if logical_id in text}
+
+
+def _statements(env: Synthesized, role: str) -> list[dict[str, Any]]:
+    (policy,) = [
+        policy
+        for policy in env.resources(STACK, "AWS::IAM::Policy").values()
+        if policy["Properties"]["Roles"] == [{"Ref": role}]
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _asset(env: Synthesized, location: Any) -> Path:
+    """The asset in the assembly behind an ``s3://cdk-assets.../<hash>.<ext>`` location."""
+    key = location["Fn::Join"][1][-1].lstrip("/")
+    digest, extension = key.split(".", 1)
+    return env.outdir / (f"asset.{digest}" if extension == "zip" else f"asset.{key}")
+
+
+def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
+    assert set(STATEFUL) <= set(env.raw(STACK)["Resources"])
+
+
+def test_security_configuration_encrypts_s3_with_the_lake_key_and_logs_and_bookmarks_with_its_own(
+    env: Synthesized,
+) -> None:
+    encryption = _props(env, CONFIGURATION)["EncryptionConfiguration"]
+    ((s3,),) = [encryption["S3Encryptions"]]
+    assert s3["S3EncryptionMode"] == "SSE-KMS" and KEY in json.dumps(s3["KmsKeyArn"])
+    own_key = {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
+    assert encryption["CloudWatchEncryption"] == {"CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": own_key}
+    assert encryption["JobBookmarksEncryption"] == {
+        "JobBookmarksEncryptionMode": "CSE-KMS",
+        "KmsKeyArn": own_key,
+    }
+    assert _props(env, CONFIGURATION)["Name"] == f"{env.settings.name_prefix}-glue"
+
+
+def test_logs_key_rotates_and_cloudwatch_logs_may_use_it_for_glue_log_groups_only(env: Synthesized) -> None:
+    key = _props(env, LOGS_KEY)
+    assert key["EnableKeyRotation"] is True
+    (logs,) = [s for s in key["KeyPolicy"]["Statement"] if "logs." in json.dumps(s.get("Principal"))]
+    (arn,) = logs["Condition"]["ArnLike"].values()
+    assert arn["Fn::Join"][1][-1] == ":log-group:/aws-glue/*"
+
+
+def test_every_crawler_and_job_runs_under_the_security_configuration(env: Synthesized) -> None:
+    crawlers = env.resources(STACK, "AWS::Glue::Crawler")
+    jobs = env.resources(STACK, "AWS::Glue::Job")
+    assert set(crawlers) == {CRAWLER} and set(jobs) == {JOB}
+    assert crawlers[CRAWLER]["Properties"]["CrawlerSecurityConfiguration"] == {"Ref": CONFIGURATION}
+    assert jobs[JOB]["Properties"]["SecurityConfiguration"] == {"Ref": CONFIGURATION}
+
+
+def test_crawler_crawls_raw_upload_prefixes_new_folders_only_and_never_deletes(env: Synthesized) -> None:
+    crawler = _props(env, CRAWLER)
+    targets = crawler["Targets"]["S3Targets"]
+    assert [target["Path"]["Fn::Join"][1][-1] for target in targets] == [
+        f"/{table.prefix}" for table in (*RAW_TRANSACTIONS.values(), RAW_STORES)
+    ]
+    assert all(_buckets(target["Path"]) == {"raw"} for target in targets)
+    assert crawler["DatabaseName"] == env.platform.data_lake.catalog.database_names["raw"]
+    assert crawler["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
+    assert crawler["SchemaChangePolicy"] == {"DeleteBehavior": "LOG", "UpdateBehavior": "LOG"}
+    assert "Schedule" not in crawler  # the workflow starts it
+
+
+def test_job_arguments_bookmarks_logging_spark_ui_and_zones(env: Synthesized) -> None:
+    arguments = _props(env, JOB)["DefaultArguments"]
+    assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+    assert arguments["--enable-metrics"] == "" and arguments["--enable-observability-metrics"] == "true"
+    assert arguments["--custom-logGroup-prefix"]["Fn::Join"][1][-1] == "-etl"
+    assert arguments["--enable-spark-ui"] == "true"
+    spark_ui = arguments["--spark-event-logs-path"]
+    assert _buckets(spark_ui) == {"artifacts"} and spark_ui["Fn::Join"][1][-1] == "/glue/spark-ui/"
+    assert _buckets(arguments["--raw_url"]) == {"raw"}
+    assert _buckets(arguments["--curated_url"]) == {"curated"}
+    assert arguments["--dq_results_url"]["Fn::Join"][1][-1] == "/data-quality/"
+    assert arguments["--ingest_dates"] == "new"
+    hours = env.settings.glue.freshness_hours
+    assert arguments["--freshness_hours"] == ("none" if hours is None else str(hours))
+
+
+def test_job_log_groups_take_the_prefix_the_logs_key_and_configured_retention(env: Synthesized) -> None:
+    prefix = _props(env, JOB)["DefaultArguments"]["--custom-logGroup-prefix"]
+    for stream, logical_id in LOG_GROUPS.items():
+        group = _props(env, logical_id)
+        name = group["LogGroupName"]["Fn::Join"][1]
+        assert name[:-1] == prefix["Fn::Join"][1][:-1] and name[-1] == f"-etl/{stream}"
+        assert group["KmsKeyId"] == {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
+        assert group["RetentionInDays"] == env.settings.glue.log_retention_days
+
+
+def test_script_and_modules_come_from_assets_holding_this_repository_code(env: Synthesized) -> None:
+    job = _props(env, JOB)
+    assert job["Command"] == {**job["Command"], "Name": "glueetl", "PythonVersion": "3"}
+    assert _asset(env, job["Command"]["ScriptLocation"]).read_bytes() == (ROOT / SCRIPT).read_bytes()
+    modules = _asset(env, job["DefaultArguments"]["--extra-py-files"])
+    assert sorted(str(path.relative_to(modules)) for path in modules.rglob("*.py")) == sorted(MODULES)
+    for module in MODULES:
+        assert (modules / module).read_bytes() == (ROOT / module).read_bytes()
+
+
+def test_modules_hold_every_workloads_import_of_the_script() -> None:
+    """The zip is a hand-kept list: a new import the list misses would fail only in AWS."""
+    needed, queue = set(), [SCRIPT]
+    while queue:
+        tree = ast.parse((ROOT / queue.pop()).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("workloads"):
+                names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+                for name in names:
+                    for candidate in (
+                        f"{name.replace('.', '/')}.py",
+                        f"{name.replace('.', '/')}/__init__.py",
+                    ):
+                        if (ROOT / candidate).exists() and candidate not in needed:
+                            needed.add(candidate)
+                            queue.append(candidate)
+    assert needed <= set(MODULES), sorted(needed - set(MODULES))
+
+
+def test_job_glue_version_and_worker_settings_per_environment(env: Synthesized) -> None:
+    config, job = env.settings.glue, _props(env, JOB)
+    assert job["GlueVersion"] == "5.1"
+    assert job["WorkerType"] == config.worker_type
+    assert job["NumberOfWorkers"] == config.max_workers
+    assert job["DefaultArguments"]["--enable-auto-scaling"] == "true"
+    assert job["Timeout"] == config.timeout_minutes and job["MaxRetries"] == config.max_retries
+    assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
+
+
+def test_data_quality_ruleset_is_the_jobs_rules_on_the_curated_table(env: Synthesized) -> None:
+    ruleset = _props(env, RULESET)
+    hours = env.settings.glue.freshness_hours
+    assert ruleset["Ruleset"] == quality.dqdl(
+        quality.table_rules(CURATED_TRANSACTIONS, freshness_hours=hours)
+    )
+    assert ("DataFreshness" in ruleset["Ruleset"]) == (hours is not None)
+    assert ruleset["TargetTable"] == {
+        "DatabaseName": env.platform.data_lake.catalog.database_names["curated"],
+        "TableName": CURATED_TRANSACTIONS.name,
+    }
+
+
+def test_trigger_chain_start_then_crawler_then_job_after_a_successful_crawl(env: Synthesized) -> None:
+    triggers = {t["Properties"]["Type"]: t for t in env.resources(STACK, "AWS::Glue::Trigger").values()}
+    schedule = env.settings.glue.schedule
+    start = triggers["ON_DEMAND" if schedule is None else "SCHEDULED"]["Properties"]
+    assert start.get("Schedule") == schedule
+    assert start["Actions"] == [{"CrawlerName": {"Ref": CRAWLER}}]
+    after_crawl = triggers["CONDITIONAL"]["Properties"]
+    assert after_crawl["Predicate"]["Conditions"] == [
+        {"CrawlState": "SUCCEEDED", "CrawlerName": {"Ref": CRAWLER}, "LogicalOperator": "EQUALS"}
+    ]
+    assert after_crawl["Actions"] == [{"JobName": {"Ref": JOB}}] and after_crawl["StartOnCreation"] is True
+    assert len(triggers) == 2
+    assert all(t["Properties"]["WorkflowName"] == {"Ref": WORKFLOW} for t in triggers.values())
+
+
+def test_roles_only_glue_of_this_account_assumes_no_wildcard_action_no_managed_policy(
+    env: Synthesized,
+) -> None:
+    for logical_id in (CRAWLER_ROLE, JOB_ROLE):
+        role = _props(env, logical_id)
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+        assert "ManagedPolicyArns" not in role
+        actions = [action for s in _statements(env, logical_id) for action in _as_list(s["Action"])]
+        assert not [action for action in actions if "*" in action], logical_id
+
+
+def _grants_on(env: Synthesized, role: str) -> dict[str, tuple[set[str], set[str]]]:
+    """Lake bucket -> (S3 actions, resource suffixes) granted to ``role``."""
+    grants: dict[str, tuple[set[str], set[str]]] = {}
+    for statement in _statements(env, role):
+        for resource in _as_list(statement["Resource"]):
+            for zone in _buckets(resource):
+                actions, suffixes = grants.setdefault(zone, (set(), set()))
+                actions.update(_as_list(statement["Action"]))
+                suffixes.add(resource["Fn::Join"][1][-1] if "Fn::Join" in resource else "")
+    return grants
+
+
+def test_crawler_role_reads_only_raw_with_the_lake_key_and_writes_only_raw_tables(env: Synthesized) -> None:
+    s3_actions = {a for a in READ_ACTIONS if a.startswith("s3:")}
+    assert _grants_on(env, CRAWLER_ROLE) == {"raw": (s3_actions, {"", "/*"})}
+    statements = _statements(env, CRAWLER_ROLE)
+    (lake_key,) = [s for s in statements if KEY in json.dumps(s["Resource"])]
+    assert lake_key["Action"] == "kms:Decrypt"
+    (catalog,) = [s for s in statements if any(a.startswith("glue:") for a in _as_list(s["Action"]))]
+    raw = env.platform.data_lake.catalog.database_names["raw"]
+    assert [r["Fn::Join"][1][-1] for r in catalog["Resource"]] == [
+        ":catalog",
+        f":database/{raw}",
+        f":table/{raw}/*",
+    ]
+    assert not [a for a in catalog["Action"] if "Delete" in a]
+
+
+def test_job_role_reads_raw_writes_curated_and_only_its_artifact_prefixes(env: Synthesized) -> None:
+    read = {a for a in READ_ACTIONS if a.startswith("s3:")}
+    write = {a for a in WRITE_ACTIONS if a.startswith("s3:")}
+    assert _grants_on(env, JOB_ROLE) == {
+        "raw": (read, {"", "/*"}),
+        "curated": (write, {"", "/*"}),
+        "artifacts": (write, {"", "/data-quality/*", "/glue/spark-ui/*"}),
+    }
+    statements = _statements(env, JOB_ROLE)
+    (lake_key,) = [s for s in statements if KEY in json.dumps(s["Resource"])]
+    assert sorted(lake_key["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assets = [s for s in statements if "cdk-" in json.dumps(s["Resource"])]
+    assert [s["Action"] for s in assets] == ["s3:GetObject"]
+    assert all(r["Fn::Join"][1][-1].endswith((".py", ".zip")) for r in _as_list(assets[0]["Resource"]))
+    (metrics,) = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["Glue", "Glue Data Quality"]}}
+    curated = env.platform.data_lake.catalog.database_names["curated"]
+    (catalog,) = [s for s in statements if "glue:GetTable" in _as_list(s["Action"])]
+    assert sorted(catalog["Action"]) == ["glue:GetDatabase", "glue:GetTable"]
+    assert catalog["Resource"][-1]["Fn::Join"][1][-1] == f":table/{curated}/*"
+
+
+@pytest.mark.parametrize(
+    ("rule", "source", "detail_type", "match"),
+    [
+        ("AlertsJobFailed", "aws.glue", "Glue Job State Change", {"jobName": [{"Ref": JOB}]}),
+        ("AlertsCrawlerFailed", "aws.glue", "Glue Crawler State Change", {"crawlerName": [{"Ref": CRAWLER}]}),
+        (
+            "AlertsDataQualityFailed",
+            "aws.glue-dataquality",
+            "Data Quality Evaluation Results Available",
+            {"context": {"jobName": [{"Ref": JOB}], "evaluationContext": [quality.EVALUATION_CONTEXT]}},
+        ),
+    ],
+)
+def test_failures_reach_the_platform_alarm_topic_as_readable_messages(
+    env: Synthesized, rule: str, source: str, detail_type: str, match: dict[str, Any]
+) -> None:
+    (props,) = [
+        r["Properties"] for i, r in env.resources(STACK, "AWS::Events::Rule").items() if i.startswith(rule)
+    ]
+    pattern = props["EventPattern"]
+    assert pattern["source"] == [source] and pattern["detail-type"] == [detail_type]
+    assert match.items() <= pattern["detail"].items()
+    assert pattern["detail"]["state"]  # failures only
+    (target,) = props["Targets"]
+    assert ALARM_TOPIC in json.dumps(target["Arn"])
+    assert target["InputTransformer"]["InputTemplate"].startswith('"Glue ')
+
+
+def test_alerts_leave_the_topic_policy_to_the_alarms_stack(env: Synthesized) -> None:
+    """EventBridge targets would add an unconditioned publish grant; the topic's own one suffices."""
+    (policy,) = env.resources("Alarms", "AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert [s["Sid"] for s in allows] == ["AllowAlarmPublishers"]
+
+
+def test_disabled_glue_leaves_the_stack_out() -> None:
+    from config.settings import load_settings
+
+    settings = load_settings("dev")
+    settings = settings.model_copy(update={"glue": settings.glue.model_copy(update={"enabled": False})})
+    app, platform = create_app(settings)
+    assert platform.glue is None
+    assert "Glue" not in [child.node.id for child in app.node.children]
