@@ -19,6 +19,7 @@ from workloads.schema import CURATED_TRANSACTIONS
 SCRIPT = "workloads/glue/etl_job.py"
 MODULES = (
     "workloads/__init__.py",
+    "workloads/lake_io.py",
     "workloads/schema.py",
     "workloads/glue/__init__.py",
     "workloads/glue/quality.py",

@@ -18,10 +18,10 @@ SAMPLE = {"stores": 6, "days": 3, "start": date(2026, 3, 6), "dirty_share": 0.05
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """A local Spark session configured as the Glue job configures its own."""
+    """A local Spark session configured as the Glue and EMR jobs configure their own."""
     from pyspark.sql import SparkSession
 
-    from workloads.glue.transform import SESSION_CONF
+    from workloads.lake_io import SESSION_CONF
 
     builder = (
         SparkSession.builder.master("local[2]")

@@ -33,6 +33,7 @@ from pyspark.context import SparkContext
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from workloads import lake_io
 from workloads.glue import quality, transform
 from workloads.schema import RAW_TRANSACTIONS, TEMPORARY_FILE_PATTERNS
 
@@ -46,7 +47,7 @@ def new_ingest_dates(glue_context: GlueContext, raw_url: str) -> list[date]:
         uploads = glue_context.create_dynamic_frame.from_options(
             connection_type="s3",
             connection_options={
-                "paths": [transform.table_location(raw_url, table)],
+                "paths": [lake_io.table_location(raw_url, table)],
                 "recurse": True,
                 "exclusions": json.dumps(list(TEMPORARY_FILE_PATTERNS)),
             },
@@ -79,7 +80,7 @@ def main(argv: list[str]) -> None:
     args = getResolvedOptions(argv, ARGUMENTS)
     glue_context = GlueContext(SparkContext.getOrCreate())
     spark = glue_context.spark_session
-    for key, value in transform.SESSION_CONF.items():
+    for key, value in lake_io.SESSION_CONF.items():
         spark.conf.set(key, value)
     job = Job(glue_context)
     job.init(args["JOB_NAME"], args)

@@ -23,24 +23,14 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from workloads.glue.raw_files import COLUMNS, is_data_file, split_file
+from workloads.lake_io import table_location, write_partitions
 from workloads.schema import (
     CURATED_TRANSACTIONS,
     QUARANTINE,
     RAW_STORES,
     RAW_TRANSACTIONS,
     TIMESTAMP_FORMAT,
-    Table,
 )
-
-SESSION_CONF = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    "spark.sql.sources.partitionOverwriteMode": "dynamic",
-    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
-}
-"""Spark settings the job relies on: UTC instants, timestamps every reader understands, overwrites
-that replace only the partitions written, and partition values read as the strings the catalog
-declares."""
 
 LINES_SCHEMA = StructType(
     [
@@ -55,11 +45,6 @@ LINES_SCHEMA = StructType(
 
 _LINE_FIELDS = [name for name in LINES_SCHEMA.fieldNames() if name != "detail"]
 _c = F.col
-
-
-def table_location(bucket_url: str, table: Table) -> str:
-    """``s3://bucket/prefix/`` (or a local folder) of ``table`` in the bucket at ``bucket_url``."""
-    return f"{bucket_url.rstrip('/')}/{table.prefix}"
 
 
 def upload_folders(raw_url: str, ingest_date: date) -> dict[str, str]:
@@ -275,27 +260,15 @@ def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult
     return DayResult(ingest_date, clean, quarantine, checked)
 
 
-def _write(frame: DataFrame, location: str, partition: str, order: list[str]) -> None:
-    """Replace the partitions of ``frame`` at ``location``, one sorted Parquet file per partition."""
-    (
-        frame.repartition(partition)
-        .sortWithinPartitions(*order)
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
-        .partitionBy(partition)
-        .parquet(location)
-    )
-
-
 def write_day(result: DayResult, curated_url: str) -> None:
     """Write a day's clean lines and quarantine into the curated zone at ``curated_url``."""
-    _write(
+    write_partitions(
         result.clean,
         table_location(curated_url, CURATED_TRANSACTIONS),
         "sale_date",
         ["store_id", *CURATED_TRANSACTIONS.key],
     )
-    _write(
+    write_partitions(
         result.quarantine,
         table_location(curated_url, QUARANTINE),
         "ingest_date",

@@ -1,0 +1,38 @@
+"""Spark reading and writing of lake tables, shared by the Glue and EMR workloads (no Glue imports).
+
+Tables live at ``<zone bucket URL>/<table prefix>`` (``s3://…`` in AWS, a local folder in tests),
+as Parquet partitioned by a day string; writes replace only the partitions they hold.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from workloads.schema import Table
+
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+}
+"""Spark settings the workloads rely on: UTC instants, timestamps every reader understands,
+overwrites that replace only the partitions written, and partition values read as the strings the
+catalog declares."""
+
+
+def table_location(bucket_url: str, table: Table) -> str:
+    """``s3://bucket/prefix/`` (or a local folder) of ``table`` in the bucket at ``bucket_url``."""
+    return f"{bucket_url.rstrip('/')}/{table.prefix}"
+
+
+def write_partitions(frame: DataFrame, location: str, partition: str, order: list[str]) -> None:
+    """Replace the partitions of ``frame`` at ``location``, one sorted Parquet file per partition."""
+    (
+        frame.repartition(partition)
+        .sortWithinPartitions(*order)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(partition)
+        .parquet(location)
+    )
