@@ -1,0 +1,198 @@
+"""The EMR feature job, run with the session's local Spark on hand-made and on ETL-cleaned data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.workloads.conftest import EtlRun, Sample
+from workloads.emr import features_step
+from workloads.emr.features import MissingInputDay, run
+from workloads.emr.holidays import easter_sunday, holidays
+from workloads.lake_io import table_location, write_partitions
+from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
+
+JULY = [date(2026, 7, day) for day in range(1, 6)]
+"""Wed 1 ... Sun 5 July 2026; the 4th (a Saturday) is Independence Day in the US."""
+
+
+def _line(store: str, day: int, transaction: str, line: int, quantity: int, price: str) -> tuple[Any, ...]:
+    net = Decimal(price) * quantity
+    sold_at = datetime(2026, 7, day, 12)
+    return (
+        transaction,
+        line,
+        store,
+        "P1",
+        sold_at,
+        quantity,
+        Decimal(price),
+        "USD",
+        "card",
+        net,
+        "f",
+        f"2026-07-{day:02}",
+    )
+
+
+HAND_CHECKED = [
+    # store S1 (us-east): 10.00 on the 1st, 20.00 on the 2nd (two lines of one sale), nothing on
+    # the 3rd, 40.00 on the 4th; the 5th's 1000.00 must not leak into earlier days.
+    _line("S1", 1, "T1", 1, 1, "10.00"),
+    _line("S1", 2, "T2", 1, 1, "5.00"),
+    _line("S1", 2, "T2", 2, 3, "5.00"),
+    _line("S1", 4, "T3", 1, 2, "20.00"),
+    _line("S1", 5, "T4", 1, 1, "1000.00"),
+    # store S2 (uk): a sale on the 3rd and one on the 4th, not a UK holiday.
+    _line("S2", 3, "T5", 1, 1, "2.50"),
+    _line("S2", 4, "T6", 1, 1, "7.50"),
+]
+
+
+def _lake(spark: Any, root: Path, lines: list[tuple[Any, ...]]) -> dict[str, str]:
+    """A curated zone holding ``lines`` and a raw zone holding the store list; the zone URLs."""
+    zones = {zone: str(root / zone) for zone in ("curated", "raw", "analytics")}
+    columns = (*CURATED_TRANSACTIONS.columns, *CURATED_TRANSACTIONS.partition_keys)
+    frame = spark.createDataFrame(lines, ", ".join(f"`{column.name}` {column.type}" for column in columns))
+    write_partitions(frame, table_location(zones["curated"], CURATED_TRANSACTIONS), "sale_date", ["store_id"])
+    stores = Path(table_location(zones["raw"], RAW_STORES))
+    stores.mkdir(parents=True)
+    (stores / "stores.csv").write_text("store_id,region\nS1,us-east\nS2,uk\n")
+    return zones
+
+
+def _analytics(zones: dict[str, str], days: list[date]) -> str:
+    """An analytics zone per run of ``days``: a rerun of the same days writes over the first run."""
+    return f"{zones['analytics']}/{days[0]}--{days[-1]}"
+
+
+def _features(spark: Any, zones: dict[str, str], days: list[date]) -> dict[tuple[str, str], dict[str, Any]]:
+    analytics = _analytics(zones, days)
+    run(spark, curated_url=zones["curated"], raw_url=zones["raw"], analytics_url=analytics, days=days)
+    written = spark.read.parquet(table_location(analytics, STORE_DAILY_FEATURES))
+    return {(row.store_id, row.sale_date): row.asDict() for row in written.collect()}
+
+
+@pytest.fixture(scope="module")
+def hand_checked(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return _lake(spark, tmp_path_factory.mktemp("hand-checked"), HAND_CHECKED)
+
+
+def test_hand_checked_values(spark: Any, hand_checked: dict[str, str]) -> None:
+    rows = _features(spark, hand_checked, JULY[:4])
+    assert set(rows) == {
+        *(("S1", f"2026-07-0{day}") for day in (1, 2, 4)),
+        *(("S2", f"2026-07-0{day}") for day in (3, 4)),
+    }
+    second, fourth = rows["S1", "2026-07-02"], rows["S1", "2026-07-04"]
+    assert (second["transactions"], second["units_sold"], second["revenue"]) == (1, 4, Decimal("20.00"))
+    assert second["avg_basket_value"] == 20.0 and second["day_of_week"] == 4 and not second["is_weekend"]
+    assert (second["revenue_lag_1d"], second["revenue_avg_7d"], second["revenue_avg_28d"]) == (
+        10.0,
+        10.0,
+        10.0,
+    )
+    assert fourth["revenue"] == Decimal("40.00") and fourth["revenue_lag_1d"] is None  # the 3rd had no sales
+    assert (
+        fourth["revenue_avg_7d"] == 15.0
+        and fourth["revenue_avg_28d"] == 15.0
+        and fourth["revenue_lag_7d"] is None
+    )
+    assert (fourth["day_of_week"], fourth["is_weekend"], fourth["is_holiday"]) == (6, True, True)
+    uk = rows["S2", "2026-07-04"]
+    assert (uk["is_holiday"], uk["region"], uk["revenue_lag_1d"], uk["revenue_avg_7d"]) == (
+        False,
+        "uk",
+        2.5,
+        2.5,
+    )
+    first = rows["S1", "2026-07-01"]
+    assert first["revenue_lag_1d"] is None and first["revenue_avg_7d"] is None
+
+
+def test_no_leakage_from_the_target_day_or_later(spark: Any, hand_checked: dict[str, str]) -> None:
+    """The 5th's 1000.00 enters no feature of an earlier day, and no day's own revenue its past."""
+    before = _features(spark, hand_checked, JULY[:4])
+    with_fifth = _features(spark, hand_checked, JULY)
+    assert {key: row for key, row in with_fifth.items() if key[1] < "2026-07-05"} == before
+    fifth = with_fifth["S1", "2026-07-05"]
+    assert fifth["revenue_lag_1d"] == 40.0 and fifth["revenue_avg_7d"] == pytest.approx(70 / 3)
+
+
+def test_columns_and_types_equal_the_schema_module_and_partitions_are_days(
+    spark: Any, hand_checked: dict[str, str]
+) -> None:
+    _features(spark, hand_checked, JULY[:4])
+    location = Path(table_location(_analytics(hand_checked, JULY[:4]), STORE_DAILY_FEATURES))
+    partitions = sorted(path.name for path in location.iterdir() if path.is_dir())
+    assert partitions == [f"sale_date={day.isoformat()}" for day in JULY[:4]]
+    schema = spark.read.parquet(str(location / partitions[0])).schema
+    assert [(field.name, field.dataType.simpleString()) for field in schema] == [
+        (column.name, column.type) for column in STORE_DAILY_FEATURES.columns
+    ]
+
+
+def test_a_rerun_replaces_the_same_rows(spark: Any, hand_checked: dict[str, str]) -> None:
+    first = _features(spark, hand_checked, JULY[:2])
+    location = Path(table_location(_analytics(hand_checked, JULY[:2]), STORE_DAILY_FEATURES))
+    files = sorted(path.parent.name for path in location.rglob("*.parquet"))
+    assert _features(spark, hand_checked, JULY[:2]) == first
+    assert sorted(path.parent.name for path in location.rglob("*.parquet")) == files  # replaced, not added
+
+
+def test_a_target_day_without_transactions_is_a_clear_error(spark: Any, hand_checked: dict[str, str]) -> None:
+    with pytest.raises(MissingInputDay, match=r"no curated transactions for 2026-07-06: run the Glue ingest"):
+        _features(spark, hand_checked, [date(2026, 7, 5), date(2026, 7, 6)])
+
+
+def test_the_step_exits_2_with_one_line_for_a_missing_day(
+    hand_checked: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    zones = [f"--{zone}-url={url}" for zone, url in hand_checked.items() if zone != "analytics"]
+    zones.append(f"--analytics-url={hand_checked['analytics']}/step")
+    assert features_step.main([*zones, "--first-day=2026-07-06"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "features_step: no curated transactions for 2026-07-06: run the Glue ingest first\n"
+    )
+    assert features_step.main([*zones, "--first-day=2026-07-01", "--last-day=2026-07-02"]) == 0
+
+
+def test_features_of_the_cleaned_sample_add_up_to_the_curated_sales(
+    spark: Any, sample: Sample, etl: EtlRun, tmp_path: Path
+) -> None:
+    from pyspark.sql import functions as F
+
+    analytics = str(tmp_path / "analytics")
+    written = run(
+        spark,
+        curated_url=str(etl.curated),
+        raw_url=str(sample.raw),
+        analytics_url=analytics,
+        days=sample.days,
+    )
+    curated = spark.read.parquet(table_location(str(etl.curated), CURATED_TRANSACTIONS))
+    features = spark.read.parquet(table_location(analytics, STORE_DAILY_FEATURES))
+    assert written == features.count() == curated.select("store_id", "sale_date").distinct().count()
+    assert features.agg(F.sum("revenue")).first()[0] == curated.agg(F.sum("net_amount")).first()[0]
+    assert features.where(F.col("region").isNull()).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("year", "easter"), [(2024, date(2024, 3, 31)), (2026, date(2026, 4, 5)), (2027, date(2027, 3, 28))]
+)
+def test_easter(year: int, easter: date) -> None:
+    assert easter_sunday(year) == easter
+
+
+def test_market_holidays() -> None:
+    assert date(2026, 11, 26) in holidays("us", 2026)  # fourth Thursday of November
+    assert date(2026, 8, 31) in holidays("uk", 2026)  # last Monday of August
+    assert date(2026, 4, 6) in holidays("eu", 2026) and date(2026, 5, 1) in holidays("eu", 2026)
+    assert date(2026, 7, 4) not in holidays("uk", 2026)
+    with pytest.raises(ValueError, match="unknown market 'apac'"):
+        holidays("apac", 2026)

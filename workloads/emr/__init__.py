@@ -1,0 +1,1 @@
+"""The EMR workload: daily store features from the curated transactions."""

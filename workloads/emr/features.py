@@ -1,0 +1,140 @@
+"""Daily store features from the curated transactions, as plain PySpark (runs on EMR and locally).
+
+For each target day and store with sales that day: transactions, units and revenue, the mean
+basket, the calendar (ISO day of week, weekend, public holiday of the store's market), and the
+revenue of the store's past: the day before, a week before, and the mean over the sale days among
+the 7 and the 28 days before. The past is read by calendar day, never by row: a day without sales
+leaves a lag empty and drops out of a mean, and nothing from the target day or later enters them
+(no leakage). The job reads the curated partitions of the target days plus the 28 days before.
+
+Every target day must have curated transactions: a missing one raises :class:`MissingInputDay`
+naming the days (the Glue ingest has not run for them), instead of writing features that silently
+lack a day. Writing replaces only the target days' partitions, so a rerun gives the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
+from pyspark.sql import functions as F
+
+from workloads.emr.holidays import MARKETS, holidays
+from workloads.lake_io import table_location, write_partitions
+from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
+
+LAGS = (1, 7)
+"""Days back of the revenue lags."""
+AVERAGE_WINDOWS = (7, 28)
+"""Lengths, in days before the target day, of the revenue means."""
+LOOKBACK_DAYS = max(*LAGS, *AVERAGE_WINDOWS)
+"""How many days before the first target day the job reads."""
+
+
+class MissingInputDay(ValueError):
+    """A target day has no curated transactions."""
+
+
+def read_transactions(spark: SparkSession, curated_url: str, days: Sequence[date]) -> DataFrame:
+    """Curated transactions of ``days`` and the :data:`LOOKBACK_DAYS` before the first of them."""
+    location = table_location(curated_url, CURATED_TRANSACTIONS)
+    try:
+        frame = spark.read.parquet(location)
+    except AnalysisException as error:
+        if error.getErrorClass() != "PATH_NOT_FOUND":
+            raise
+        raise MissingInputDay(f"no curated transactions at all under {location}") from None
+    first = min(days) - timedelta(days=LOOKBACK_DAYS)
+    return frame.where(F.col("sale_date").between(first.isoformat(), max(days).isoformat()))
+
+
+def read_store_regions(spark: SparkSession, raw_url: str) -> DataFrame:
+    """``store_id`` -> ``region`` from the raw zone's store list."""
+    stores = spark.read.option("header", "true").csv(table_location(raw_url, RAW_STORES))
+    return stores.select(F.trim("store_id").alias("store_id"), F.trim("region").alias("region"))
+
+
+def daily_totals(transactions: DataFrame) -> DataFrame:
+    """One row per store and sale day: distinct transactions, units sold, revenue."""
+    return transactions.groupBy("store_id", "sale_date").agg(
+        F.countDistinct("transaction_id").alias("transactions"),
+        F.sum("quantity").cast("bigint").alias("units_sold"),
+        F.sum("net_amount").cast(STORE_DAILY_FEATURES.column("revenue").type).alias("revenue"),
+    )
+
+
+def holiday_calendar(spark: SparkSession, first: date, last: date) -> DataFrame:
+    """``market``, ``sale_date`` of every public holiday from ``first`` to ``last``."""
+    rows = [
+        (market, day.isoformat())
+        for market in MARKETS
+        for year in range(first.year, last.year + 1)
+        for day in holidays(market, year)
+        if first <= day <= last
+    ]
+    return spark.createDataFrame(rows, "market string, sale_date string")
+
+
+def _past(revenue: Column, ordered: WindowSpec, start: int, end: int, how: str) -> Column:
+    frame = ordered.rangeBetween(-start, -end)
+    return (F.first(revenue) if how == "lag" else F.avg(revenue)).over(frame)
+
+
+def store_daily_features(
+    spark: SparkSession, transactions: DataFrame, regions: DataFrame, days: Sequence[date]
+) -> DataFrame:
+    """The features of ``days``, columns and types as :data:`STORE_DAILY_FEATURES` declares."""
+    totals = daily_totals(transactions)
+    present = {row.sale_date for row in totals.select("sale_date").distinct().collect()}
+    missing = sorted(day.isoformat() for day in days if day.isoformat() not in present)
+    if missing:
+        raise MissingInputDay(f"no curated transactions for {', '.join(missing)}: run the Glue ingest first")
+
+    day = F.to_date("sale_date")
+    ordered = Window.partitionBy("store_id").orderBy(F.datediff(day, F.lit("1970-01-01")))
+    revenue = F.col("revenue").cast("double")
+    day_of_week = (F.dayofweek(day) + 5) % 7 + 1  # Spark counts from Sunday = 1; ISO from Monday
+    calendar = holiday_calendar(spark, min(days), max(days)).withColumn("is_holiday", F.lit(True))
+    features = (
+        totals.join(regions, "store_id", "left")
+        .withColumn("market", F.split("region", "-").getItem(0))
+        .withColumn("avg_basket_value", revenue / F.col("transactions"))
+        .withColumn("day_of_week", day_of_week)
+        .withColumn("is_weekend", day_of_week >= 6)
+        .select(
+            "*",
+            *(_past(revenue, ordered, n, n, "lag").alias(f"revenue_lag_{n}d") for n in LAGS),
+            *(_past(revenue, ordered, n, 1, "avg").alias(f"revenue_avg_{n}d") for n in AVERAGE_WINDOWS),
+        )
+        .where(F.col("sale_date").isin(*(target.isoformat() for target in days)))
+        .join(calendar, ["market", "sale_date"], "left")
+        .withColumn("is_holiday", F.coalesce("is_holiday", F.lit(False)))
+    )
+    return features.select(
+        *(
+            F.col(column.name).cast(column.type).alias(column.name)
+            for column in (*STORE_DAILY_FEATURES.columns, *STORE_DAILY_FEATURES.partition_keys)
+        )
+    )
+
+
+def write_features(features: DataFrame, analytics_url: str) -> None:
+    """Replace the partitions of the days in ``features`` in the analytics zone."""
+    location = table_location(analytics_url, STORE_DAILY_FEATURES)
+    write_partitions(features, location, "sale_date", ["store_id"])
+
+
+def run(
+    spark: SparkSession, *, curated_url: str, raw_url: str, analytics_url: str, days: Sequence[date]
+) -> int:
+    """Compute and write the features of ``days``; the number of store-days written."""
+    features = store_daily_features(
+        spark, read_transactions(spark, curated_url, days), read_store_regions(spark, raw_url), days
+    ).cache()
+    try:
+        write_features(features, analytics_url)
+        return features.count()
+    finally:
+        features.unpersist()
