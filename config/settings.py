@@ -22,6 +22,9 @@ CONFIG_DIR = Path(__file__).resolve().parent
 _RFC1918 = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_INSTANCE_TYPE = re.compile(
+    r"^[a-z][a-z0-9]*[0-9][a-z0-9]*(-flex)?\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]?xlarge|metal(-[0-9]+xl)?)$"
+)
 
 Days = Annotated[int, Field(ge=1, le=3650)]
 
@@ -136,6 +139,48 @@ class GlueSettings(ServiceSettings):
         return None if value is None else check_cron(value)
 
 
+InstanceType = Annotated[str, Field(pattern=_INSTANCE_TYPE.pattern)]
+"""An EC2 instance type name, e.g. ``m7g.xlarge``."""
+
+
+class EmrClusterSettings(_Strict):
+    """The long-running EMR cluster: whether it exists, its managed-scaling limits, idle shutdown."""
+
+    enabled: bool
+    min_units: int = Field(ge=1, le=2000)
+    max_units: int = Field(ge=1, le=2000)
+    idle_timeout_seconds: int = Field(ge=60, le=604_800)
+
+    @model_validator(mode="after")
+    def _limits(self) -> EmrClusterSettings:
+        if self.min_units > self.max_units:
+            raise ValueError(f"min_units {self.min_units} is more than max_units {self.max_units}")
+        return self
+
+
+class EmrSettings(ServiceSettings):
+    """Amazon EMR: release, instance fleets, spot share, step concurrency, TLS certificates, and
+    the long-running cluster (``cluster``); transient clusters use the same settings."""
+
+    release_label: str = Field(pattern=r"^emr-7\.\d{1,2}\.\d{1,2}$")
+    primary_instance_type: InstanceType
+    core_instance_types: list[InstanceType] = Field(min_length=1, max_length=5)
+    task_instance_types: list[InstanceType] = Field(max_length=15)
+    task_spot_percent: int = Field(ge=0, le=100)
+    step_concurrency: int = Field(ge=1, le=256)
+    certificates_zip: str | None = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.zip$")
+    cluster: EmrClusterSettings
+
+    @model_validator(mode="after")
+    def _spot_needs_choice(self) -> EmrSettings:
+        if self.task_spot_percent > 0 and len(set(self.task_instance_types)) < 2:
+            raise ValueError(
+                "task_instance_types: a spot fleet needs at least two distinct instance types "
+                "(spot capacity of one type alone is often unavailable)"
+            )
+        return self
+
+
 class AlarmSettings(_Strict):
     """Who hears about failures: e-mail addresses subscribed to the platform alarm topic."""
 
@@ -166,7 +211,7 @@ class Settings(_Strict):
     lake: LakeSettings
     alarms: AlarmSettings
     glue: GlueSettings
-    emr: ServiceSettings
+    emr: EmrSettings
     sagemaker: ServiceSettings
     video: ServiceSettings
     quicksight: ServiceSettings

@@ -189,6 +189,56 @@ BAD_INPUTS = [
         "alarms.emails: ['a@example.com', 'a@example.com'] is not allowed: lists an address twice",
     ),
     ("environment", "prod", "dev.yaml: environment: set by the file name, remove the key"),
+    (
+        "emr.release_label",
+        "emr-6.15.0",
+        "emr.release_label: 'emr-6.15.0' is not allowed: String should match",
+    ),
+    ("emr.release_label", "7.10.0", "emr.release_label: '7.10.0' is not allowed: String should match"),
+    ("emr.primary_instance_type", "m7g.huge", "emr.primary_instance_type: 'm7g.huge' is not allowed"),
+    (
+        "emr.core_instance_types",
+        ["m5.xlarge", "xlarge"],
+        "emr.core_instance_types.1: 'xlarge' is not allowed",
+    ),
+    (
+        "emr.core_instance_types",
+        [],
+        "emr.core_instance_types: [] is not allowed: List should have at least 1",
+    ),
+    ("emr.task_spot_percent", 101, "emr.task_spot_percent: 101 is not allowed: Input should be less than or"),
+    ("emr.task_spot_percent", -1, "emr.task_spot_percent: -1 is not allowed: Input should be greater than"),
+    (
+        "emr.task_instance_types",
+        ["m7g.2xlarge", "m7g.2xlarge"],
+        "dev.yaml: emr: task_instance_types: a spot fleet needs at least two distinct instance types",
+    ),
+    (
+        "emr.step_concurrency",
+        0,
+        "emr.step_concurrency: 0 is not allowed: Input should be greater than or equal",
+    ),
+    (
+        "emr.certificates_zip",
+        "certs.zip",
+        "emr.certificates_zip: 'certs.zip' is not allowed: String should match",
+    ),
+    ("emr.cluster.min_units", 5, "dev.yaml: emr.cluster: min_units 5 is more than max_units 4"),
+    (
+        "emr.cluster.max_units",
+        0,
+        "emr.cluster.max_units: 0 is not allowed: Input should be greater than or equal",
+    ),
+    (
+        "emr.cluster.idle_timeout_seconds",
+        59,
+        "emr.cluster.idle_timeout_seconds: 59 is not allowed: Input should be greater than or equal to 60",
+    ),
+    (
+        "emr.cluster.idle_timeout_seconds",
+        604_801,
+        "idle_timeout_seconds: 604801 is not allowed: Input should be less than or equal to 604800",
+    ),
 ]
 
 
