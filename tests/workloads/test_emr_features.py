@@ -13,7 +13,7 @@ from tests.workloads.conftest import EtlRun, Sample
 from workloads.emr import features_step
 from workloads.emr.features import MissingInputDay, run
 from workloads.emr.holidays import easter_sunday, holidays
-from workloads.lake_io import table_location, write_partitions
+from workloads.lake_io import ddl_schema, table_location, write_partitions
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
 
 JULY = [date(2026, 7, day) for day in range(1, 6)]
@@ -56,8 +56,7 @@ HAND_CHECKED = [
 def _lake(spark: Any, root: Path, lines: list[tuple[Any, ...]]) -> dict[str, str]:
     """A curated zone holding ``lines`` and a raw zone holding the store list; the zone URLs."""
     zones = {zone: str(root / zone) for zone in ("curated", "raw", "analytics")}
-    columns = (*CURATED_TRANSACTIONS.columns, *CURATED_TRANSACTIONS.partition_keys)
-    frame = spark.createDataFrame(lines, ", ".join(f"`{column.name}` {column.type}" for column in columns))
+    frame = spark.createDataFrame(lines, ddl_schema(CURATED_TRANSACTIONS))
     write_partitions(frame, table_location(zones["curated"], CURATED_TRANSACTIONS), "sale_date", ["store_id"])
     stores = Path(table_location(zones["raw"], RAW_STORES))
     stores.mkdir(parents=True)

@@ -17,12 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from workloads.emr.holidays import MARKETS, holidays
-from workloads.lake_io import table_location, write_partitions
+from workloads.lake_io import read_table, table_location, write_partitions
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
 
 LAGS = (1, 7)
@@ -39,13 +38,7 @@ class MissingInputDay(ValueError):
 
 def read_transactions(spark: SparkSession, curated_url: str, days: Sequence[date]) -> DataFrame:
     """Curated transactions of ``days`` and the :data:`LOOKBACK_DAYS` before the first of them."""
-    location = table_location(curated_url, CURATED_TRANSACTIONS)
-    try:
-        frame = spark.read.parquet(location)
-    except AnalysisException as error:
-        if error.getErrorClass() != "PATH_NOT_FOUND":
-            raise
-        raise MissingInputDay(f"no curated transactions at all under {location}") from None
+    frame = read_table(spark, curated_url, CURATED_TRANSACTIONS)
     first = min(days) - timedelta(days=LOOKBACK_DAYS)
     return frame.where(F.col("sale_date").between(first.isoformat(), max(days).isoformat()))
 

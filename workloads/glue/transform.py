@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from workloads.glue.raw_files import COLUMNS, is_data_file, split_file
-from workloads.lake_io import table_location, write_partitions
+from workloads.lake_io import read_table, table_location, write_partitions
 from workloads.schema import (
     CURATED_TRANSACTIONS,
     QUARANTINE,
@@ -65,14 +65,7 @@ def read_curated(
     spark: SparkSession, curated_url: str, days: Iterable[date], since: date | None
 ) -> DataFrame:
     """Curated transactions of ``days`` and of every day from ``since`` on; empty when there are none."""
-    location = table_location(curated_url, CURATED_TRANSACTIONS)
-    try:
-        frame = spark.read.parquet(location)
-    except AnalysisException as error:
-        if error.getErrorClass() != "PATH_NOT_FOUND":
-            raise
-        columns = (*CURATED_TRANSACTIONS.columns, *CURATED_TRANSACTIONS.partition_keys)
-        return spark.createDataFrame([], ", ".join(f"`{column.name}` {column.type}" for column in columns))
+    frame = read_table(spark, curated_url, CURATED_TRANSACTIONS)
     wanted = F.col("sale_date").isin(*(day.isoformat() for day in days))
     if since is not None:
         wanted = wanted | (F.col("sale_date") >= F.lit(since.isoformat()))
