@@ -60,7 +60,7 @@ class RawCrawler(Construct):
         super().__init__(scope, construct_id)
         self.role = GlueRole(self, "Role", description="Crawls the raw zone into its Glue database")
         self.role.read(bucket)
-        self.role.use_catalog(CRAWLER_TABLE_ACTIONS, database)
+        self.role.use_catalog(CRAWLER_TABLE_ACTIONS, [database])
         self.role.write_encrypted_logs(logs_key)
         self.role.acknowledge_wildcards(
             "Objects of the raw bucket (its prefixes are crawl targets that grow with the lake); "

@@ -143,7 +143,7 @@ class CleaningJob(Construct):
                 conditions={"StringEquals": {"cloudwatch:namespace": ["Glue", "Glue Data Quality"]}},
             )
         )
-        self.role.use_catalog(["glue:GetDatabase", "glue:GetTable"], curated_database)
+        self.role.use_catalog(["glue:GetDatabase", "glue:GetTable"], [curated_database])
         script = s3_assets.Asset(self, "Script", path=str(ROOT / SCRIPT))
         modules = modules_asset(self, "Modules", modules=MODULES)
         for asset in (script, modules):

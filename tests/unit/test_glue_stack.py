@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from platform_constructs.glue.etl_job import MODULES, SCRIPT
-from platform_constructs.glue.permissions import READ_ACTIONS, WRITE_ACTIONS
+from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from tests.conftest import ROOT, Synthesized
 from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
 from workloads.glue import quality
