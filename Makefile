@@ -27,11 +27,20 @@ $(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@touch $@
 
+# Linux arm64 wheels of the Lambda functions' dependencies, built once per change of the pins (no Docker).
+LAMBDA_DEPS := build/lambda-deps
+$(LAMBDA_DEPS).installed: requirements-lambda.txt $(BIN)/.installed
+	rm -rf $(LAMBDA_DEPS)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile --only-binary=:all: \
+		--platform manylinux_2_28_aarch64 --platform manylinux2014_aarch64 --python-version 3.14 --implementation cp \
+		--target $(LAMBDA_DEPS)/python -r requirements-lambda.txt
+	@touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(BIN)/.installed node_modules/.installed ## create .venv and node_modules from the exact pins
+setup: $(BIN)/.installed node_modules/.installed $(LAMBDA_DEPS).installed ## create .venv and node_modules from the exact pins
 
 synth: setup ## synthesize ENV (default dev) with all checks into cdk.out/ and summarize
 	rm -rf cdk.out
@@ -65,4 +74,4 @@ sample-data: $(BIN)/.installed ## write the seeded sample raw data set (default 
 		$(if $(START),--start $(START)) $(if $(DIRTY),--dirty-share $(DIRTY)) --output $(or $(OUT),sample-data)
 
 clean: ## remove generated output (not .venv or node_modules)
-	rm -rf cdk.out .bench .pytest_cache .mypy_cache .ruff_cache sample-data
+	rm -rf cdk.out build .bench .pytest_cache .mypy_cache .ruff_cache sample-data

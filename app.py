@@ -18,6 +18,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from config.settings import ConfigError, Settings, load_settings
 from stacks.alarms_stack import AlarmsStack
 from stacks.data_lake_stack import DataLakeStack
+from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
 from stacks.network_stack import NetworkStack
 
@@ -33,6 +34,7 @@ class Platform:
     data_lake: DataLakeStack
     alarms: AlarmsStack
     glue: GlueStack | None
+    emr: EmrStack | None
 
 
 def add_checks(app: App) -> None:
@@ -55,7 +57,17 @@ def build_platform(app: App, settings: Settings) -> Platform:
             catalog=data_lake.catalog,
             alarm_topic=alarms.alarms.topic,
         )
-    return Platform(network=network, data_lake=data_lake, alarms=alarms, glue=glue)
+    emr = None
+    if settings.emr.enabled:
+        emr = EmrStack(
+            app,
+            "Emr",
+            settings=settings,
+            vpc=network.network.vpc,
+            lake=data_lake.lake,
+            catalog=data_lake.catalog,
+        )
+    return Platform(network=network, data_lake=data_lake, alarms=alarms, glue=glue, emr=emr)
 
 
 def feature_flags() -> dict[str, Any]:

@@ -169,6 +169,7 @@ class EmrSettings(ServiceSettings):
     task_spot_percent: int = Field(ge=0, le=100)
     step_concurrency: int = Field(ge=1, le=256)
     certificates_zip: str | None = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.zip$")
+    log_retention_days: LogRetentionDays
     cluster: EmrClusterSettings
 
     @model_validator(mode="after")

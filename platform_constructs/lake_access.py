@@ -2,13 +2,13 @@
 
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from platform_constructs.nag import acknowledge_wildcards
+from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 
 READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "kms:Decrypt")
 """What reading a lake bucket takes: objects, their listing, and the bucket key to decrypt."""
@@ -84,12 +84,8 @@ class LakeAccessRole(iam.Role):
         """Acknowledge the recorded wildcard resources plus ``resources`` (statements added
         directly), and that the policy is inline (it is this role's alone). Call after the grants."""
         acknowledge_wildcards(self, reason=reason, resources=[*self.wildcard_resources, *resources])
-        policy = self.node.find_child("DefaultPolicy").node.default_child
-        assert policy is not None
-        Validations.of(policy).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
-                reason="The policy is the role's own, written by grants scoped to this role's buckets, "
-                "keys and log groups; it is attached to no other principal.",
-            )
+        acknowledge_own_policy(
+            self,
+            "The policy is the role's own, written by grants scoped to this role's buckets, keys and "
+            "log groups; it is attached to no other principal.",
         )

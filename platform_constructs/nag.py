@@ -68,3 +68,13 @@ def acknowledge_wildcards(role: iam.Role, *, reason: str, resources: Sequence[st
     policy = role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(policy, CfnResource), "the role has no default policy yet: grant first"
     policy.node.add_validation(_WildcardAcknowledgement(policy, reason, resources))
+
+
+def acknowledge_own_policy(role: iam.Role, reason: str) -> None:
+    """Acknowledge NIST's no-inline-policy rule on ``role``'s default policy: ``reason`` says why
+    the role's own grants belong inline (they are scoped to it and attached to nothing else)."""
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert policy is not None, "the role has no default policy yet: grant first"
+    Validations.of(policy).acknowledge(
+        Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", reason=reason)
+    )

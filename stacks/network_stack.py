@@ -1,9 +1,11 @@
 """NetworkStack: the private network every workload of the platform runs in."""
 
+from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from config.settings import Settings
+from platform_constructs.emr.roles import EMR_MANAGED_TAG
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PlatformNetwork
 from platform_constructs.removal import data_removal_policy
@@ -41,7 +43,8 @@ def interface_endpoints(settings: Settings) -> dict[str, ec2.InterfaceVpcEndpoin
 
 class NetworkStack(PlatformStack):
     """The platform's VPC (:class:`PlatformNetwork`) sized by the ``network`` settings, with the
-    interface endpoints of the enabled services when ``network.interface_endpoints`` is on.
+    interface endpoints of the enabled services when ``network.interface_endpoints`` is on; with
+    EMR enabled, the private subnets carry the tag EMR's managed service policy requires.
     Exposes ``network``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
@@ -63,3 +66,6 @@ class NetworkStack(PlatformStack):
             flow_log_retention=RETENTION_BY_DAYS[net.flow_log_retention_days],
             removal_policy=data_removal_policy(self, destroy=settings.destroy_on_delete),
         )
+        if settings.emr.enabled:  # EMR's managed service policy only uses subnets tagged for it
+            for subnet in self.network.vpc.select_subnets(subnet_group_name="Private").subnets:
+                Tags.of(subnet).add(*EMR_MANAGED_TAG)

@@ -60,4 +60,11 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("RawCrawler/Role", inline): 1, ("RawCrawler/Role", "AwsSolutions-IAM5"): 4})
         expected.update({("CleaningJob/Role", inline): 1, ("CleaningJob/Role", "AwsSolutions-IAM5"): 9})
+    if env.settings.emr.enabled:
+        wildcards, inline = "AwsSolutions-IAM5", "NIST.800.53.R5-IAMNoInlinePolicy"
+        expected.update({("InstanceRole", wildcards): 10, ("InstanceRole", inline): 1})
+        expected.update({("ServiceRole", "AwsSolutions-IAM4"): 1, ("ServiceRole", inline): 1})
+        if env.settings.emr.certificates_zip is None:
+            expected.update({("TlsCertificates/Role", wildcards): 3, ("TlsCertificates/Role", inline): 1})
+            expected.update({("Function", "NIST.800.53.R5-LambdaDLQ"): 1})
     assert found == expected

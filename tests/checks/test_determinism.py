@@ -14,6 +14,7 @@ def test_two_synths_of_dev_are_byte_identical(dev: Synthesized, tmp_path: Path) 
     assert [path.name for path in first] == [
         "Alarms.template.json",
         "DataLake.template.json",
+        "Emr.template.json",
         "Glue.template.json",
         "Network.template.json",
     ]

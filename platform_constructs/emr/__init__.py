@@ -1,0 +1,1 @@
+"""The EMR service's constructs: encryption and TLS, roles, clusters."""

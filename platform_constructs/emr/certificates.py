@@ -1,0 +1,135 @@
+"""EMR's in-transit TLS certificates, made at deploy time by a custom resource."""
+
+from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+from platform_constructs.python_modules import ROOT, stage_modules
+
+LAMBDA_DEPS = ROOT / "build" / "lambda-deps"
+"""Linux arm64 wheels of ``requirements-lambda.txt``, built by ``make setup``."""
+HANDLER_MODULES = ("workloads/__init__.py", "workloads/emr/__init__.py", "workloads/emr/certificates.py")
+
+
+class TlsCertificates(Construct):
+    """A custom resource whose Lambda (:mod:`workloads.emr.certificates`) makes a private key and a
+    self-signed certificate for the region's EC2 host names and writes them, as the zip EMR's PEM
+    provider reads, to ``bucket`` under ``prefix`` encrypted with ``key``. The key never leaves
+    the function and S3. The function runs in ``subnets`` of ``vpc`` (it needs only the S3 gateway
+    endpoint), one at a time, logging to an encrypted group; its role may only write that prefix
+    with that key. Exposes ``uri`` (the zip's ``s3://`` URI) and ``function``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        key: kms.IKey,
+        prefix: str,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        logs_key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        validity_days: int = 1825,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param bucket: where the zip goes (the artifacts bucket).
+        :param key: encrypts the zip (the lake key).
+        :param prefix: key prefix of the zip, ending in ``/``.
+        :param vpc: the platform VPC.
+        :param subnets: private subnets with the S3 gateway endpoint.
+        :param logs_key: encrypts the function's log group; must let CloudWatch Logs use it.
+        :param log_retention: how long the function's logs are kept.
+        :param validity_days: lifetime of the certificate; default five years.
+        :param removal_policy: of the log group; default RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        if not (LAMBDA_DEPS / "python").is_dir():
+            raise FileNotFoundError(f"{LAMBDA_DEPS.relative_to(ROOT)} is missing: run `make setup` first")
+        log_group = logs.LogGroup(
+            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Writes EMR's TLS certificate zip",
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Makes EMR's in-transit TLS certificates (CloudFormation custom resource)",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="workloads.emr.certificates.handler",
+            code=lambda_.Code.from_asset(str(stage_modules(HANDLER_MODULES))),
+            layers=[
+                lambda_.LayerVersion(
+                    self,
+                    "Dependencies",
+                    code=lambda_.Code.from_asset(str(LAMBDA_DEPS)),
+                    compatible_runtimes=[lambda_.Runtime.PYTHON_3_14],
+                    compatible_architectures=[lambda_.Architecture.ARM_64],
+                    description="cryptography and its dependencies (requirements-lambda.txt)",
+                )
+            ],
+            memory_size=512,
+            timeout=Duration.minutes(1),
+            reserved_concurrent_executions=1,
+            role=role,
+            log_group=log_group,
+            vpc=vpc,
+            vpc_subnets=subnets,
+        )
+        s3.BucketGrants.from_bucket(bucket).actions_on_object_keys(role, f"{prefix}*", "s3:PutObject")
+        key.grant(role, "kms:GenerateDataKey")
+        log_group.grant_write(role)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(  # what Lambda needs to attach the function to the VPC
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=["*"],
+            )
+        )
+        acknowledge_wildcards(
+            role,
+            reason="New certificate zips get fresh names under the prefix (the role may only put there); "
+            "the streams of its own log group; Lambda's network-interface actions, which take no "
+            "resource ARN when the interface is created.",
+            resources=[bucket.arn_for_objects(f"{prefix}*"), log_group.log_group_arn, "*"],
+        )
+        acknowledge_own_policy(role, "The policy is the function's own: its logs, its ENIs and one prefix.")
+        resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.function.function_arn,
+            resource_type="Custom::EmrTlsCertificates",
+            properties={
+                "Bucket": bucket.bucket_name,
+                "Prefix": prefix,
+                "KmsKeyArn": key.key_arn,
+                "ValidityDays": str(validity_days),
+            },
+        )
+        self.uri = resource.get_att_string("Uri")
+        Validations.of(self.function).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+                reason="Only CloudFormation invokes it, synchronously, and waits for its answer; "
+                "a failure fails the deployment, so there is no lost event to queue.",
+            )
+        )

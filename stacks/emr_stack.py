@@ -1,0 +1,115 @@
+"""EmrStack: what every EMR cluster of the platform runs with."""
+
+from aws_cdk import Stack, Tags
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from config.settings import Settings
+from platform_constructs.catalog import LakeCatalog
+from platform_constructs.data_lake import DataLake
+from platform_constructs.emr.certificates import TlsCertificates
+from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
+from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
+from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
+from platform_constructs.log_retention import RETENTION_BY_DAYS
+from platform_constructs.removal import data_removal_policy
+from stacks.base import PlatformStack
+
+LOGS_PREFIX = "emr/logs/"
+"""Where clusters write their logs in the artifacts bucket."""
+CERTIFICATES_PREFIX = "emr/tls/"
+"""Where the generated TLS certificate zips go in the artifacts bucket."""
+SECURITY_GROUPS = {
+    "PrimarySecurityGroup": "EMR-managed: primary node",
+    "CoreSecurityGroup": "EMR-managed: core and task nodes",
+    "ServiceAccessSecurityGroup": "EMR-managed: the EMR service reaching nodes in private subnets",
+}
+
+
+class EmrStack(PlatformStack):
+    """The EMR service, configured by the ``emr`` settings: a security configuration
+    (:class:`EmrSecurityConfiguration`) whose TLS certificates are made at deploy time
+    (:class:`TlsCertificates`) unless ``emr.certificates_zip`` names the fork's own, the roles
+    (:class:`EmrRoles`), and the empty EMR-managed security groups clusters get in the VPC's
+    private subnets (EMR writes their rules). Exposes ``security``, ``roles``, ``security_groups``
+    and ``subnets``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        vpc: ec2.IVpc,
+        lake: DataLake,
+        catalog: LakeCatalog,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            suffix="emr",
+            description="Data science platform: EMR security configuration, roles, security groups",
+        )
+        config = settings.emr
+        removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
+        self.subnets = ec2.SubnetSelection(subnet_group_name="Private")
+        certificates_uri = config.certificates_zip
+        if certificates_uri is None:
+            logs_key = rotating_key(
+                self,
+                "LogsKey",
+                description="Encrypts EMR helper function logs",
+                removal_policy=removal_policy,
+            )
+            logs_key.add_to_resource_policy(
+                cloudwatch_logs_statement(Stack.of(self), "AllowCloudWatchLogsOfThisAccountAndRegion", "*")
+            )
+            certificates = TlsCertificates(
+                self,
+                "TlsCertificates",
+                bucket=lake.artifacts,
+                key=lake.key,
+                prefix=CERTIFICATES_PREFIX,
+                vpc=vpc,
+                subnets=self.subnets,
+                logs_key=logs_key,
+                log_retention=RETENTION_BY_DAYS[config.log_retention_days],
+                removal_policy=removal_policy,
+            )
+            certificates_uri = certificates.uri
+        self.security = EmrSecurityConfiguration(
+            self,
+            "Security",
+            data_key=lake.key,
+            certificates_uri=certificates_uri,
+            removal_policy=removal_policy,
+        )
+        self.roles = EmrRoles(
+            self,
+            "Roles",
+            raw=lake.raw,
+            curated=lake.curated,
+            analytics=lake.analytics,
+            artifacts=lake.artifacts,
+            logs_prefix=LOGS_PREFIX,
+            read_prefixes=[CERTIFICATES_PREFIX],
+            disk_key=self.security.disk_key,
+            databases=list(catalog.database_names.values()),
+        )
+        if config.certificates_zip is not None:
+            bucket, key = config.certificates_zip.removeprefix("s3://").split("/", 1)
+            self.roles.instance_role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[f"arn:{self.partition}:s3:::{bucket}/{key}"]
+                )
+            )
+        self.security_groups = {
+            group_id: ec2.SecurityGroup(
+                self, group_id, vpc=vpc, description=description, allow_all_outbound=False
+            )
+            for group_id, description in SECURITY_GROUPS.items()
+        }
+        for group in self.security_groups.values():
+            Tags.of(group).add(*EMR_MANAGED_TAG)

@@ -1,0 +1,147 @@
+"""The TLS certificate custom resource, run against moto's S3 and KMS server and a stand-in CloudFormation."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from moto.server import ThreadedMotoServer
+
+from workloads.emr.certificates import ZIP_MEMBERS, certificate_zip, handler, internal_domains
+
+REGION = "eu-west-1"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:certificates"
+
+
+@pytest.fixture(scope="module")
+def aws(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """moto's server on a free port, boto3 pointed at it, a bucket and a KMS key."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch_module.setenv(name, value)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    key_arn = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    yield {"s3": s3, "key_arn": key_arn}
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local HTTP endpoint standing in for CloudFormation's pre-signed response URL."""
+    responses: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            responses.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/response", responses
+    server.shutdown()
+
+
+def _event(
+    request: str, url: str, properties: dict[str, str], physical_id: str | None = None
+) -> dict[str, Any]:
+    event = {
+        "RequestType": request,
+        "ResponseURL": url,
+        "StackId": "stack",
+        "RequestId": "request",
+        "LogicalResourceId": "TlsCertificates",
+        "ResourceProperties": properties,
+    }
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    return event
+
+
+def test_zip_holds_a_key_and_a_self_signed_certificate_for_the_regions_hosts() -> None:
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    with zipfile.ZipFile(io.BytesIO(certificate_zip(REGION, now, 30))) as archive:
+        assert sorted(archive.namelist()) == sorted(ZIP_MEMBERS)
+        key = serialization.load_pem_private_key(archive.read("privateKey.pem"), password=None)
+        certificate = x509.load_pem_x509_certificate(archive.read("certificateChain.pem"))
+        assert archive.read("trustedCertificates.pem") == archive.read("certificateChain.pem")
+    assert certificate.public_key() == key.public_key()
+    assert certificate.issuer == certificate.subject
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == [f"*.{REGION}.compute.internal"]
+    assert certificate.not_valid_after_utc == now + timedelta(days=30)
+
+
+def test_us_east_1_hosts_are_named_ec2_internal() -> None:
+    assert internal_domains("us-east-1") == ["ec2.internal", "us-east-1.compute.internal"]
+
+
+def test_create_writes_the_zip_encrypted_and_answers_with_its_uri(
+    aws: dict[str, Any], cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, responses = cloudformation
+    properties = {
+        "Bucket": "artifacts",
+        "Prefix": "emr/tls/",
+        "KmsKeyArn": aws["key_arn"],
+        "ValidityDays": "30",
+    }
+    handler(_event("Create", url, properties), SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
+    (response,) = responses
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    uri = response["PhysicalResourceId"]
+    assert uri.startswith("s3://artifacts/emr/tls/") and uri.endswith(".zip")
+    assert response["Data"] == {"Uri": uri}
+    stored = aws["s3"].get_object(Bucket="artifacts", Key=uri.removeprefix("s3://artifacts/"))
+    assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == aws["key_arn"]
+    with zipfile.ZipFile(io.BytesIO(stored["Body"].read())) as archive:
+        assert sorted(archive.namelist()) == sorted(ZIP_MEMBERS)
+
+    handler(_event("Delete", url, properties, uri), SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
+    assert responses[-1]["Status"] == "SUCCESS" and responses[-1]["PhysicalResourceId"] == uri
+    aws["s3"].head_object(
+        Bucket="artifacts", Key=uri.removeprefix("s3://artifacts/")
+    )  # kept for running clusters
+
+
+def test_a_failure_is_reported_to_cloudformation(
+    aws: dict[str, Any], cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, responses = cloudformation
+    properties = {
+        "Bucket": "no-such-bucket",
+        "Prefix": "emr/tls/",
+        "KmsKeyArn": aws["key_arn"],
+        "ValidityDays": "30",
+    }
+    handler(_event("Create", url, properties), SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
+    (response,) = responses
+    assert response["Status"] == "FAILED" and "NoSuchBucket" in response["Reason"]
