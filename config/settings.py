@@ -150,6 +150,7 @@ class EmrClusterSettings(_Strict):
     min_units: int = Field(ge=1, le=2000)
     max_units: int = Field(ge=1, le=2000)
     idle_timeout_seconds: int = Field(ge=60, le=604_800)
+    generation: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _limits(self) -> EmrClusterSettings:

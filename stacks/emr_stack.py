@@ -1,6 +1,6 @@
 """EmrStack: what every EMR cluster of the platform runs with."""
 
-from aws_cdk import Stack, Tags
+from aws_cdk import CfnOutput, Fn, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -9,6 +9,8 @@ from config.settings import Settings
 from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
 from platform_constructs.emr.certificates import TlsCertificates
+from platform_constructs.emr.cluster import ClusterShape, LongRunningCluster
+from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
 from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
@@ -21,9 +23,12 @@ LOGS_PREFIX = "emr/logs/"
 CERTIFICATES_PREFIX = "emr/tls/"
 """Where the generated TLS certificate zips go in the artifacts bucket."""
 SECURITY_GROUPS = {
-    "PrimarySecurityGroup": "EMR-managed: primary node",
-    "CoreSecurityGroup": "EMR-managed: core and task nodes",
-    "ServiceAccessSecurityGroup": "EMR-managed: the EMR service reaching nodes in private subnets",
+    "primary": ("PrimarySecurityGroup", "EMR-managed: primary node"),
+    "core": ("CoreSecurityGroup", "EMR-managed: core and task nodes"),
+    "service_access": (
+        "ServiceAccessSecurityGroup",
+        "EMR-managed: the EMR service reaching nodes in private subnets",
+    ),
 }
 
 
@@ -31,9 +36,11 @@ class EmrStack(PlatformStack):
     """The EMR service, configured by the ``emr`` settings: a security configuration
     (:class:`EmrSecurityConfiguration`) whose TLS certificates are made at deploy time
     (:class:`TlsCertificates`) unless ``emr.certificates_zip`` names the fork's own, the roles
-    (:class:`EmrRoles`), and the empty EMR-managed security groups clusters get in the VPC's
-    private subnets (EMR writes their rules). Exposes ``security``, ``roles``, ``security_groups``
-    and ``subnets``."""
+    (:class:`EmrRoles`), the empty EMR-managed security groups clusters get in the VPC's private
+    subnets (EMR writes their rules), the shape every cluster shares, and, when
+    ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`). Exposes
+    ``security``, ``roles``, ``security_groups``, ``subnets``, ``feature_step`` (its code as assets;
+    its spark-submit arguments are also a stack output), ``shape`` and ``cluster``."""
 
     def __init__(
         self,
@@ -105,11 +112,53 @@ class EmrStack(PlatformStack):
                     actions=["s3:GetObject"], resources=[f"arn:{self.partition}:s3:::{bucket}/{key}"]
                 )
             )
-        self.security_groups = {
-            group_id: ec2.SecurityGroup(
+        self.security_groups: dict[str, ec2.ISecurityGroup] = {
+            role: ec2.SecurityGroup(
                 self, group_id, vpc=vpc, description=description, allow_all_outbound=False
             )
-            for group_id, description in SECURITY_GROUPS.items()
+            for role, (group_id, description) in SECURITY_GROUPS.items()
         }
         for group in self.security_groups.values():
             Tags.of(group).add(*EMR_MANAGED_TAG)
+        self.feature_step = FeatureStep(
+            self,
+            "FeatureStep",
+            raw=lake.raw,
+            curated=lake.curated,
+            analytics=lake.analytics,
+            instance_role=self.roles.instance_role,
+        )
+        CfnOutput(
+            self,
+            "FeatureStepArguments",
+            description="spark-submit arguments of the feature step; append --first-day yyyy-mm-dd",
+            value=Fn.join(",", self.feature_step.arguments),
+        )
+        self.shape = ClusterShape(
+            release_label=config.release_label,
+            primary_type=config.primary_instance_type,
+            core_types=tuple(config.core_instance_types),
+            task_types=tuple(config.task_instance_types),
+            task_spot_percent=config.task_spot_percent,
+            min_units=config.cluster.min_units,
+            max_units=config.cluster.max_units,
+            step_concurrency=config.step_concurrency,
+        )
+        self.cluster: LongRunningCluster | None = None
+        if config.cluster.enabled:
+            self.cluster = LongRunningCluster(
+                self,
+                "LongRunning",
+                name=f"{settings.name_prefix}-spark",
+                shape=self.shape,
+                idle_timeout_seconds=config.cluster.idle_timeout_seconds,
+                generation=config.cluster.generation,
+                security_configuration=self.security.name,
+                service_role=self.roles.service_role,
+                instance_profile=self.roles.instance_profile,
+                subnets=vpc.select_subnets(subnet_group_name="Private").subnets,
+                security_groups=self.security_groups,
+                log_uri=lake.artifacts.s3_url_for_object(LOGS_PREFIX),
+                log_key=lake.key,
+                termination_protected=settings.termination_protection,
+            )

@@ -12,21 +12,11 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from platform_constructs.glue.permissions import GlueRole
-from platform_constructs.python_modules import ROOT, modules_asset
+from platform_constructs.python_modules import ROOT, modules_asset, workload_modules
 from workloads.glue import quality
 from workloads.schema import CURATED_TRANSACTIONS
 
 SCRIPT = "workloads/glue/etl_job.py"
-MODULES = (
-    "workloads/__init__.py",
-    "workloads/lake_io.py",
-    "workloads/schema.py",
-    "workloads/glue/__init__.py",
-    "workloads/glue/quality.py",
-    "workloads/glue/raw_files.py",
-    "workloads/glue/transform.py",
-)
-"""What the entry script imports, shipped as ``--extra-py-files``."""
 DQ_RESULTS_PREFIX = "data-quality/"
 LOG_STREAMS = ("output", "error")
 """The log groups a Glue 5 job writes: stdout/stderr of the script, and system and Spark logs."""
@@ -145,7 +135,7 @@ class CleaningJob(Construct):
         )
         self.role.use_catalog(["glue:GetDatabase", "glue:GetTable"], [curated_database])
         script = s3_assets.Asset(self, "Script", path=str(ROOT / SCRIPT))
-        modules = modules_asset(self, "Modules", modules=MODULES)
+        modules = modules_asset(self, "Modules", modules=workload_modules(SCRIPT))
         for asset in (script, modules):
             self.role.read_asset(asset)
         self.role.acknowledge_wildcards(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app import create_app
 from config.settings import Settings, load_settings
+from platform_constructs.emr.feature_step import SCRIPT as STEP_SCRIPT
 from platform_constructs.emr.roles import CATALOG_ACTIONS, EMR_MANAGED_TAG, SESSION_MANAGER_ACTIONS
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
-from tests.conftest import Synthesized
+from platform_constructs.python_modules import workload_modules
+from tests.conftest import ROOT, Synthesized
 from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
 
 STACK = "Emr"
@@ -196,3 +199,123 @@ def test_disabled_emr_leaves_the_stack_out() -> None:
     app, platform = create_app(settings)
     assert platform.emr is None
     assert "Emr" not in [child.node.id for child in app.node.children]
+
+
+def _cluster(env: Synthesized) -> dict[str, Any] | None:
+    clusters = list(env.resources(STACK, "AWS::EMR::Cluster").values())
+    assert len(clusters) == int(env.settings.emr.cluster.enabled)
+    return clusters[0]["Properties"] if clusters else None
+
+
+def test_long_running_cluster_fleets_spot_and_scaling_follow_config(env: Synthesized) -> None:
+    cluster, config = _cluster(env), env.settings.emr
+    if cluster is None:
+        return  # dev ships with the long-running cluster off (asserted by _cluster)
+    assert cluster["ReleaseLabel"] == config.release_label
+    instances = cluster["Instances"]
+    primary, core, (task,) = (
+        instances["MasterInstanceFleet"],
+        instances["CoreInstanceFleet"],
+        instances["TaskInstanceFleets"],
+    )
+    assert primary["TargetOnDemandCapacity"] == 1
+    assert [t["InstanceType"] for t in primary["InstanceTypeConfigs"]] == [config.primary_instance_type]
+    assert core["TargetOnDemandCapacity"] == config.cluster.min_units and "TargetSpotCapacity" not in core
+    assert [t["InstanceType"] for t in core["InstanceTypeConfigs"]] == config.core_instance_types
+    assert [t["InstanceType"] for t in task["InstanceTypeConfigs"]] == config.task_instance_types
+    spot = task["LaunchSpecifications"]["SpotSpecification"]
+    assert (spot["AllocationStrategy"], spot["TimeoutAction"]) == (
+        "capacity-optimized",
+        "SWITCH_TO_ON_DEMAND",
+    )
+    for fleet in (primary, core, task):
+        for instance_type in fleet["InstanceTypeConfigs"]:
+            (volume,) = instance_type["EbsConfiguration"]["EbsBlockDeviceConfigs"]
+            assert volume["VolumeSpecification"]["VolumeType"] == "gp3"
+    limits = cluster["ManagedScalingPolicy"]["ComputeLimits"]
+    tasks = config.cluster.max_units - config.cluster.min_units
+    assert limits == {
+        "UnitType": "InstanceFleetUnits",
+        "MinimumCapacityUnits": config.cluster.min_units,
+        "MaximumCapacityUnits": config.cluster.max_units,
+        "MaximumCoreCapacityUnits": config.cluster.min_units,
+        "MaximumOnDemandCapacityUnits": config.cluster.min_units
+        + -(-tasks * (100 - config.task_spot_percent) // 100),
+    }
+    assert cluster["AutoTerminationPolicy"] == {"IdleTimeout": config.cluster.idle_timeout_seconds}
+    assert cluster["StepConcurrencyLevel"] == config.step_concurrency
+
+
+def test_long_running_cluster_security_network_logs_and_metastore(env: Synthesized) -> None:
+    cluster = _cluster(env)
+    if cluster is None:
+        return
+    assert cluster["SecurityConfiguration"] == {"Ref": CONFIGURATION}
+    assert cluster["ServiceRole"] == {"Ref": SERVICE_ROLE}
+    (profile_id,) = env.resources(STACK, "AWS::IAM::InstanceProfile")
+    assert cluster["JobFlowRole"] == {"Ref": profile_id}
+    instances = cluster["Instances"]
+    assert "Ec2KeyName" not in instances and instances["KeepJobFlowAliveWhenNoSteps"] is True
+    assert instances["TerminationProtected"] is env.settings.termination_protection
+    assert all("PrivateSubnet" in json.dumps(subnet) for subnet in instances["Ec2SubnetIds"])
+    groups = env.resources(STACK, "AWS::EC2::SecurityGroup")
+    for key, prefix in (
+        ("EmrManagedMasterSecurityGroup", "PrimarySecurityGroup"),
+        ("EmrManagedSlaveSecurityGroup", "CoreSecurityGroup"),
+        ("ServiceAccessSecurityGroup", "ServiceAccessSecurityGroup"),
+    ):
+        (group_id,) = [logical_id for logical_id in groups if logical_id.startswith(prefix)]
+        assert instances[key] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    assert DATA_BUCKETS["artifacts"] in json.dumps(cluster["LogUri"])
+    assert cluster["LogUri"]["Fn::Join"][1][-1] == "/emr/logs/"
+    assert KEY in json.dumps(cluster["LogEncryptionKmsKeyId"])
+    configurations = {
+        c["Classification"]: c.get("ConfigurationProperties", {}) for c in cluster["Configurations"]
+    }
+    factory = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
+    for classification in ("hive-site", "spark-hive-site"):
+        assert configurations[classification]["hive.metastore.client.factory.class"] == factory
+    assert configurations["spark-defaults"]["spark.sql.adaptive.enabled"] == "true"
+    assert configurations["spark"] == {"maximizeResourceAllocation": "true"}
+    assert {a["Name"] for a in cluster["Applications"]} == {"Hadoop", "Hive", "Spark"}
+
+
+def test_any_cluster_setting_change_renames_and_so_replaces_the_cluster(env: Synthesized) -> None:
+    """A terminated cluster cannot be updated in place; a new name makes CloudFormation replace it."""
+    stack = env.platform.emr
+    assert stack is not None
+    shape = stack.shape
+    names = {
+        shape.fingerprint,
+        replace(shape, max_units=shape.max_units + 1).fingerprint,
+        replace(shape, task_types=shape.task_types[::-1]).fingerprint,
+        replace(shape, release_label="emr-7.11.0").fingerprint,
+    }
+    assert len(names) == 4
+    cluster = _cluster(env)
+    if cluster is not None:
+        generation = env.settings.emr.cluster.generation
+        assert cluster["Name"] == f"{env.settings.name_prefix}-spark-{shape.fingerprint}-g{generation}"
+
+
+def test_feature_step_ships_its_script_and_modules_and_nodes_read_only_those(env: Synthesized) -> None:
+    parts = env.raw(STACK)["Outputs"]["FeatureStepArguments"]["Value"]["Fn::Join"][1]
+    assert parts[0] == "spark-submit,--deploy-mode,cluster,--py-files"
+    modules_key, script_key = (part["Fn::Sub"].rsplit("/", 1)[1] for part in parts[1:3])
+    assert (env.outdir / f"asset.{script_key}").read_bytes() == (ROOT / STEP_SCRIPT).read_bytes()
+    shipped = env.outdir / f"asset.{modules_key.removesuffix('.zip')}"
+    assert sorted(str(p.relative_to(shipped)) for p in shipped.rglob("*.py")) == list(
+        workload_modules(STEP_SCRIPT)
+    )
+    assert [part for part in parts[3:] if isinstance(part, str)] == [
+        "--curated-url",
+        "--raw-url",
+        "--analytics-url",
+    ]
+    readable = [
+        r
+        for s in _statements(env, INSTANCE_ROLE)
+        if "cdk-" in json.dumps(s["Resource"])
+        for r in _as_list(s["Resource"])
+    ]
+    assert sorted(r["Fn::Join"][1][-1].lstrip("/") for r in readable) == sorted([modules_key, script_key])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,9 @@ from typing import Any
 import pytest
 
 from app import create_app
-from platform_constructs.glue.etl_job import MODULES, SCRIPT
+from platform_constructs.glue.etl_job import SCRIPT
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
+from platform_constructs.python_modules import workload_modules
 from tests.conftest import ROOT, Synthesized
 from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
 from workloads.glue import quality
@@ -138,28 +138,12 @@ def test_script_and_modules_come_from_assets_holding_this_repository_code(env: S
     assert job["Command"] == {**job["Command"], "Name": "glueetl", "PythonVersion": "3"}
     assert _asset(env, job["Command"]["ScriptLocation"]).read_bytes() == (ROOT / SCRIPT).read_bytes()
     modules = _asset(env, job["DefaultArguments"]["--extra-py-files"])
-    assert sorted(str(path.relative_to(modules)) for path in modules.rglob("*.py")) == sorted(MODULES)
-    for module in MODULES:
+    shipped = sorted(str(path.relative_to(modules)) for path in modules.rglob("*.py"))
+    assert shipped == list(workload_modules(SCRIPT))
+    assert {"workloads/__init__.py", "workloads/glue/transform.py", "workloads/lake_io.py"} <= set(shipped)
+    assert "workloads/emr/features.py" not in shipped  # only what the script imports
+    for module in shipped:
         assert (modules / module).read_bytes() == (ROOT / module).read_bytes()
-
-
-def test_modules_hold_every_workloads_import_of_the_script() -> None:
-    """The zip is a hand-kept list: a new import the list misses would fail only in AWS."""
-    needed, queue = set(), [SCRIPT]
-    while queue:
-        tree = ast.parse((ROOT / queue.pop()).read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("workloads"):
-                names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
-                for name in names:
-                    for candidate in (
-                        f"{name.replace('.', '/')}.py",
-                        f"{name.replace('.', '/')}/__init__.py",
-                    ):
-                        if (ROOT / candidate).exists() and candidate not in needed:
-                            needed.add(candidate)
-                            queue.append(candidate)
-    assert needed <= set(MODULES), sorted(needed - set(MODULES))
 
 
 def test_job_glue_version_and_worker_settings_per_environment(env: Synthesized) -> None:
