@@ -23,7 +23,13 @@ SHARED_ENDPOINTS = {
 
 SERVICE_ENDPOINTS: dict[str, dict[str, ec2.InterfaceVpcEndpointAwsService]] = {
     "glue": {"GlueEndpoint": Service.GLUE},
-    "emr": {"EmrEndpoint": Service.EMR},
+    "emr": {
+        "EmrEndpoint": Service.EMR,
+        "GlueEndpoint": Service.GLUE,  # the metastore
+        "SsmEndpoint": Service.SSM,  # Session Manager: the only way onto a node
+        "SsmMessagesEndpoint": Service.SSM_MESSAGES,
+        "Ec2MessagesEndpoint": Service.EC2_MESSAGES,
+    },
     "sagemaker": {
         "SageMakerApiEndpoint": Service.SAGEMAKER_API,
         "SageMakerRuntimeEndpoint": Service.SAGEMAKER_RUNTIME,

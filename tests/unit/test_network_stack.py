@@ -129,12 +129,15 @@ def test_prod_has_private_interface_endpoints_behind_one_https_only_group(prod: 
     services = sorted(e["ServiceName"]["Fn::Join"][1][2] for e in endpoints)
     assert services == [
         ".athena",
+        ".ec2messages",
         ".elasticmapreduce",
         ".glue",
         ".kms",
         ".logs",
         ".sagemaker.api",
         ".sagemaker.runtime",
+        ".ssm",
+        ".ssmmessages",
         ".sts",
     ]
     (group_id,) = prod.resources(STACK, "AWS::EC2::SecurityGroup")
@@ -165,6 +168,12 @@ def test_endpoints_follow_the_service_switches() -> None:
         "LogsEndpoint",
         "StsEndpoint",
     ]
+    only_emr = {
+        name: getattr(dev, name).model_copy(update={"enabled": False}) for name in ("glue", "sagemaker")
+    }
+    assert {"GlueEndpoint", "EmrEndpoint", "SsmEndpoint"} <= set(
+        interface_endpoints(dev.model_copy(update=only_emr))
+    )
 
 
 def _with_network(settings: Settings, **changes: object) -> Settings:
