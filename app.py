@@ -66,6 +66,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
             vpc=network.network.vpc,
             lake=data_lake.lake,
             catalog=data_lake.catalog,
+            alarm_topic=alarms.alarms.topic,
         )
     return Platform(network=network, data_lake=data_lake, alarms=alarms, glue=glue, emr=emr)
 

@@ -154,8 +154,11 @@ class EmrClusterSettings(_Strict):
 
     @model_validator(mode="after")
     def _limits(self) -> EmrClusterSettings:
-        if self.min_units > self.max_units:
-            raise ValueError(f"min_units {self.min_units} is more than max_units {self.max_units}")
+        if self.min_units >= self.max_units:
+            raise ValueError(
+                f"max_units {self.max_units} must exceed min_units {self.min_units}: "
+                "the core fleet holds min_units and the task fleet starts with one more"
+            )
         return self
 
 
@@ -169,6 +172,7 @@ class EmrSettings(ServiceSettings):
     task_instance_types: list[InstanceType] = Field(max_length=15)
     task_spot_percent: int = Field(ge=0, le=100)
     step_concurrency: int = Field(ge=1, le=256)
+    step_timeout_minutes: int = Field(ge=10, le=1440)
     certificates_zip: str | None = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.zip$")
     log_retention_days: LogRetentionDays
     cluster: EmrClusterSettings

@@ -1,8 +1,10 @@
 """EmrStack: what every EMR cluster of the platform runs with."""
 
-from aws_cdk import CfnOutput, Fn, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Fn, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.settings import Settings
@@ -13,6 +15,8 @@ from platform_constructs.emr.cluster import ClusterShape, LongRunningCluster
 from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
+from platform_constructs.emr.transient import TransientFeatureRun
+from platform_constructs.failure_alerts import FailureAlerts
 from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.removal import data_removal_policy
@@ -38,9 +42,11 @@ class EmrStack(PlatformStack):
     (:class:`TlsCertificates`) unless ``emr.certificates_zip`` names the fork's own, the roles
     (:class:`EmrRoles`), the empty EMR-managed security groups clusters get in the VPC's private
     subnets (EMR writes their rules), the shape every cluster shares, and, when
-    ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`). Exposes
+    ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`); always the
+    transient path (:class:`TransientFeatureRun`), whose failures reach the alarm topic. Exposes
     ``security``, ``roles``, ``security_groups``, ``subnets``, ``feature_step`` (its code as assets;
-    its spark-submit arguments are also a stack output), ``shape`` and ``cluster``."""
+    its spark-submit arguments are also a stack output), ``shape``, ``transient``, ``alerts`` and
+    ``cluster``."""
 
     def __init__(
         self,
@@ -51,28 +57,27 @@ class EmrStack(PlatformStack):
         vpc: ec2.IVpc,
         lake: DataLake,
         catalog: LakeCatalog,
+        alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
             settings=settings,
             suffix="emr",
-            description="Data science platform: EMR security configuration, roles, security groups",
+            description="Data science platform: EMR security, roles, clusters, transient feature runs",
         )
         config = settings.emr
         removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
         self.subnets = ec2.SubnetSelection(subnet_group_name="Private")
+        log_retention = RETENTION_BY_DAYS[config.log_retention_days]
+        logs_key = rotating_key(
+            self, "LogsKey", description="Encrypts EMR orchestration logs", removal_policy=removal_policy
+        )
+        logs_key.add_to_resource_policy(
+            cloudwatch_logs_statement(Stack.of(self), "AllowCloudWatchLogsOfThisAccountAndRegion", "*")
+        )
         certificates_uri = config.certificates_zip
         if certificates_uri is None:
-            logs_key = rotating_key(
-                self,
-                "LogsKey",
-                description="Encrypts EMR helper function logs",
-                removal_policy=removal_policy,
-            )
-            logs_key.add_to_resource_policy(
-                cloudwatch_logs_statement(Stack.of(self), "AllowCloudWatchLogsOfThisAccountAndRegion", "*")
-            )
             certificates = TlsCertificates(
                 self,
                 "TlsCertificates",
@@ -82,7 +87,7 @@ class EmrStack(PlatformStack):
                 vpc=vpc,
                 subnets=self.subnets,
                 logs_key=logs_key,
-                log_retention=RETENTION_BY_DAYS[config.log_retention_days],
+                log_retention=log_retention,
                 removal_policy=removal_policy,
             )
             certificates_uri = certificates.uri
@@ -144,6 +149,45 @@ class EmrStack(PlatformStack):
             max_units=config.cluster.max_units,
             step_concurrency=config.step_concurrency,
         )
+        subnets = vpc.select_subnets(subnet_group_name="Private").subnets
+        log_uri = lake.artifacts.s3_url_for_object(LOGS_PREFIX)
+        self.transient = TransientFeatureRun(
+            self,
+            "TransientRun",
+            name=f"{settings.name_prefix}-features",
+            shape=self.shape,
+            step_arguments=self.feature_step.arguments,
+            step_timeout=Duration.minutes(config.step_timeout_minutes),
+            idle_timeout=Duration.seconds(config.cluster.idle_timeout_seconds),
+            security_configuration=self.security.name,
+            service_role=self.roles.service_role,
+            instance_role=self.roles.instance_role,
+            subnets=subnets,
+            security_groups=self.security_groups,
+            log_uri=log_uri,
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.alerts = FailureAlerts(
+            self,
+            "Alerts",
+            topic=alarm_topic,
+            alerts={
+                "TransientRunFailed": (
+                    events.EventPattern(
+                        source=["aws.states"],
+                        detail_type=["Step Functions Execution Status Change"],
+                        detail={
+                            "stateMachineArn": [self.transient.state_machine.state_machine_arn],
+                            "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                        },
+                    ),
+                    "EMR feature run failed: execution <detail.name> is <detail.status> "
+                    "(its cluster was terminated): <detail.executionArn>",
+                ),
+            },
+        )
         self.cluster: LongRunningCluster | None = None
         if config.cluster.enabled:
             self.cluster = LongRunningCluster(
@@ -156,9 +200,9 @@ class EmrStack(PlatformStack):
                 security_configuration=self.security.name,
                 service_role=self.roles.service_role,
                 instance_profile=self.roles.instance_profile,
-                subnets=vpc.select_subnets(subnet_group_name="Private").subnets,
+                subnets=subnets,
                 security_groups=self.security_groups,
-                log_uri=lake.artifacts.s3_url_for_object(LOGS_PREFIX),
+                log_uri=log_uri,
                 log_key=lake.key,
                 termination_protected=settings.termination_protection,
             )

@@ -53,7 +53,8 @@ class ClusterShape:
     :param task_types: instance types the task fleet may use; spot first, on-demand fallback.
     :param task_spot_percent: share of task capacity on spot.
     :param min_units: instances managed scaling keeps (primary excluded): the core fleet.
-    :param max_units: instances managed scaling may reach (primary excluded).
+    :param max_units: instances managed scaling may reach (primary excluded); more than
+        ``min_units``, as the task fleet starts with one node.
     :param step_concurrency: steps run at once.
     """
 
@@ -71,6 +72,11 @@ class ClusterShape:
         """The core fleet plus the on-demand share of the task capacity."""
         tasks = self.max_units - self.min_units
         return self.min_units + math.ceil(tasks * (100 - self.task_spot_percent) / 100)
+
+    @property
+    def task_start(self) -> tuple[int, int]:
+        """The task fleet's first (on-demand, spot) units: one node, spot unless no spot share."""
+        return (0, 1) if self.task_spot_percent > 0 else (1, 0)
 
     @property
     def fingerprint(self) -> str:
@@ -99,10 +105,11 @@ def _on_demand(name: str, types: Sequence[str], units: int) -> emr.CfnCluster.In
 
 
 def _tasks(shape: ClusterShape) -> emr.CfnCluster.InstanceFleetConfigProperty:
+    on_demand, spot = shape.task_start
     return emr.CfnCluster.InstanceFleetConfigProperty(
         name="Task",
-        target_on_demand_capacity=0,
-        target_spot_capacity=0,
+        target_on_demand_capacity=on_demand,
+        target_spot_capacity=spot,
         instance_type_configs=_instance_types(shape.task_types),
         launch_specifications=emr.CfnCluster.InstanceFleetProvisioningSpecificationsProperty(
             spot_specification=emr.CfnCluster.SpotProvisioningSpecificationProperty(

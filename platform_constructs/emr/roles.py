@@ -96,7 +96,13 @@ class EmrRoles(Construct):
             "databases; Session Manager's agent actions, which have no resource type.",
             resources=["*"],
         )
-        self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.instance_role)
+        # Named as the role: Step Functions' EMR task passes the role name as the job flow role.
+        self.instance_profile = iam.InstanceProfile(
+            self,
+            "InstanceProfile",
+            role=self.instance_role,
+            instance_profile_name=self.instance_role.role_name,
+        )
 
         self.service_role = iam.Role(
             self,

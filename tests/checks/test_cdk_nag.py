@@ -64,6 +64,7 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         wildcards, inline = "AwsSolutions-IAM5", "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("InstanceRole", wildcards): 10, ("InstanceRole", inline): 1})
         expected.update({("ServiceRole", "AwsSolutions-IAM4"): 1, ("ServiceRole", inline): 1})
+        expected.update({("StateMachine/Role", wildcards): 3, ("StateMachine/Role", inline): 1})
         if env.settings.emr.certificates_zip is None:
             expected.update({("TlsCertificates/Role", wildcards): 3, ("TlsCertificates/Role", inline): 1})
             expected.update({("Function", "NIST.800.53.R5-LambdaDLQ"): 1})

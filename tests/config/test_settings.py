@@ -223,7 +223,13 @@ BAD_INPUTS = [
         "certs.zip",
         "emr.certificates_zip: 'certs.zip' is not allowed: String should match",
     ),
-    ("emr.cluster.min_units", 5, "dev.yaml: emr.cluster: min_units 5 is more than max_units 4"),
+    (
+        "emr.cluster.min_units",
+        5,
+        "dev.yaml: emr.cluster: max_units 4 must exceed min_units 5: the core fleet",
+    ),
+    ("emr.cluster.min_units", 4, "dev.yaml: emr.cluster: max_units 4 must exceed min_units 4"),
+    ("emr.step_timeout_minutes", 5, "emr.step_timeout_minutes: 5 is not allowed: Input should be greater than"),
     (
         "emr.cluster.max_units",
         0,

@@ -19,6 +19,7 @@ from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
 STACK = "Emr"
 CONFIGURATION = "SecurityConfigurationD94EC805"
 DISK_KEY = "SecurityDiskKey509DB1A7"
+LOGS_KEY = "LogsKeyA6AB43B2"
 CERTIFICATES = "TlsCertificates32120F24"
 FUNCTION = "TlsCertificatesFunction2FE991B9"
 FUNCTION_ROLE = "TlsCertificatesRole860B267F"
@@ -98,10 +99,10 @@ def test_certificate_function_runs_privately_alone_and_logs_encrypted(env: Synth
     assert function["ReservedConcurrentExecutions"] == 1
     assert all("PrivateSubnet" in json.dumps(subnet) for subnet in function["VpcConfig"]["SubnetIds"])
     assert len(function["Layers"]) == 1
-    ((log_group_id, log_group),) = env.resources(STACK, "AWS::Logs::LogGroup").items()
-    assert function["LoggingConfig"]["LogGroup"] == {"Ref": log_group_id}
-    assert "KmsKeyId" in log_group["Properties"]
-    assert log_group["Properties"]["RetentionInDays"] == env.settings.emr.log_retention_days
+    log_group_id = function["LoggingConfig"]["LogGroup"]["Ref"]
+    log_group = env.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]
+    assert log_group["KmsKeyId"] == {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
+    assert log_group["RetentionInDays"] == env.settings.emr.log_retention_days
 
 
 def test_certificate_function_may_only_put_under_its_prefix(env: Synthesized) -> None:
@@ -319,3 +320,109 @@ def test_feature_step_ships_its_script_and_modules_and_nodes_read_only_those(env
         for r in _as_list(s["Resource"])
     ]
     assert sorted(r["Fn::Join"][1][-1].lstrip("/") for r in readable) == sorted([modules_key, script_key])
+
+
+def _definition(env: Synthesized) -> dict[str, Any]:
+    """The transient run's state machine definition, each CloudFormation token as ``TOKEN``."""
+    (machine,) = env.resources(STACK, "AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(part if isinstance(part, str) else "TOKEN" for part in parts))  # type: ignore[no-any-return]
+
+
+def _paths(states: dict[str, Any], start: str, seen: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every path of state names from ``start`` to an end (Succeed, Fail or End)."""
+    state, path = states[start], (*seen, start)
+    targets = [state["Next"]] if "Next" in state else []
+    targets += [catch["Next"] for catch in state.get("Catch", [])]
+    if not targets:
+        return [path]
+    return [found for target in targets if target not in path for found in _paths(states, target, path)]
+
+
+def test_every_path_after_the_cluster_exists_terminates_it(env: Synthesized) -> None:
+    definition = _definition(env)
+    states = definition["States"]
+    assert definition["StartAt"] == "CreateCluster"
+    create = states["CreateCluster"]
+    assert create["Resource"].endswith(
+        ":states:::elasticmapreduce:createCluster"
+    )  # returns at once with the ID
+    terminating = {
+        name
+        for name, state in states.items()
+        if "elasticmapreduce:terminateCluster" in state.get("Resource", "")
+    }
+    assert terminating == {"TerminateCluster", "TerminateAfterFailure"}
+    paths = _paths(states, create["Next"])
+    assert len(paths) == 2  # the step succeeds, or it fails or times out
+    assert all(terminating & set(path) for path in paths), paths
+    assert {states[path[-1]]["Type"] for path in paths} == {"Succeed", "Fail"}
+    (catch,) = states["RunFeatureStep"]["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "TerminateAfterFailure"
+    for name in terminating:
+        (retry,) = states[name]["Retry"]
+        assert retry["ErrorEquals"] == ["States.ALL"] and retry["MaxAttempts"] >= 3
+    (not_created,) = [c["Next"] for c in create["Catch"]]
+    assert states[not_created]["Type"] == "Fail"  # nothing to terminate: EMR refused the cluster
+
+
+def test_transient_step_runs_the_feature_step_with_the_inputs_days_and_a_timeout(env: Synthesized) -> None:
+    step = _definition(env)["States"]["RunFeatureStep"]
+    assert step["Resource"].endswith(":states:::elasticmapreduce:addStep.sync")
+    assert step["QueryLanguage"] == "JSONata"
+    assert step["TimeoutSeconds"] == env.settings.emr.step_timeout_minutes * 60
+    arguments = step["Arguments"]["Step"]["HadoopJarStep"]
+    assert arguments["Jar"] == "command-runner.jar"
+    assert arguments["Args"][:2] == ["spark-submit", "--deploy-mode"]
+    assert arguments["Args"][-4:] == [
+        "--first-day",
+        "{% $states.input.first_day %}",
+        "--last-day",
+        "{% $states.input.last_day %}",
+    ]
+
+
+def test_transient_cluster_has_the_shared_security_fleets_and_metastore(env: Synthesized) -> None:
+    parameters = _definition(env)["States"]["CreateCluster"]["Parameters"]
+    config = env.settings.emr
+    assert parameters["ReleaseLabel"] == config.release_label
+    assert {"SecurityConfiguration", "ServiceRole", "JobFlowRole", "LogUri"} <= set(parameters)
+    fleets = {fleet["InstanceFleetType"]: fleet for fleet in parameters["Instances"]["InstanceFleets"]}
+    assert [t["InstanceType"] for t in fleets["CORE"]["InstanceTypeConfigs"]] == config.core_instance_types
+    task = fleets["TASK"]
+    assert [t["InstanceType"] for t in task["InstanceTypeConfigs"]] == config.task_instance_types
+    spot = task["LaunchSpecifications"]["SpotSpecification"]
+    assert (spot["AllocationStrategy"], spot["TimeoutAction"]) == (
+        "capacity-optimized",
+        "SWITCH_TO_ON_DEMAND",
+    )
+    assert "Ec2KeyName" not in parameters["Instances"]
+    assert parameters["AutoTerminationPolicy"] == {"IdleTimeout": config.cluster.idle_timeout_seconds}
+    limits = parameters["ManagedScalingPolicy"]["ComputeLimits"]
+    assert (limits["MinimumCapacityUnits"], limits["MaximumCapacityUnits"]) == (
+        config.cluster.min_units,
+        config.cluster.max_units,
+    )
+    classifications = {c["Classification"] for c in parameters["Configurations"]}
+    assert {"hive-site", "spark-hive-site", "spark-defaults", "spark"} <= classifications
+
+
+def test_transient_runs_are_logged_traced_and_their_failures_alarm(env: Synthesized) -> None:
+    ((machine_id, machine),) = env.resources(STACK, "AWS::StepFunctions::StateMachine").items()
+    props = machine["Properties"]
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    (destination,) = props["LoggingConfiguration"]["Destinations"]
+    log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert env.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]["KmsKeyId"] == {
+        "Fn::GetAtt": [LOGS_KEY, "Arn"]
+    }
+    rules = [
+        r["Properties"]
+        for r in env.resources(STACK, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.states"]
+    ]
+    (rule,) = rules
+    assert rule["EventPattern"]["detail"]["stateMachineArn"] == [{"Ref": machine_id}]
+    assert set(rule["EventPattern"]["detail"]["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}
+    assert "AlarmsTopic" in json.dumps(rule["Targets"][0]["Arn"])
