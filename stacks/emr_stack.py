@@ -11,7 +11,7 @@ from config.settings import Settings
 from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
 from platform_constructs.emr.certificates import TlsCertificates
-from platform_constructs.emr.cluster import ClusterShape, LongRunningCluster
+from platform_constructs.emr.cluster import ClusterPlacement, ClusterShape, LongRunningCluster
 from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
@@ -45,7 +45,8 @@ class EmrStack(PlatformStack):
     ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`); always the
     transient path (:class:`TransientFeatureRun`), whose failures reach the alarm topic. Exposes
     ``security``, ``roles``, ``security_groups``, ``subnets``, ``feature_step`` (its code as assets;
-    its spark-submit arguments are also a stack output), ``shape``, ``transient``, ``alerts`` and
+    its spark-submit arguments are also a stack output), ``shape``, ``placement``, ``transient``,
+    ``alerts`` and
     ``cluster``."""
 
     def __init__(
@@ -149,8 +150,15 @@ class EmrStack(PlatformStack):
             max_units=config.cluster.max_units,
             step_concurrency=config.step_concurrency,
         )
-        subnets = vpc.select_subnets(subnet_group_name="Private").subnets
-        log_uri = lake.artifacts.s3_url_for_object(LOGS_PREFIX)
+        self.placement = ClusterPlacement(
+            security_configuration=self.security.name,
+            service_role=self.roles.service_role,
+            instance_role=self.roles.instance_role,
+            instance_profile=self.roles.instance_profile,
+            subnets=vpc.select_subnets(subnet_group_name="Private").subnets,
+            security_groups=self.security_groups,
+            log_uri=lake.artifacts.s3_url_for_object(LOGS_PREFIX),
+        )
         self.transient = TransientFeatureRun(
             self,
             "TransientRun",
@@ -159,12 +167,7 @@ class EmrStack(PlatformStack):
             step_arguments=self.feature_step.arguments,
             step_timeout=Duration.minutes(config.step_timeout_minutes),
             idle_timeout=Duration.seconds(config.cluster.idle_timeout_seconds),
-            security_configuration=self.security.name,
-            service_role=self.roles.service_role,
-            instance_role=self.roles.instance_role,
-            subnets=subnets,
-            security_groups=self.security_groups,
-            log_uri=log_uri,
+            placement=self.placement,
             logs_key=logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
@@ -197,12 +200,7 @@ class EmrStack(PlatformStack):
                 shape=self.shape,
                 idle_timeout_seconds=config.cluster.idle_timeout_seconds,
                 generation=config.cluster.generation,
-                security_configuration=self.security.name,
-                service_role=self.roles.service_role,
-                instance_profile=self.roles.instance_profile,
-                subnets=subnets,
-                security_groups=self.security_groups,
-                log_uri=log_uri,
+                placement=self.placement,
                 log_key=lake.key,
                 termination_protected=settings.termination_protection,
             )

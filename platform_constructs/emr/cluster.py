@@ -84,6 +84,38 @@ class ClusterShape:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
 
 
+@dataclass(frozen=True)
+class ClusterPlacement:
+    """Where and as whom a platform cluster runs; shared by the long-running and transient ones.
+
+    :param security_configuration: name of the EMR security configuration.
+    :param service_role: the EMR service role.
+    :param instance_role: the nodes' role (what Step Functions passes as the job flow role).
+    :param instance_profile: its instance profile, of the same name (what the cluster resource
+        references, so CloudFormation creates the profile first).
+    :param subnets: private subnets; EMR picks one per launch.
+    :param security_groups: the ``primary``, ``core`` and ``service_access`` EMR-managed groups.
+    :param log_uri: ``s3://`` prefix of the cluster logs.
+    """
+
+    security_configuration: str
+    service_role: iam.IRole
+    instance_role: iam.IRole
+    instance_profile: iam.IInstanceProfile
+    subnets: Sequence[ec2.ISubnet]
+    security_groups: dict[str, ec2.ISecurityGroup]
+    log_uri: str
+
+    @property
+    def subnet_ids(self) -> list[str]:
+        """IDs of :attr:`subnets`."""
+        return [subnet.subnet_id for subnet in self.subnets]
+
+    def group_id(self, role: str) -> str:
+        """ID of the EMR-managed security group for ``role`` (``primary``, ``core``, ``service_access``)."""
+        return self.security_groups[role].security_group_id
+
+
 def _instance_types(types: Sequence[str]) -> list[emr.CfnCluster.InstanceTypeConfigProperty]:
     volume = emr.CfnCluster.VolumeSpecificationProperty(size_in_gb=EBS_GIB, volume_type="gp3")
     ebs = emr.CfnCluster.EbsConfigurationProperty(
@@ -128,8 +160,8 @@ class LongRunningCluster(Construct):
     """An ``AWS::EMR::Cluster`` of ``shape``: on-demand primary and core fleets, a task fleet that
     managed scaling fills with spot (capacity-optimized across the task types, on-demand after
     :data:`SPOT_TIMEOUT_MINUTES`), encrypted gp3 volumes, the Glue metastore and
-    :data:`CONFIGURATIONS`, logs (KMS-encrypted) to ``log_uri``, no SSH key, in ``subnets``
-    with the EMR-managed ``security_groups``. It terminates itself after ``idle_timeout_seconds``.
+    :data:`CONFIGURATIONS`, logs (KMS-encrypted) to the placement's log URI, no SSH key, in its
+    subnets with its EMR-managed security groups. It terminates itself after ``idle_timeout_seconds``.
 
     Idle termination and CloudFormation: a terminated cluster stays in the stack as it was, so a
     deploy that changes nothing succeeds; but an in-place update of a terminated cluster would fail.
@@ -146,12 +178,7 @@ class LongRunningCluster(Construct):
         name: str,
         shape: ClusterShape,
         idle_timeout_seconds: int,
-        security_configuration: str,
-        service_role: iam.IRole,
-        instance_profile: iam.IInstanceProfile,
-        subnets: Sequence[ec2.ISubnet],
-        security_groups: dict[str, ec2.ISecurityGroup],
-        log_uri: str,
+        placement: ClusterPlacement,
         log_key: kms.IKey,
         termination_protected: bool,
         generation: int = 1,
@@ -160,12 +187,7 @@ class LongRunningCluster(Construct):
         :param name: name prefix; the fingerprint and generation are appended.
         :param shape: release, fleets and scaling.
         :param idle_timeout_seconds: EMR terminates the cluster after this long without work.
-        :param security_configuration: name of the EMR security configuration.
-        :param service_role: the EMR service role.
-        :param instance_profile: the nodes' instance profile.
-        :param subnets: private subnets; EMR picks one per launch.
-        :param security_groups: ``primary``, ``core`` and ``service_access`` EMR-managed groups.
-        :param log_uri: ``s3://`` prefix of the cluster logs.
+        :param placement: security configuration, roles, subnets, security groups, log URI.
         :param log_key: encrypts the logs EMR pushes to S3.
         :param termination_protected: refuse TerminateJobFlows while on.
         :param generation: bump to replace a cluster that terminated itself.
@@ -190,10 +212,10 @@ class LongRunningCluster(Construct):
                 master_instance_fleet=_on_demand("Primary", [shape.primary_type], 1),
                 core_instance_fleet=_on_demand("Core", shape.core_types, shape.min_units),
                 task_instance_fleets=[_tasks(shape)],
-                ec2_subnet_ids=[subnet.subnet_id for subnet in subnets],
-                emr_managed_master_security_group=security_groups["primary"].security_group_id,
-                emr_managed_slave_security_group=security_groups["core"].security_group_id,
-                service_access_security_group=security_groups["service_access"].security_group_id,
+                ec2_subnet_ids=placement.subnet_ids,
+                emr_managed_master_security_group=placement.group_id("primary"),
+                emr_managed_slave_security_group=placement.group_id("core"),
+                service_access_security_group=placement.group_id("service_access"),
                 keep_job_flow_alive_when_no_steps=True,
                 termination_protected=termination_protected,
             ),
@@ -210,10 +232,10 @@ class LongRunningCluster(Construct):
                 idle_timeout=idle_timeout_seconds
             ),
             step_concurrency_level=shape.step_concurrency,
-            security_configuration=security_configuration,
-            service_role=service_role.role_name,
-            job_flow_role=instance_profile.instance_profile_name,
-            log_uri=log_uri,
+            security_configuration=placement.security_configuration,
+            service_role=placement.service_role.role_name,
+            job_flow_role=placement.instance_profile.instance_profile_name,
+            log_uri=placement.log_uri,
             log_encryption_kms_key_id=log_key.key_arn,
             visible_to_all_users=True,
             scale_down_behavior="TERMINATE_AT_TASK_COMPLETION",

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Size, Stack
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -16,6 +15,7 @@ from platform_constructs.emr.cluster import (
     CONFIGURATIONS,
     EBS_GIB,
     SPOT_TIMEOUT_MINUTES,
+    ClusterPlacement,
     ClusterShape,
 )
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
@@ -85,12 +85,7 @@ class TransientFeatureRun(Construct):
         step_arguments: Sequence[str],
         step_timeout: Duration,
         idle_timeout: Duration,
-        security_configuration: str,
-        service_role: iam.IRole,
-        instance_role: iam.IRole,
-        subnets: Sequence[ec2.ISubnet],
-        security_groups: dict[str, ec2.ISecurityGroup],
-        log_uri: str,
+        placement: ClusterPlacement,
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -101,12 +96,7 @@ class TransientFeatureRun(Construct):
         :param step_arguments: ``spark-submit`` and its arguments, without the days.
         :param step_timeout: the step is abandoned (and the cluster terminated) after this long.
         :param idle_timeout: EMR terminates the cluster after this long without work.
-        :param security_configuration: name of the EMR security configuration.
-        :param service_role: the EMR service role.
-        :param instance_role: the nodes' role; an instance profile of the same name must exist.
-        :param subnets: private subnets.
-        :param security_groups: ``primary``, ``core`` and ``service_access`` EMR-managed groups.
-        :param log_uri: ``s3://`` prefix of the cluster logs.
+        :param placement: security configuration, roles, subnets, security groups, log URI.
         :param logs_key: encrypts the state machine's log group.
         :param log_retention: how long its logs are kept.
         :param removal_policy: of the log group; default RETAIN.
@@ -129,10 +119,10 @@ class TransientFeatureRun(Construct):
                     _fleet(Fleet.CORE, shape.core_types, shape.min_units),
                     _fleet(Fleet.TASK, shape.task_types, *shape.task_start, spot_first=True),
                 ],
-                ec2_subnet_ids=[subnet.subnet_id for subnet in subnets],
-                emr_managed_master_security_group=security_groups["primary"].security_group_id,
-                emr_managed_slave_security_group=security_groups["core"].security_group_id,
-                service_access_security_group=security_groups["service_access"].security_group_id,
+                ec2_subnet_ids=placement.subnet_ids,
+                emr_managed_master_security_group=placement.group_id("primary"),
+                emr_managed_slave_security_group=placement.group_id("core"),
+                service_access_security_group=placement.group_id("service_access"),
             ),
             managed_scaling_policy=Create.ManagedScalingPolicyProperty(
                 compute_limits=Create.ManagedScalingComputeLimitsProperty(
@@ -145,10 +135,10 @@ class TransientFeatureRun(Construct):
             ),
             auto_termination_policy_idle_timeout=idle_timeout,
             step_concurrency_level=shape.step_concurrency,
-            security_configuration=security_configuration,
-            service_role=service_role,
-            cluster_role=instance_role,
-            log_uri=log_uri,
+            security_configuration=placement.security_configuration,
+            service_role=placement.service_role,
+            cluster_role=placement.instance_role,
+            log_uri=placement.log_uri,
             visible_to_all_users=True,
             integration_pattern=sfn.IntegrationPattern.REQUEST_RESPONSE,
             result_path="$.cluster",

@@ -14,6 +14,7 @@ from platform_constructs.emr.roles import CATALOG_ACTIONS, EMR_MANAGED_TAG, SESS
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.python_modules import workload_modules
 from tests.conftest import ROOT, Synthesized
+from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
 
 STACK = "Emr"
@@ -29,32 +30,6 @@ STATEFUL = [DISK_KEY, CONFIGURATION]
 
 def _props(env: Synthesized, logical_id: str) -> dict[str, Any]:
     return env.raw(STACK)["Resources"][logical_id]["Properties"]  # type: ignore[no-any-return]
-
-
-def _statements(env: Synthesized, role: str) -> list[dict[str, Any]]:
-    (policy,) = [
-        policy
-        for policy in env.resources(STACK, "AWS::IAM::Policy").values()
-        if policy["Properties"]["Roles"] == [{"Ref": role}]
-    ]
-    return policy["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _s3_grants(env: Synthesized, role: str) -> dict[str, tuple[set[str], set[str]]]:
-    """Lake bucket -> (S3 actions, resource suffixes) granted to ``role``."""
-    grants: dict[str, tuple[set[str], set[str]]] = {}
-    for statement in _statements(env, role):
-        for resource in _as_list(statement["Resource"]):
-            for zone, logical_id in DATA_BUCKETS.items():
-                if logical_id in json.dumps(resource):
-                    actions, suffixes = grants.setdefault(zone, (set(), set()))
-                    actions.update(_as_list(statement["Action"]))
-                    suffixes.add(resource["Fn::Join"][1][-1] if "Fn::Join" in resource else "")
-    return grants
 
 
 def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
@@ -106,8 +81,8 @@ def test_certificate_function_runs_privately_alone_and_logs_encrypted(env: Synth
 
 
 def test_certificate_function_may_only_put_under_its_prefix(env: Synthesized) -> None:
-    assert _s3_grants(env, FUNCTION_ROLE) == {"artifacts": ({"s3:PutObject"}, {"/emr/tls/*"})}
-    actions = [a for s in _statements(env, FUNCTION_ROLE) for a in _as_list(s["Action"])]
+    assert lake_grants(env, STACK, FUNCTION_ROLE) == {"artifacts": ({"s3:PutObject"}, {"/emr/tls/*"})}
+    actions = [a for s in role_statements(env, STACK, FUNCTION_ROLE) for a in as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
     assert "kms:Decrypt" not in actions  # it writes; it never reads a zip back
 
@@ -117,20 +92,20 @@ def test_instance_role_reads_raw_and_curated_writes_analytics_and_its_artifact_p
 ) -> None:
     read = {a for a in READ_ACTIONS if a.startswith("s3:")}
     write = {a for a in WRITE_ACTIONS if a.startswith("s3:")}
-    assert _s3_grants(env, INSTANCE_ROLE) == {
+    assert lake_grants(env, STACK, INSTANCE_ROLE) == {
         "raw": (read, {"", "/*"}),
         "curated": (read, {"", "/*"}),
         "analytics": (write, {"", "/*"}),
         "artifacts": (read | write, {"", "/emr/logs/*", "/emr/tls/*"}),
     }
-    statements = _statements(env, INSTANCE_ROLE)
-    assert not [a for s in statements for a in _as_list(s["Action"]) if "*" in a]
-    (catalog,) = [s for s in statements if "glue:GetTable" in _as_list(s["Action"])]
+    statements = role_statements(env, STACK, INSTANCE_ROLE)
+    assert not [a for s in statements for a in as_list(s["Action"]) if "*" in a]
+    (catalog,) = [s for s in statements if "glue:GetTable" in as_list(s["Action"])]
     assert sorted(catalog["Action"]) == sorted(CATALOG_ACTIONS)
     databases = [r["Fn::Join"][1][-1] for r in catalog["Resource"] if ":database/" in json.dumps(r)]
     names = env.platform.data_lake.catalog.database_names.values()
     assert sorted(databases) == sorted(f":database/{name}" for name in [*names, "default"])
-    (ssm,) = [s for s in statements if "ssm:UpdateInstanceInformation" in _as_list(s["Action"])]
+    (ssm,) = [s for s in statements if "ssm:UpdateInstanceInformation" in as_list(s["Action"])]
     assert sorted(ssm["Action"]) == sorted(SESSION_MANAGER_ACTIONS)
     (disk,) = [s for s in statements if DISK_KEY in json.dumps(s["Resource"])]
     assert "kms:GenerateDataKey" in disk["Action"]
@@ -147,7 +122,7 @@ def test_service_role_trusts_emr_of_this_account_with_only_the_v2_managed_policy
     assert trust["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1][-1] == ":cluster/*"
     (managed,) = role["ManagedPolicyArns"]
     assert managed["Fn::Join"][1][-1] == ":iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"
-    statements = _statements(env, SERVICE_ROLE)
+    statements = role_statements(env, STACK, SERVICE_ROLE)
     (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
     assert pass_role["Resource"] == {"Fn::GetAtt": [INSTANCE_ROLE, "Arn"]}
     (grant,) = [s for s in statements if s["Action"] == "kms:CreateGrant"]
@@ -315,9 +290,9 @@ def test_feature_step_ships_its_script_and_modules_and_nodes_read_only_those(env
     ]
     readable = [
         r
-        for s in _statements(env, INSTANCE_ROLE)
+        for s in role_statements(env, STACK, INSTANCE_ROLE)
         if "cdk-" in json.dumps(s["Resource"])
-        for r in _as_list(s["Resource"])
+        for r in as_list(s["Resource"])
     ]
     assert sorted(r["Fn::Join"][1][-1].lstrip("/") for r in readable) == sorted([modules_key, script_key])
 

@@ -13,7 +13,8 @@ from platform_constructs.glue.etl_job import SCRIPT
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.python_modules import workload_modules
 from tests.conftest import ROOT, Synthesized
-from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
+from tests.unit.policies import as_list, lake_buckets, lake_grants, role_statements
+from tests.unit.test_data_lake_stack import KEY
 from workloads.glue import quality
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, RAW_TRANSACTIONS
 
@@ -31,25 +32,6 @@ STATEFUL = [LOGS_KEY, CONFIGURATION, *LOG_GROUPS.values(), RULESET]
 
 def _props(env: Synthesized, logical_id: str) -> dict[str, Any]:
     return env.raw(STACK)["Resources"][logical_id]["Properties"]  # type: ignore[no-any-return]
-
-
-def _buckets(value: Any) -> set[str]:
-    """Which lake buckets (raw, curated, ...) a template value references."""
-    text = json.dumps(value)
-    return {zone for zone, logical_id in DATA_BUCKETS.items() if logical_id in text}
-
-
-def _statements(env: Synthesized, role: str) -> list[dict[str, Any]]:
-    (policy,) = [
-        policy
-        for policy in env.resources(STACK, "AWS::IAM::Policy").values()
-        if policy["Properties"]["Roles"] == [{"Ref": role}]
-    ]
-    return policy["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _asset(env: Synthesized, location: Any) -> Path:
@@ -100,7 +82,7 @@ def test_crawler_crawls_raw_upload_prefixes_new_folders_only_and_never_deletes(e
     assert [target["Path"]["Fn::Join"][1][-1] for target in targets] == [
         f"/{table.prefix}" for table in (*RAW_TRANSACTIONS.values(), RAW_STORES)
     ]
-    assert all(_buckets(target["Path"]) == {"raw"} for target in targets)
+    assert all(lake_buckets(target["Path"]) == {"raw"} for target in targets)
     assert crawler["DatabaseName"] == env.platform.data_lake.catalog.database_names["raw"]
     assert crawler["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
     assert crawler["SchemaChangePolicy"] == {"DeleteBehavior": "LOG", "UpdateBehavior": "LOG"}
@@ -114,9 +96,9 @@ def test_job_arguments_bookmarks_logging_spark_ui_and_zones(env: Synthesized) ->
     assert arguments["--custom-logGroup-prefix"]["Fn::Join"][1][-1] == "-etl"
     assert arguments["--enable-spark-ui"] == "true"
     spark_ui = arguments["--spark-event-logs-path"]
-    assert _buckets(spark_ui) == {"artifacts"} and spark_ui["Fn::Join"][1][-1] == "/glue/spark-ui/"
-    assert _buckets(arguments["--raw_url"]) == {"raw"}
-    assert _buckets(arguments["--curated_url"]) == {"curated"}
+    assert lake_buckets(spark_ui) == {"artifacts"} and spark_ui["Fn::Join"][1][-1] == "/glue/spark-ui/"
+    assert lake_buckets(arguments["--raw_url"]) == {"raw"}
+    assert lake_buckets(arguments["--curated_url"]) == {"curated"}
     assert arguments["--dq_results_url"]["Fn::Join"][1][-1] == "/data-quality/"
     assert arguments["--ingest_dates"] == "new"
     hours = env.settings.glue.freshness_hours
@@ -193,29 +175,17 @@ def test_roles_only_glue_of_this_account_assumes_no_wildcard_action_no_managed_p
         assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
         assert "ManagedPolicyArns" not in role
-        actions = [action for s in _statements(env, logical_id) for action in _as_list(s["Action"])]
+        actions = [action for s in role_statements(env, STACK, logical_id) for action in as_list(s["Action"])]
         assert not [action for action in actions if "*" in action], logical_id
-
-
-def _grants_on(env: Synthesized, role: str) -> dict[str, tuple[set[str], set[str]]]:
-    """Lake bucket -> (S3 actions, resource suffixes) granted to ``role``."""
-    grants: dict[str, tuple[set[str], set[str]]] = {}
-    for statement in _statements(env, role):
-        for resource in _as_list(statement["Resource"]):
-            for zone in _buckets(resource):
-                actions, suffixes = grants.setdefault(zone, (set(), set()))
-                actions.update(_as_list(statement["Action"]))
-                suffixes.add(resource["Fn::Join"][1][-1] if "Fn::Join" in resource else "")
-    return grants
 
 
 def test_crawler_role_reads_only_raw_with_the_lake_key_and_writes_only_raw_tables(env: Synthesized) -> None:
     s3_actions = {a for a in READ_ACTIONS if a.startswith("s3:")}
-    assert _grants_on(env, CRAWLER_ROLE) == {"raw": (s3_actions, {"", "/*"})}
-    statements = _statements(env, CRAWLER_ROLE)
+    assert lake_grants(env, STACK, CRAWLER_ROLE) == {"raw": (s3_actions, {"", "/*"})}
+    statements = role_statements(env, STACK, CRAWLER_ROLE)
     (lake_key,) = [s for s in statements if KEY in json.dumps(s["Resource"])]
     assert lake_key["Action"] == "kms:Decrypt"
-    (catalog,) = [s for s in statements if any(a.startswith("glue:") for a in _as_list(s["Action"]))]
+    (catalog,) = [s for s in statements if any(a.startswith("glue:") for a in as_list(s["Action"]))]
     raw = env.platform.data_lake.catalog.database_names["raw"]
     assert [r["Fn::Join"][1][-1] for r in catalog["Resource"]] == [
         ":catalog",
@@ -228,21 +198,21 @@ def test_crawler_role_reads_only_raw_with_the_lake_key_and_writes_only_raw_table
 def test_job_role_reads_raw_writes_curated_and_only_its_artifact_prefixes(env: Synthesized) -> None:
     read = {a for a in READ_ACTIONS if a.startswith("s3:")}
     write = {a for a in WRITE_ACTIONS if a.startswith("s3:")}
-    assert _grants_on(env, JOB_ROLE) == {
+    assert lake_grants(env, STACK, JOB_ROLE) == {
         "raw": (read, {"", "/*"}),
         "curated": (write, {"", "/*"}),
         "artifacts": (write, {"", "/data-quality/*", "/glue/spark-ui/*"}),
     }
-    statements = _statements(env, JOB_ROLE)
+    statements = role_statements(env, STACK, JOB_ROLE)
     (lake_key,) = [s for s in statements if KEY in json.dumps(s["Resource"])]
     assert sorted(lake_key["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assets = [s for s in statements if "cdk-" in json.dumps(s["Resource"])]
     assert [s["Action"] for s in assets] == ["s3:GetObject"]
-    assert all(r["Fn::Join"][1][-1].endswith((".py", ".zip")) for r in _as_list(assets[0]["Resource"]))
+    assert all(r["Fn::Join"][1][-1].endswith((".py", ".zip")) for r in as_list(assets[0]["Resource"]))
     (metrics,) = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["Glue", "Glue Data Quality"]}}
     curated = env.platform.data_lake.catalog.database_names["curated"]
-    (catalog,) = [s for s in statements if "glue:GetTable" in _as_list(s["Action"])]
+    (catalog,) = [s for s in statements if "glue:GetTable" in as_list(s["Action"])]
     assert sorted(catalog["Action"]) == ["glue:GetDatabase", "glue:GetTable"]
     assert catalog["Resource"][-1]["Fn::Join"][1][-1] == f":table/{curated}/*"
 
