@@ -231,6 +231,15 @@ class Settings(_Strict):
                 f"network.max_azs {self.network.max_azs} needs account and region: "
                 "an environment-agnostic VPC spans at most 2 availability zones"
             )
+        if (
+            self.emr.enabled
+            and self.emr.cluster.enabled
+            and not (self.network.interface_endpoints or self.network.nat_gateways)
+        ):
+            raise ValueError(
+                "emr.cluster.enabled needs network.interface_endpoints: true or network.nat_gateways >= 1: "
+                "nodes in the private subnets reach EMR, KMS, Glue and SSM only through them"
+            )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self

@@ -1,6 +1,6 @@
 """EmrStack: what every EMR cluster of the platform runs with."""
 
-from aws_cdk import CfnOutput, Duration, Fn, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, Duration, Fn, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -69,6 +69,12 @@ class EmrStack(PlatformStack):
         )
         config = settings.emr
         removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
+        if not (settings.network.interface_endpoints or settings.network.nat_gateways):
+            Annotations.of(self).add_warning_v2(
+                "platform:emr-without-route",
+                "Transient EMR runs cannot start here: the private subnets have neither interface "
+                "endpoints nor NAT (set network.interface_endpoints: true to run them).",
+            )
         self.subnets = ec2.SubnetSelection(subnet_group_name="Private")
         log_retention = RETENTION_BY_DAYS[config.log_retention_days]
         logs_key = rotating_key(
@@ -126,6 +132,7 @@ class EmrStack(PlatformStack):
         }
         for group in self.security_groups.values():
             Tags.of(group).add(*EMR_MANAGED_TAG)
+        self._open_emr_paths()
         self.feature_step = FeatureStep(
             self,
             "FeatureStep",
@@ -186,8 +193,9 @@ class EmrStack(PlatformStack):
                             "status": ["FAILED", "TIMED_OUT", "ABORTED"],
                         },
                     ),
-                    "EMR feature run failed: execution <detail.name> is <detail.status> "
-                    "(its cluster was terminated): <detail.executionArn>",
+                    "EMR feature run failed: execution <detail.name> is <detail.status>: "
+                    "<detail.executionArn> (a failed step terminates its cluster; an aborted or "
+                    "timed-out run leaves it to its idle timeout)",
                 ),
             },
         )
@@ -204,3 +212,21 @@ class EmrStack(PlatformStack):
                 log_key=lake.key,
                 termination_protected=settings.termination_protection,
             )
+
+    def _open_emr_paths(self) -> None:
+        """Outbound rules EMR does not add to custom managed groups: nodes to the VPC's endpoints
+        and the S3 gateway (HTTPS), to each other; the service-access group to the nodes (8443),
+        and the primary node to it (9443). EMR adds the inbound rules it needs."""
+        groups = self.security_groups
+        nodes, service = ("primary", "core"), groups["service_access"]
+        for role in nodes:
+            groups[role].add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS endpoints and S3"
+            )
+            for other in nodes:
+                groups[role].add_egress_rule(
+                    groups[other], ec2.Port.all_traffic(), f"Cluster traffic to {other}"
+                )
+            service.add_egress_rule(groups[role], ec2.Port.tcp(8443), f"EMR service to {role}")
+        groups["primary"].add_egress_rule(service, ec2.Port.tcp(9443), "Primary to the EMR service")
+        service.add_ingress_rule(groups["primary"], ec2.Port.tcp(9443), "Primary to the EMR service")

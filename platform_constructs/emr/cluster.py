@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Tags, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_emr as emr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from platform_constructs.emr.roles import EMR_MANAGED_TAG
 
 APPLICATIONS = ("Hadoop", "Hive", "Spark")
 GLUE_METASTORE = {
@@ -78,10 +80,10 @@ class ClusterShape:
         """The task fleet's first (on-demand, spot) units: one node, spot unless no spot share."""
         return (0, 1) if self.task_spot_percent > 0 else (1, 0)
 
-    @property
-    def fingerprint(self) -> str:
-        """Eight hex digits that change whenever any setting changes."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+    def fingerprint(self, **more: object) -> str:
+        """Eight hex digits that change whenever any setting, or any of ``more``, changes."""
+        settings = {**asdict(self), **more}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -165,9 +167,10 @@ class LongRunningCluster(Construct):
 
     Idle termination and CloudFormation: a terminated cluster stays in the stack as it was, so a
     deploy that changes nothing succeeds; but an in-place update of a terminated cluster would fail.
-    So the cluster's name carries ``shape.fingerprint`` (and ``generation``): any change of the
-    cluster's settings replaces it, never updates it; bumping ``generation`` brings a new cluster
-    after an idle termination. Exposes ``cluster``.
+    So the cluster's name carries a fingerprint of its shape, idle timeout and protection (and
+    ``generation``): any change of the cluster's settings replaces it, never updates it; bumping
+    ``generation`` brings a new cluster after an idle termination. The cluster carries the tag
+    EMR's managed service policy requires of what it creates. Exposes ``cluster``.
     """
 
     def __init__(
@@ -193,10 +196,11 @@ class LongRunningCluster(Construct):
         :param generation: bump to replace a cluster that terminated itself.
         """
         super().__init__(scope, construct_id)
+        fingerprint = shape.fingerprint(idle=idle_timeout_seconds, protected=termination_protected)
         self.cluster = emr.CfnCluster(
             self,
             "Cluster",
-            name=f"{name}-{shape.fingerprint}-g{generation}",
+            name=f"{name}-{fingerprint}-g{generation}",
             release_label=shape.release_label,
             applications=[
                 emr.CfnCluster.ApplicationProperty(name=application) for application in APPLICATIONS
@@ -240,6 +244,7 @@ class LongRunningCluster(Construct):
             visible_to_all_users=True,
             scale_down_behavior="TERMINATE_AT_TASK_COMPLETION",
         )
+        Tags.of(self.cluster).add(*EMR_MANAGED_TAG)
         reason = (
             "Nodes have no SSH key and no inbound access; people reach them through Session Manager "
             "under IAM. Kerberos needs a KDC (and Lake Formation a data-access design) the platform "

@@ -67,10 +67,10 @@ class TransientFeatureRun(Construct):
     """A state machine: create an EMR cluster of ``shape`` (same security configuration, roles,
     fleets, metastore and Spark settings as the long-running one), run the feature step with
     ``step_arguments`` plus the execution input's ``first_day`` and ``last_day``, terminate the
-    cluster. Every failure after the cluster exists (the step failing, timing out after
-    ``step_timeout``, the run being cut) goes through termination before the execution fails,
-    and the cluster also has an idle timeout as the last guard. Logs (all events, encrypted) and
-    X-Ray tracing are on. Exposes ``state_machine``.
+    cluster. A step that fails or runs past ``step_timeout`` is caught and the cluster terminated
+    before the execution fails. An execution stopped by hand (or past the machine's own timeout)
+    runs no catch: its cluster ends the step and then terminates itself after ``idle_timeout``.
+    Logs (all events, encrypted) and X-Ray tracing are on. Exposes ``state_machine``.
 
     Input: ``{"first_day": "yyyy-mm-dd", "last_day": "yyyy-mm-dd"}``.
     """
@@ -187,6 +187,19 @@ class TransientFeatureRun(Construct):
             timeout=step_timeout.plus(Duration.hours(1)),  # cluster start and termination around the step
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(  # RunJobFlow with these policies attaches them to the new cluster
+                actions=[
+                    "elasticmapreduce:PutAutoTerminationPolicy",
+                    "elasticmapreduce:PutManagedScalingPolicy",
+                ],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="elasticmapreduce", resource="cluster", resource_name="*"
+                    )
+                ],
+            )
         )
         self._acknowledge()
 

@@ -68,6 +68,7 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         if env.settings.emr.certificates_zip is None:
             expected.update({("TlsCertificates/Role", wildcards): 3, ("TlsCertificates/Role", inline): 1})
             expected.update({("Function", "NIST.800.53.R5-LambdaDLQ"): 1})
+            expected.update({("Function", "NIST.800.53.R5-LambdaConcurrency"): 1})
         if env.settings.emr.cluster.enabled:  # authentication by design; encryption misread by cdk-nag
             for rule in ("AwsSolutions-EMR4", "AwsSolutions-EMR5", "AwsSolutions-EMR6"):
                 expected[("Cluster", rule)] = 1

@@ -229,6 +229,7 @@ BAD_INPUTS = [
         "dev.yaml: emr.cluster: max_units 4 must exceed min_units 5: the core fleet",
     ),
     ("emr.cluster.min_units", 4, "dev.yaml: emr.cluster: max_units 4 must exceed min_units 4"),
+    ("emr.cluster.enabled", True, "(top level): emr.cluster.enabled needs network.interface_endpoints: true"),
     ("emr.step_timeout_minutes", 5, "emr.step_timeout_minutes: 5 is not allowed: Input should be greater"),
     (
         "emr.cluster.max_units",

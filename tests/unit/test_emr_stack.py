@@ -71,7 +71,7 @@ def test_certificate_function_runs_privately_alone_and_logs_encrypted(env: Synth
     function = _props(env, FUNCTION)
     assert (function["Runtime"], function["Architectures"]) == ("python3.14", ["arm64"])
     assert function["Handler"] == "workloads.emr.certificates.handler"
-    assert function["ReservedConcurrentExecutions"] == 1
+    assert "ReservedConcurrentExecutions" not in function  # it could block deploys at the minimum quota
     assert all("PrivateSubnet" in json.dumps(subnet) for subnet in function["VpcConfig"]["SubnetIds"])
     assert len(function["Layers"]) == 1
     log_group_id = function["LoggingConfig"]["LogGroup"]["Ref"]
@@ -260,18 +260,66 @@ def test_any_cluster_setting_change_renames_and_so_replaces_the_cluster(env: Syn
     """A terminated cluster cannot be updated in place; a new name makes CloudFormation replace it."""
     stack = env.platform.emr
     assert stack is not None
-    shape = stack.shape
+    shape, config = stack.shape, env.settings
     names = {
-        shape.fingerprint,
-        replace(shape, max_units=shape.max_units + 1).fingerprint,
-        replace(shape, task_types=shape.task_types[::-1]).fingerprint,
-        replace(shape, release_label="emr-7.11.0").fingerprint,
+        shape.fingerprint(),
+        replace(shape, max_units=shape.max_units + 1).fingerprint(),
+        replace(shape, task_types=shape.task_types[::-1]).fingerprint(),
+        replace(shape, release_label="emr-7.11.0").fingerprint(),
+        shape.fingerprint(idle=61, protected=False),
+        shape.fingerprint(idle=61, protected=True),
     }
-    assert len(names) == 4
+    assert len(names) == 6
     cluster = _cluster(env)
     if cluster is not None:
-        generation = env.settings.emr.cluster.generation
-        assert cluster["Name"] == f"{env.settings.name_prefix}-spark-{shape.fingerprint}-g{generation}"
+        idle, protected = config.emr.cluster.idle_timeout_seconds, config.termination_protection
+        fingerprint = shape.fingerprint(idle=idle, protected=protected)
+        generation = config.emr.cluster.generation
+        assert cluster["Name"] == f"{config.name_prefix}-spark-{fingerprint}-g{generation}"
+        assert {"Key": EMR_MANAGED_TAG[0], "Value": EMR_MANAGED_TAG[1]} in cluster["Tags"]
+
+
+def _egress(env: Synthesized) -> set[tuple[str, str, int]]:
+    """(group, destination group or CIDR, from-port) of every outbound rule in the stack."""
+    rules = [
+        (group_id, rule)
+        for group_id, group in env.resources(STACK, "AWS::EC2::SecurityGroup").items()
+        for rule in group["Properties"].get("SecurityGroupEgress", [])
+    ]
+    for rule in env.resources(STACK, "AWS::EC2::SecurityGroupEgress").values():
+        rules.append((rule["Properties"]["GroupId"]["Fn::GetAtt"][0], rule["Properties"]))
+    return {
+        (
+            group_id,
+            json.dumps(rule.get("DestinationSecurityGroupId", rule.get("CidrIp"))),
+            rule.get("FromPort"),
+        )
+        for group_id, rule in rules
+    }
+
+
+def test_emr_groups_open_the_paths_emr_does_not_add_itself(env: Synthesized) -> None:
+    groups = env.resources(STACK, "AWS::EC2::SecurityGroup")
+    ids = {
+        name: next(i for i in groups if i.startswith(name)) for name in ("Primary", "Core", "ServiceAccess")
+    }
+
+    def group(name: str) -> str:
+        return json.dumps({"Fn::GetAtt": [ids[name], "GroupId"]})
+
+    egress = _egress(env)
+    for node in ("Primary", "Core"):
+        assert (ids[node], '"0.0.0.0/0"', 443) in egress
+        assert (ids["ServiceAccess"], group(node), 8443) in egress
+    assert (ids["Primary"], group("ServiceAccess"), 9443) in egress
+
+
+def test_transient_runs_may_attach_their_termination_and_scaling_policies(env: Synthesized) -> None:
+    roles = env.resources(STACK, "AWS::IAM::Role")
+    (machine_role,) = [i for i in roles if i.startswith("TransientRunStateMachineRole")]
+    actions = {a for s in role_statements(env, STACK, machine_role) for a in as_list(s["Action"])}
+    policies = {"elasticmapreduce:PutAutoTerminationPolicy", "elasticmapreduce:PutManagedScalingPolicy"}
+    assert policies <= actions
 
 
 def test_feature_step_ships_its_script_and_modules_and_nodes_read_only_those(env: Synthesized) -> None:

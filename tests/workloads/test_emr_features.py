@@ -195,3 +195,14 @@ def test_market_holidays() -> None:
     assert date(2026, 7, 4) not in holidays("uk", 2026)
     with pytest.raises(ValueError, match="unknown market 'apac'"):
         holidays("apac", 2026)
+
+
+def test_a_store_listed_with_two_regions_is_a_clear_error(spark: Any, tmp_path: Path) -> None:
+    from workloads.emr.features import read_store_regions
+
+    stores = Path(table_location(str(tmp_path), RAW_STORES))
+    stores.mkdir(parents=True)
+    (stores / "a.csv").write_text("store_id,region\nS1,us-east\nS2,uk\n")
+    (stores / "b.csv").write_text("store_id,region\nS1,us-east\nS2,eu-west\n")  # S1 repeated is fine
+    with pytest.raises(ValueError, match=r"stores listed with more than one region: \['S2'\]"):
+        read_store_regions(spark, str(tmp_path))

@@ -44,9 +44,16 @@ def read_transactions(spark: SparkSession, curated_url: str, days: Sequence[date
 
 
 def read_store_regions(spark: SparkSession, raw_url: str) -> DataFrame:
-    """``store_id`` -> ``region`` from the raw zone's store list."""
+    """``store_id`` -> ``region`` from the raw zone's store list (``stores/*.csv``; a store may be
+    listed in several files, but always with the same region)."""
     stores = spark.read.option("header", "true").csv(table_location(raw_url, RAW_STORES))
-    return stores.select(F.trim("store_id").alias("store_id"), F.trim("region").alias("region"))
+    regions = stores.select(F.trim("store_id").alias("store_id"), F.trim("region").alias("region")).distinct()
+    conflicts = regions.groupBy("store_id").count().where(F.col("count") > 1).collect()
+    if conflicts:
+        raise ValueError(
+            f"stores listed with more than one region: {sorted(row.store_id for row in conflicts)}"
+        )
+    return regions
 
 
 def daily_totals(transactions: DataFrame) -> DataFrame:
