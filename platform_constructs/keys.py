@@ -27,7 +27,23 @@ def rotating_key(
     )
 
 
-def cloudwatch_logs_statement(stack: Stack, sid: str, log_group_names: str) -> iam.PolicyStatement:
+def logs_key(
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    removal_policy: RemovalPolicy,
+    log_group_names: str = "*",
+    sid: str = "AllowCloudWatchLogsOfThisAccountAndRegion",
+) -> kms.Key:
+    """A :func:`rotating_key` that CloudWatch Logs of this account and region may use for the log
+    groups matching ``log_group_names`` only (policy statement ``sid``)."""
+    key = rotating_key(scope, construct_id, description=description, removal_policy=removal_policy)
+    key.add_to_resource_policy(_cloudwatch_logs_statement(Stack.of(scope), sid, log_group_names))
+    return key
+
+
+def _cloudwatch_logs_statement(stack: Stack, sid: str, log_group_names: str) -> iam.PolicyStatement:
     """Lets CloudWatch Logs of ``stack``'s account and region use a key, only for log groups whose
     names match ``log_group_names`` (e.g. ``*`` or ``/aws-glue/*``): the encryption context names
     the log group, so the condition holds for every call the service makes."""

@@ -61,20 +61,24 @@ class _WildcardAcknowledgement:
         return []
 
 
+def _default_policy(role: iam.Role) -> CfnResource:
+    """The ``AWS::IAM::Policy`` CDK writes a role's grants into."""
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert isinstance(policy, CfnResource), "the role has no default policy yet: grant first"
+    return policy
+
+
 def acknowledge_wildcards(role: iam.Role, *, reason: str, resources: Sequence[str]) -> None:
     """Acknowledge, on ``role``'s default policy only, exactly the wildcard ``resources`` (tokens
     allowed, e.g. ``bucket.arn_for_objects("*")``) with ``reason``. Any other wildcard in the
     policy, and every wildcard action, remains a finding."""
-    policy = role.node.find_child("DefaultPolicy").node.default_child
-    assert isinstance(policy, CfnResource), "the role has no default policy yet: grant first"
+    policy = _default_policy(role)
     policy.node.add_validation(_WildcardAcknowledgement(policy, reason, resources))
 
 
 def acknowledge_own_policy(role: iam.Role, reason: str) -> None:
     """Acknowledge NIST's no-inline-policy rule on ``role``'s default policy: ``reason`` says why
     the role's own grants belong inline (they are scoped to it and attached to nothing else)."""
-    policy = role.node.find_child("DefaultPolicy").node.default_child
-    assert policy is not None, "the role has no default policy yet: grant first"
-    Validations.of(policy).acknowledge(
+    Validations.of(_default_policy(role)).acknowledge(
         Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", reason=reason)
     )

@@ -8,7 +8,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
+from platform_constructs.keys import logs_key
+
+PRIVATE_SUBNET_GROUP = "Private"
+"""Name of the subnets every workload runs in (isolated, or with egress through NAT when configured)."""
 
 
 class PlatformNetwork(Construct):
@@ -46,11 +49,8 @@ class PlatformNetwork(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
-        self.flow_log_key = rotating_key(
+        self.flow_log_key = logs_key(
             self, "FlowLogKey", description="Encrypts the VPC flow log group", removal_policy=removal_policy
-        )
-        self.flow_log_key.add_to_resource_policy(
-            cloudwatch_logs_statement(stack, "AllowCloudWatchLogsOfThisAccountAndRegion", "*")
         )
         self.flow_log_group = logs.LogGroup(
             self,
@@ -90,7 +90,7 @@ class PlatformNetwork(Construct):
 
         private_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if nat_gateways else ec2.SubnetType.PRIVATE_ISOLATED
         # Private subnets share whatever the range leaves; public ones only hold NAT gateways.
-        subnets = [ec2.SubnetConfiguration(name="Private", subnet_type=private_type)]
+        subnets = [ec2.SubnetConfiguration(name=PRIVATE_SUBNET_GROUP, subnet_type=private_type)]
         if nat_gateways:
             subnets.append(
                 ec2.SubnetConfiguration(

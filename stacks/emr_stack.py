@@ -1,6 +1,6 @@
 """EmrStack: what every EMR cluster of the platform runs with."""
 
-from aws_cdk import Annotations, CfnOutput, Duration, Fn, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, Duration, Fn, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -17,8 +17,9 @@ from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
 from platform_constructs.emr.transient import TransientFeatureRun
 from platform_constructs.failure_alerts import FailureAlerts
-from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
+from platform_constructs.keys import logs_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
+from platform_constructs.network import PRIVATE_SUBNET_GROUP
 from platform_constructs.removal import data_removal_policy
 from stacks.base import PlatformStack
 
@@ -44,7 +45,7 @@ class EmrStack(PlatformStack):
     subnets (EMR writes their rules), the shape every cluster shares, and, when
     ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`); always the
     transient path (:class:`TransientFeatureRun`), whose failures reach the alarm topic. Exposes
-    ``security``, ``roles``, ``security_groups``, ``subnets``, ``feature_step`` (its code as assets;
+    ``security``, ``roles``, ``security_groups``, ``feature_step`` (its code as assets;
     its spark-submit arguments are also a stack output), ``shape``, ``placement``, ``transient``,
     ``alerts`` and
     ``cluster``."""
@@ -75,13 +76,9 @@ class EmrStack(PlatformStack):
                 "Transient EMR runs cannot start here: the private subnets have neither interface "
                 "endpoints nor NAT (set network.interface_endpoints: true to run them).",
             )
-        self.subnets = ec2.SubnetSelection(subnet_group_name="Private")
         log_retention = RETENTION_BY_DAYS[config.log_retention_days]
-        logs_key = rotating_key(
+        orchestration_logs_key = logs_key(
             self, "LogsKey", description="Encrypts EMR orchestration logs", removal_policy=removal_policy
-        )
-        logs_key.add_to_resource_policy(
-            cloudwatch_logs_statement(Stack.of(self), "AllowCloudWatchLogsOfThisAccountAndRegion", "*")
         )
         certificates_uri = config.certificates_zip
         if certificates_uri is None:
@@ -92,8 +89,8 @@ class EmrStack(PlatformStack):
                 key=lake.key,
                 prefix=CERTIFICATES_PREFIX,
                 vpc=vpc,
-                subnets=self.subnets,
-                logs_key=logs_key,
+                subnets=ec2.SubnetSelection(subnet_group_name=PRIVATE_SUBNET_GROUP),
+                logs_key=orchestration_logs_key,
                 log_retention=log_retention,
                 removal_policy=removal_policy,
             )
@@ -162,7 +159,7 @@ class EmrStack(PlatformStack):
             service_role=self.roles.service_role,
             instance_role=self.roles.instance_role,
             instance_profile=self.roles.instance_profile,
-            subnets=vpc.select_subnets(subnet_group_name="Private").subnets,
+            subnets=vpc.select_subnets(subnet_group_name=PRIVATE_SUBNET_GROUP).subnets,
             security_groups=self.security_groups,
             log_uri=lake.artifacts.s3_url_for_object(LOGS_PREFIX),
         )
@@ -175,7 +172,7 @@ class EmrStack(PlatformStack):
             step_timeout=Duration.minutes(config.step_timeout_minutes),
             idle_timeout=Duration.seconds(config.cluster.idle_timeout_seconds),
             placement=self.placement,
-            logs_key=logs_key,
+            logs_key=orchestration_logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
         )

@@ -7,7 +7,7 @@ from constructs import Construct
 from config.settings import Settings
 from platform_constructs.emr.roles import EMR_MANAGED_TAG
 from platform_constructs.log_retention import RETENTION_BY_DAYS
-from platform_constructs.network import PlatformNetwork
+from platform_constructs.network import PRIVATE_SUBNET_GROUP, PlatformNetwork
 from platform_constructs.removal import data_removal_policy
 from stacks.base import PlatformStack
 
@@ -73,5 +73,5 @@ class NetworkStack(PlatformStack):
             removal_policy=data_removal_policy(self, destroy=settings.destroy_on_delete),
         )
         if settings.emr.enabled:  # EMR's managed service policy only uses subnets tagged for it
-            for subnet in self.network.vpc.select_subnets(subnet_group_name="Private").subnets:
+            for subnet in self.network.vpc.select_subnets(subnet_group_name=PRIVATE_SUBNET_GROUP).subnets:
                 Tags.of(subnet).add(*EMR_MANAGED_TAG)

@@ -39,6 +39,10 @@ class Synthesized:
         """The template of a stack as plain JSON."""
         return json.loads((self.outdir / f"{stack_id}.template.json").read_text())
 
+    def properties(self, stack_id: str, logical_id: str) -> dict[str, Any]:
+        """The ``Properties`` of one resource of a stack."""
+        return self.raw(stack_id)["Resources"][logical_id]["Properties"]  # type: ignore[no-any-return]
+
     def resources(self, stack_id: str, resource_type: str) -> dict[str, dict[str, Any]]:
         """Logical ID -> resource, for every resource of ``resource_type`` in the stack."""
         return {

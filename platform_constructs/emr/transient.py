@@ -188,20 +188,19 @@ class TransientFeatureRun(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
+        clusters = Stack.of(self).format_arn(
+            service="elasticmapreduce", resource="cluster", resource_name="*"
+        )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(  # RunJobFlow with these policies attaches them to the new cluster
                 actions=[
                     "elasticmapreduce:PutAutoTerminationPolicy",
                     "elasticmapreduce:PutManagedScalingPolicy",
                 ],
-                resources=[
-                    Stack.of(self).format_arn(
-                        service="elasticmapreduce", resource="cluster", resource_name="*"
-                    )
-                ],
+                resources=[clusters],
             )
         )
-        self._acknowledge()
+        self._acknowledge(clusters)
 
     def _terminate(self, construct_id: str) -> tasks.EmrTerminateCluster:
         """Terminate the run's cluster, retrying throttling and transient API errors."""
@@ -217,7 +216,8 @@ class TransientFeatureRun(Construct):
         )
         return terminate
 
-    def _acknowledge(self) -> None:
+    def _acknowledge(self, clusters: str) -> None:
+        """The role's wildcards: ``clusters`` (every cluster of the account), and CDK's own."""
         role = self.state_machine.role
         assert isinstance(role, iam.Role)
         stack = Stack.of(self)
@@ -228,7 +228,7 @@ class TransientFeatureRun(Construct):
             "the log delivery actions, which take no resource.",
             resources=[
                 "*",
-                stack.format_arn(service="elasticmapreduce", resource="cluster", resource_name="*"),
+                clusters,
                 f"arn:{Aws.PARTITION}:iam::{stack.account}:role/aws-service-role/"
                 "elasticmapreduce.amazonaws.com*/AWSServiceRoleForEMRCleanup*",
             ],

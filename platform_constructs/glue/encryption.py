@@ -1,11 +1,11 @@
 """Encryption of everything Glue writes: a security configuration and the key for logs and bookmarks."""
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from platform_constructs.keys import cloudwatch_logs_statement, rotating_key
+from platform_constructs.keys import logs_key
 
 GLUE_LOG_GROUPS = "/aws-glue/*"
 """Names of the log groups Glue jobs and crawlers write to."""
@@ -32,11 +32,13 @@ class GlueEncryption(Construct):
         :param removal_policy: of the logs key and the configuration; default RETAIN.
         """
         super().__init__(scope, construct_id)
-        self.key = rotating_key(
-            self, "Key", description="Encrypts Glue logs and job bookmarks", removal_policy=removal_policy
-        )
-        self.key.add_to_resource_policy(
-            cloudwatch_logs_statement(Stack.of(self), "AllowCloudWatchLogsForGlueLogGroups", GLUE_LOG_GROUPS)
+        self.key = logs_key(
+            self,
+            "Key",
+            description="Encrypts Glue logs and job bookmarks",
+            removal_policy=removal_policy,
+            log_group_names=GLUE_LOG_GROUPS,
+            sid="AllowCloudWatchLogsForGlueLogGroups",
         )
         self.configuration = glue.SecurityConfiguration(
             self,

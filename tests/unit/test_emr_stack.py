@@ -28,16 +28,12 @@ INSTANCE_ROLE, SERVICE_ROLE = "RolesInstanceRole80CBE9C3", "RolesServiceRoleE105
 STATEFUL = [DISK_KEY, CONFIGURATION]
 
 
-def _props(env: Synthesized, logical_id: str) -> dict[str, Any]:
-    return env.raw(STACK)["Resources"][logical_id]["Properties"]  # type: ignore[no-any-return]
-
-
 def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
     assert set(STATEFUL) <= set(env.raw(STACK)["Resources"])
 
 
 def test_security_configuration_encrypts_s3_disks_and_transit_and_requires_imdsv2(env: Synthesized) -> None:
-    document = _props(env, CONFIGURATION)["SecurityConfiguration"]
+    document = env.properties(STACK, CONFIGURATION)["SecurityConfiguration"]
     encryption = document["EncryptionConfiguration"]
     assert encryption["EnableAtRestEncryption"] is True and encryption["EnableInTransitEncryption"] is True
     at_rest = encryption["AtRestEncryptionConfiguration"]
@@ -53,7 +49,7 @@ def test_security_configuration_encrypts_s3_disks_and_transit_and_requires_imdsv
         "S3Object": {"Fn::GetAtt": [CERTIFICATES, "Uri"]},
     }
     assert document["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"] == 2
-    assert _props(env, DISK_KEY)["EnableKeyRotation"] is True
+    assert env.properties(STACK, DISK_KEY)["EnableKeyRotation"] is True
 
 
 def test_certificates_are_made_at_deploy_into_the_artifacts_bucket_under_the_lake_key(
@@ -68,7 +64,7 @@ def test_certificates_are_made_at_deploy_into_the_artifacts_bucket_under_the_lak
 
 
 def test_certificate_function_runs_privately_alone_and_logs_encrypted(env: Synthesized) -> None:
-    function = _props(env, FUNCTION)
+    function = env.properties(STACK, FUNCTION)
     assert (function["Runtime"], function["Architectures"]) == ("python3.14", ["arm64"])
     assert function["Handler"] == "workloads.emr.certificates.handler"
     assert "ReservedConcurrentExecutions" not in function  # it could block deploys at the minimum quota
@@ -111,11 +107,11 @@ def test_instance_role_reads_raw_and_curated_writes_analytics_and_its_artifact_p
     assert "kms:GenerateDataKey" in disk["Action"]
     (profile,) = env.resources(STACK, "AWS::IAM::InstanceProfile").values()
     assert profile["Properties"]["Roles"] == [{"Ref": INSTANCE_ROLE}]
-    assert "ManagedPolicyArns" not in _props(env, INSTANCE_ROLE)
+    assert "ManagedPolicyArns" not in env.properties(STACK, INSTANCE_ROLE)
 
 
 def test_service_role_trusts_emr_of_this_account_with_only_the_v2_managed_policy(env: Synthesized) -> None:
-    role = _props(env, SERVICE_ROLE)
+    role = env.properties(STACK, SERVICE_ROLE)
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "elasticmapreduce.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}

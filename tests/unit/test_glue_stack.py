@@ -30,10 +30,6 @@ ALARM_TOPIC = "AlarmsTopic3A2DFEBA"
 STATEFUL = [LOGS_KEY, CONFIGURATION, *LOG_GROUPS.values(), RULESET]
 
 
-def _props(env: Synthesized, logical_id: str) -> dict[str, Any]:
-    return env.raw(STACK)["Resources"][logical_id]["Properties"]  # type: ignore[no-any-return]
-
-
 def _asset(env: Synthesized, location: Any) -> Path:
     """The asset in the assembly behind an ``s3://cdk-assets.../<hash>.<ext>`` location."""
     key = location["Fn::Join"][1][-1].lstrip("/")
@@ -48,7 +44,7 @@ def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
 def test_security_configuration_encrypts_s3_with_the_lake_key_and_logs_and_bookmarks_with_its_own(
     env: Synthesized,
 ) -> None:
-    encryption = _props(env, CONFIGURATION)["EncryptionConfiguration"]
+    encryption = env.properties(STACK, CONFIGURATION)["EncryptionConfiguration"]
     ((s3,),) = [encryption["S3Encryptions"]]
     assert s3["S3EncryptionMode"] == "SSE-KMS" and KEY in json.dumps(s3["KmsKeyArn"])
     own_key = {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
@@ -57,11 +53,11 @@ def test_security_configuration_encrypts_s3_with_the_lake_key_and_logs_and_bookm
         "JobBookmarksEncryptionMode": "CSE-KMS",
         "KmsKeyArn": own_key,
     }
-    assert _props(env, CONFIGURATION)["Name"] == f"{env.settings.name_prefix}-glue"
+    assert env.properties(STACK, CONFIGURATION)["Name"] == f"{env.settings.name_prefix}-glue"
 
 
 def test_logs_key_rotates_and_cloudwatch_logs_may_use_it_for_glue_log_groups_only(env: Synthesized) -> None:
-    key = _props(env, LOGS_KEY)
+    key = env.properties(STACK, LOGS_KEY)
     assert key["EnableKeyRotation"] is True
     (logs,) = [s for s in key["KeyPolicy"]["Statement"] if "logs." in json.dumps(s.get("Principal"))]
     (arn,) = logs["Condition"]["ArnLike"].values()
@@ -77,7 +73,7 @@ def test_every_crawler_and_job_runs_under_the_security_configuration(env: Synthe
 
 
 def test_crawler_crawls_raw_upload_prefixes_new_folders_only_and_never_deletes(env: Synthesized) -> None:
-    crawler = _props(env, CRAWLER)
+    crawler = env.properties(STACK, CRAWLER)
     targets = crawler["Targets"]["S3Targets"]
     assert [target["Path"]["Fn::Join"][1][-1] for target in targets] == [
         f"/{table.prefix}" for table in (*RAW_TRANSACTIONS.values(), RAW_STORES)
@@ -90,7 +86,7 @@ def test_crawler_crawls_raw_upload_prefixes_new_folders_only_and_never_deletes(e
 
 
 def test_job_arguments_bookmarks_logging_spark_ui_and_zones(env: Synthesized) -> None:
-    arguments = _props(env, JOB)["DefaultArguments"]
+    arguments = env.properties(STACK, JOB)["DefaultArguments"]
     assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
     assert arguments["--enable-metrics"] == "" and arguments["--enable-observability-metrics"] == "true"
     assert arguments["--custom-logGroup-prefix"]["Fn::Join"][1][-1] == "-etl"
@@ -106,9 +102,9 @@ def test_job_arguments_bookmarks_logging_spark_ui_and_zones(env: Synthesized) ->
 
 
 def test_job_log_groups_take_the_prefix_the_logs_key_and_configured_retention(env: Synthesized) -> None:
-    prefix = _props(env, JOB)["DefaultArguments"]["--custom-logGroup-prefix"]
+    prefix = env.properties(STACK, JOB)["DefaultArguments"]["--custom-logGroup-prefix"]
     for stream, logical_id in LOG_GROUPS.items():
-        group = _props(env, logical_id)
+        group = env.properties(STACK, logical_id)
         name = group["LogGroupName"]["Fn::Join"][1]
         assert name[:-1] == prefix["Fn::Join"][1][:-1] and name[-1] == f"-etl/{stream}"
         assert group["KmsKeyId"] == {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
@@ -116,7 +112,7 @@ def test_job_log_groups_take_the_prefix_the_logs_key_and_configured_retention(en
 
 
 def test_script_and_modules_come_from_assets_holding_this_repository_code(env: Synthesized) -> None:
-    job = _props(env, JOB)
+    job = env.properties(STACK, JOB)
     assert job["Command"] == {**job["Command"], "Name": "glueetl", "PythonVersion": "3"}
     assert _asset(env, job["Command"]["ScriptLocation"]).read_bytes() == (ROOT / SCRIPT).read_bytes()
     modules = _asset(env, job["DefaultArguments"]["--extra-py-files"])
@@ -129,7 +125,7 @@ def test_script_and_modules_come_from_assets_holding_this_repository_code(env: S
 
 
 def test_job_glue_version_and_worker_settings_per_environment(env: Synthesized) -> None:
-    config, job = env.settings.glue, _props(env, JOB)
+    config, job = env.settings.glue, env.properties(STACK, JOB)
     assert job["GlueVersion"] == "5.1"
     assert job["WorkerType"] == config.worker_type
     assert job["NumberOfWorkers"] == config.max_workers
@@ -139,7 +135,7 @@ def test_job_glue_version_and_worker_settings_per_environment(env: Synthesized) 
 
 
 def test_data_quality_ruleset_is_the_jobs_rules_on_the_curated_table(env: Synthesized) -> None:
-    ruleset = _props(env, RULESET)
+    ruleset = env.properties(STACK, RULESET)
     hours = env.settings.glue.freshness_hours
     assert ruleset["Ruleset"] == quality.dqdl(
         quality.table_rules(CURATED_TRANSACTIONS, freshness_hours=hours)
@@ -170,7 +166,7 @@ def test_roles_only_glue_of_this_account_assumes_no_wildcard_action_no_managed_p
     env: Synthesized,
 ) -> None:
     for logical_id in (CRAWLER_ROLE, JOB_ROLE):
-        role = _props(env, logical_id)
+        role = env.properties(STACK, logical_id)
         (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}

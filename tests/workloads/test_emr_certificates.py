@@ -86,6 +86,11 @@ def _event(
     return event
 
 
+def _properties(bucket: str, key_arn: str) -> dict[str, str]:
+    """The custom resource's properties, as the stack passes them."""
+    return {"Bucket": bucket, "Prefix": "emr/tls/", "KmsKeyArn": key_arn, "ValidityDays": "30"}
+
+
 def test_zip_holds_a_key_and_a_self_signed_certificate_for_the_regions_hosts() -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     with zipfile.ZipFile(io.BytesIO(certificate_zip(REGION, now, 30))) as archive:
@@ -108,12 +113,7 @@ def test_create_writes_the_zip_encrypted_and_answers_with_its_uri(
     aws: dict[str, Any], cloudformation: tuple[str, list[dict[str, Any]]]
 ) -> None:
     url, responses = cloudformation
-    properties = {
-        "Bucket": "artifacts",
-        "Prefix": "emr/tls/",
-        "KmsKeyArn": aws["key_arn"],
-        "ValidityDays": "30",
-    }
+    properties = _properties("artifacts", aws["key_arn"])
     handler(_event("Create", url, properties), SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
     (response,) = responses
     assert response["Status"] == "SUCCESS", response["Reason"]
@@ -136,12 +136,7 @@ def test_a_failure_is_reported_to_cloudformation(
     aws: dict[str, Any], cloudformation: tuple[str, list[dict[str, Any]]]
 ) -> None:
     url, responses = cloudformation
-    properties = {
-        "Bucket": "no-such-bucket",
-        "Prefix": "emr/tls/",
-        "KmsKeyArn": aws["key_arn"],
-        "ValidityDays": "30",
-    }
+    properties = _properties("no-such-bucket", aws["key_arn"])
     handler(_event("Create", url, properties), SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
     (response,) = responses
     assert response["Status"] == "FAILED" and "NoSuchBucket" in response["Reason"]
