@@ -76,7 +76,10 @@ class TlsCertificates(Construct):
                 lambda_.LayerVersion(
                     self,
                     "Dependencies",
-                    code=lambda_.Code.from_asset(str(LAMBDA_DEPS)),
+                    # pip writes the build machine's interpreter path into console scripts and
+                    # their RECORD hashes; the function needs neither, and the asset stays the same
+                    # on every machine.
+                    code=lambda_.Code.from_asset(str(LAMBDA_DEPS), exclude=["python/bin", "**/RECORD"]),
                     compatible_runtimes=[lambda_.Runtime.PYTHON_3_14],
                     compatible_architectures=[lambda_.Architecture.ARM_64],
                     description="cryptography and its dependencies (requirements-lambda.txt)",

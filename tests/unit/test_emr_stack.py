@@ -445,3 +445,14 @@ def test_transient_runs_are_logged_traced_and_their_failures_alarm(env: Synthesi
     assert rule["EventPattern"]["detail"]["stateMachineArn"] == [{"Ref": machine_id}]
     assert set(rule["EventPattern"]["detail"]["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}
     assert "AlarmsTopic" in json.dumps(rule["Targets"][0]["Arn"])
+
+
+def test_certificate_layer_holds_cryptography_and_nothing_of_the_build_machine(env: Synthesized) -> None:
+    """pip writes the build's interpreter path into console scripts; the layer leaves them out, so
+    its asset hash is the same on every machine (and no machine path is deployed)."""
+    (layer,) = env.resources(STACK, "AWS::Lambda::LayerVersion").values()
+    key = layer["Properties"]["Content"]["S3Key"].removesuffix(".zip")
+    contents = env.outdir / f"asset.{key}"
+    assert (contents / "python" / "cryptography").is_dir()
+    root = str(ROOT).encode()
+    assert not [path for path in contents.rglob("*") if path.is_file() and root in path.read_bytes()]
