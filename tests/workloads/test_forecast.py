@@ -1,0 +1,173 @@
+"""The forecast workload: script-mode training on generated features, then serving through the handlers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sklearn
+
+from tests.workloads.forecast_features import store_daily_features, write_features
+from workloads.sagemaker import inference, train
+
+MARGIN = 0.2
+"""The model must make at least 20 % less error (WAPE) than "same as yesterday" on held-out days."""
+
+
+@dataclass(frozen=True)
+class Trained:
+    model_dir: Path
+    output_dir: Path
+    stdout: str
+    evaluation: dict[str, Any]
+
+
+def run_training(
+    monkeypatch: pytest.MonkeyPatch, root: Path, features: Path, *args: str
+) -> tuple[int, Path, Path]:
+    """Run ``train.main`` as the container does: SM_* variables set, hyperparameters as arguments."""
+    model_dir, output_dir = root / "model", root / "output" / "data"
+    monkeypatch.setenv("SM_CHANNEL_FEATURES", str(features))
+    monkeypatch.setenv("SM_MODEL_DIR", str(model_dir))
+    monkeypatch.setenv("SM_OUTPUT_DATA_DIR", str(output_dir))
+    return train.main(list(args)), model_dir, output_dir
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    root = tmp_path_factory.mktemp("training")
+    features = write_features(store_daily_features(), root / "features")
+    stdout = io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(stdout):
+        code, model_dir, output_dir = run_training(
+            monkeypatch, root, features, "--max-iter", "150", "--validation-days", "14"
+        )
+    assert code == 0
+    evaluation = json.loads((output_dir / train.EVALUATION_FILE).read_text())
+    return Trained(model_dir, output_dir, stdout.getvalue(), evaluation)
+
+
+@pytest.fixture(scope="module")
+def model(trained: Trained) -> dict[str, Any]:
+    return inference.model_fn(str(trained.model_dir))
+
+
+def test_local_scikit_learn_is_the_images_version() -> None:
+    assert sklearn.__version__.startswith(train.IMAGE_VERSION.split("-")[0] + ".")
+
+
+def test_model_beats_the_naive_forecast_by_the_margin(trained: Trained) -> None:
+    evaluation = trained.evaluation
+    assert evaluation["wape"] <= evaluation["naive_wape"] * (1 - MARGIN), evaluation
+    assert evaluation["improvement"] == pytest.approx(1 - evaluation["wape"] / evaluation["naive_wape"])
+
+
+def test_split_is_by_time(trained: Trained) -> None:
+    days = sorted({row for row in store_daily_features()["sale_date"]})
+    evaluation = trained.evaluation
+    assert evaluation["first_validation_day"] == days[-14]
+    assert evaluation["validation_rows"] == 6 * 14
+    assert evaluation["training_rows"] == 6 * (len(days) - 14)
+
+
+def test_metric_line_matches_the_jobs_metric_definition(trained: Trained) -> None:
+    match = re.search(train.METRIC_REGEX, trained.stdout)
+    assert match and float(match.group(1)) == pytest.approx(trained.evaluation["wape"], abs=1e-6)
+
+
+def test_too_little_history_exits_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    features = write_features(store_daily_features(days=10), tmp_path / "features")
+    code, model_dir, _ = run_training(monkeypatch, tmp_path, features, "--validation-days", "14")
+    error = capsys.readouterr().err
+    assert code == 2 and not model_dir.exists()
+    assert error.count("\n") == 1 and "10 sale days cannot hold out 14" in error
+
+
+def test_missing_feature_column_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = store_daily_features(days=30)
+    features = tmp_path / "features"
+    frame.drop(columns=["revenue_lag_7d"]).to_parquet(features, partition_cols=["sale_date"])
+    code, _, _ = run_training(monkeypatch, tmp_path, features)
+    assert code == 2 and "lack columns revenue_lag_7d" in capsys.readouterr().err
+
+
+def test_missing_channel_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SM_CHANNEL_FEATURES", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--model-dir", "m", "--output-data-dir", "o"])
+    assert exit_info.value.code == 2
+
+
+ROW = {
+    "day_of_week": 6,
+    "is_weekend": True,
+    "is_holiday": False,
+    "revenue_lag_1d": 1100.0,
+    "revenue_lag_7d": 1500.5,
+    "revenue_avg_7d": 1210.0,
+    "revenue_avg_28d": None,
+}
+
+
+def serve(model: dict[str, Any], body: bytes | str, content_type: str, accept: str) -> tuple[str, str]:
+    return inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), model), accept)
+
+
+def test_json_and_csv_requests_give_the_same_forecast(model: dict[str, Any]) -> None:
+    rows = [ROW, {**ROW, "day_of_week": 2, "is_weekend": False}]
+    body, media = serve(model, json.dumps({"instances": rows}), "application/json", "application/json")
+    predictions = json.loads(body)["predictions"]
+    csv_body = "6,true,false,1100,1500.5,1210,\n2,false,false,1100,1500.5,1210,\n"
+    csv_out, csv_media = serve(model, csv_body, "text/csv; charset=utf-8", "text/csv")
+    assert media == "application/json" and csv_media == "text/csv"
+    assert [float(line) for line in csv_out.splitlines()] == predictions
+    assert predictions[0] > predictions[1] > 0, "a Saturday outsells a Tuesday at the same lags"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (b"", "application/json", 400, "empty request body"),
+        (b" \n", "text/csv", 400, "empty request body"),
+        (b"x" * (inference.MAX_BODY_BYTES + 1), "application/json", 413, "exceeds"),
+        (json.dumps([ROW]), "application/x-npy", 415, "is not application/json"),
+        ("{not json", "application/json", 400, "malformed JSON"),
+        (json.dumps({"rows": [ROW]}), "application/json", 400, "list of objects"),
+        (json.dumps([]), "application/json", 400, "no rows"),
+        (json.dumps([ROW] * (inference.MAX_ROWS + 1)), "application/json", 413, "exceed the limit"),
+        (json.dumps([{k: v for k, v in ROW.items() if k != "is_holiday"}]), "application/json", 400, "lacks"),
+        (json.dumps([{**ROW, "store_id": "S001"}]), "application/json", 400, "unknown fields store_id"),
+        (json.dumps([{**ROW, "day_of_week": "6"}]), "application/json", 400, "day_of_week must be int"),
+        (json.dumps([{**ROW, "day_of_week": True}]), "application/json", 400, "day_of_week must be int"),
+        (json.dumps([{**ROW, "is_weekend": 1}]), "application/json", 400, "is_weekend must be bool"),
+        (json.dumps([{**ROW, "is_holiday": None}]), "application/json", 400, "is_holiday must be bool"),
+        (json.dumps([{**ROW, "revenue_lag_1d": "high"}]), "application/json", 400, "must be float"),
+        (json.dumps([1, 2]), "application/json", 400, "row 0 is not an object"),
+        ("6,true,false,1100\n", "text/csv", 400, "CSV line 1 has 4 values, expected 7"),
+        ("six,true,false,1,2,3,4\n", "text/csv", 400, "day_of_week must be int"),
+        (b"\xff\xfe", "text/csv", 400, "not UTF-8"),
+    ],
+)
+def test_malformed_requests_get_a_4xx_message(
+    model: dict[str, Any], body: bytes | str, content_type: str, status: int, message: str
+) -> None:
+    with pytest.raises(inference.InvalidRequest, match=message) as error:
+        inference.input_fn(body, content_type)
+    assert error.value.status_code == status
+
+
+def test_unsupported_accept_type_is_406(model: dict[str, Any]) -> None:
+    frame = inference.input_fn(json.dumps([ROW]), "application/json")
+    with pytest.raises(inference.InvalidRequest) as error:
+        inference.output_fn(inference.predict_fn(frame, model), "application/xml")
+    assert error.value.status_code == 406

@@ -1,0 +1,172 @@
+"""Train the per-store daily revenue forecast: SageMaker script mode, scikit-learn framework image.
+
+Reads the EMR step's ``store_daily_features`` Parquet (Hive ``sale_date=`` folders) from the
+``features`` channel, holds out the last ``--validation-days`` sale days (a time-based split, never
+a random one), fits a gradient-boosted regressor on the days before them and scores it on the
+held-out days with WAPE (sum of absolute errors / sum of actual revenue, lower is better) next to
+the naive forecast "same as the day before" (``revenue_lag_1d``).
+
+Writes ``model.joblib`` (the fitted pipeline plus the feature names and types the inference
+handlers check requests against) to ``SM_MODEL_DIR`` and ``evaluation.json`` to
+``SM_OUTPUT_DATA_DIR``, and prints ``validation:wape=...;`` lines for the training job's metric
+definitions, which the training state machine reads and gates on. Bad input exits 2 with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+IMAGE_VERSION = "1.9-0"
+"""The SageMaker scikit-learn image this script runs in; the local scikit-learn pin is its version."""
+TARGET = "revenue"
+DAY = "sale_date"
+FEATURES = {
+    "day_of_week": "int",
+    "is_weekend": "bool",
+    "is_holiday": "bool",
+    "revenue_lag_1d": "float",
+    "revenue_lag_7d": "float",
+    "revenue_avg_7d": "float",
+    "revenue_avg_28d": "float",
+}
+"""Model inputs and their request types; lag and average features may be empty (null)."""
+NAIVE_FEATURE = "revenue_lag_1d"
+METRIC = "validation:wape"
+"""The metric the state machine gates on; ``METRIC_REGEX`` finds it in the job's log."""
+METRIC_REGEX = r"validation:wape=([0-9.]+);"
+MODEL_FILE = "model.joblib"
+EVALUATION_FILE = "evaluation.json"
+
+
+class TrainingInputError(ValueError):
+    """The features cannot train a model (missing columns, too few days); the job fails with it."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Held-out scores: the model's WAPE, the naive forecast's, and what was held out."""
+
+    wape: float
+    naive_wape: float
+    validation_days: int
+    validation_rows: int
+    training_rows: int
+    first_validation_day: str
+
+    @property
+    def improvement(self) -> float:
+        """Share of the naive forecast's error the model removes (0.2 = 20 % less error)."""
+        return 1 - self.wape / self.naive_wape
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Hyperparameters arrive as ``--name value`` arguments; paths come from SageMaker's variables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learning-rate", type=float, default=0.1)
+    parser.add_argument("--max-iter", type=int, default=200)
+    parser.add_argument("--max-leaf-nodes", type=int, default=15)
+    parser.add_argument("--min-samples-leaf", type=int, default=10)
+    parser.add_argument("--validation-days", type=int, default=14)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--features", default=os.environ.get("SM_CHANNEL_FEATURES"))
+    parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR"))
+    parser.add_argument("--output-data-dir", default=os.environ.get("SM_OUTPUT_DATA_DIR"))
+    args = parser.parse_args(argv)
+    for name in ("features", "model_dir", "output_data_dir"):
+        if not getattr(args, name):
+            parser.error(f"--{name.replace('_', '-')} is not set and neither is its SM_* variable")
+    return args
+
+
+def load_features(path: str) -> pd.DataFrame:
+    """Every feature row under ``path`` with the target as float and ``sale_date`` as a string."""
+    try:
+        frame = pd.read_parquet(path)
+    except (FileNotFoundError, OSError, ValueError) as error:
+        raise TrainingInputError(f"cannot read features under {path}: {error}") from error
+    missing = sorted({TARGET, DAY, *FEATURES} - set(frame.columns))
+    if missing:
+        raise TrainingInputError(f"features under {path} lack columns {', '.join(missing)}")
+    frame[DAY] = frame[DAY].astype(str)
+    frame[TARGET] = frame[TARGET].astype(float)
+    return frame
+
+
+def as_model_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """The feature columns as the regressor takes them: numbers, nulls as NaN."""
+    return frame[list(FEATURES)].astype(float)
+
+
+def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Weighted absolute percentage error: sum |actual - predicted| / sum |actual|."""
+    return float(np.abs(actual - predicted).sum() / np.abs(actual).sum())
+
+
+def train(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[HistGradientBoostingRegressor, Evaluation]:
+    """Fit on every day before the last ``validation_days`` and score on those days."""
+    days = sorted(frame[DAY].unique())
+    if len(days) <= args.validation_days:
+        raise TrainingInputError(
+            f"{len(days)} sale days cannot hold out {args.validation_days}: need more feature history"
+        )
+    first_held_out = days[-args.validation_days]
+    held_out = frame[DAY] >= first_held_out
+    training, validation = frame[~held_out], frame[held_out]
+    model = HistGradientBoostingRegressor(
+        learning_rate=args.learning_rate,
+        max_iter=args.max_iter,
+        max_leaf_nodes=args.max_leaf_nodes,
+        min_samples_leaf=args.min_samples_leaf,
+        random_state=args.seed,
+    ).fit(as_model_input(training), training[TARGET])
+    actual = validation[TARGET].to_numpy()
+    known = validation[NAIVE_FEATURE].notna().to_numpy()
+    evaluation = Evaluation(
+        wape=wape(actual, model.predict(as_model_input(validation))),
+        naive_wape=wape(actual[known], validation[NAIVE_FEATURE].to_numpy(dtype=float)[known]),
+        validation_days=args.validation_days,
+        validation_rows=len(validation),
+        training_rows=len(training),
+        first_validation_day=first_held_out,
+    )
+    return model, evaluation
+
+
+def save(model: HistGradientBoostingRegressor, evaluation: Evaluation, args: argparse.Namespace) -> None:
+    """The model bundle the inference handlers load, and the evaluation next to it."""
+    Path(args.model_dir).mkdir(parents=True, exist_ok=True)
+    Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
+    bundle: dict[str, Any] = {"model": model, "features": FEATURES, "target": TARGET}
+    joblib.dump(bundle, Path(args.model_dir) / MODEL_FILE)
+    report = {**asdict(evaluation), "improvement": evaluation.improvement, "metric": METRIC}
+    (Path(args.output_data_dir) / EVALUATION_FILE).write_text(json.dumps(report, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, save and print the metrics; 2 with one line on stderr when the input cannot train."""
+    args = parse_args(argv)
+    try:
+        model, evaluation = train(load_features(args.features), args)
+    except TrainingInputError as error:
+        print(f"train: {error}", file=sys.stderr)
+        return 2
+    save(model, evaluation, args)
+    print(f"{METRIC}={evaluation.wape:.6f};")
+    print(f"validation:naive_wape={evaluation.naive_wape:.6f};")
+    print(f"validation:improvement={evaluation.improvement:.6f};")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
