@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 CDK := cdk --no-notices
 CDK_ARGS := -c env=$(ENV)
 
-.PHONY: help setup synth test lint diff deploy destroy bench sample-data clean
+.PHONY: help setup synth test lint diff deploy destroy bench sample-data sagemaker-image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -72,6 +72,15 @@ bench: setup ## time an empty app, the ENV synth and `make test`
 sample-data: $(BIN)/.installed ## write the seeded sample raw data set (default into sample-data/)
 	$(BIN)/python -m workloads.sample_data $(if $(STORES),--stores $(STORES)) $(if $(DAYS),--days $(DAYS)) \
 		$(if $(START),--start $(START)) $(if $(DIRTY),--dirty-share $(DIRTY)) --output $(or $(OUT),sample-data)
+
+# The SageMaker SDK's table of scikit-learn image registries; the SDK itself is never a dependency.
+SAGEMAKER_CORE := sagemaker-core==2.27.0
+SKLEARN_IMAGE := 1.9-0
+sagemaker-image: $(BIN)/.installed ## regenerate config/sagemaker_image.py (image registries per region)
+	rm -rf build/sagemaker-core
+	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --dest build/sagemaker-core $(SAGEMAKER_CORE)
+	$(BIN)/python -m scripts.sagemaker_image build/sagemaker-core/*.whl $(SKLEARN_IMAGE)
+	$(BIN)/ruff format --quiet config/sagemaker_image.py
 
 clean: ## remove generated output (not .venv or node_modules)
 	rm -rf cdk.out build .bench .pytest_cache .mypy_cache .ruff_cache sample-data

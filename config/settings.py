@@ -10,11 +10,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config import sagemaker_image
 from config.schedules import check_cron
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -27,6 +28,10 @@ _INSTANCE_TYPE = re.compile(
 )
 
 Days = Annotated[int, Field(ge=1, le=3650)]
+MlInstanceType = Annotated[
+    str, Field(pattern=r"^ml\.[a-z][a-z0-9]*[0-9][a-z0-9]*\.(medium|large|xlarge|[1-9][0-9]?xlarge)$")
+]
+"""A SageMaker instance type such as ``ml.m5.large`` or ``ml.c7i.4xlarge``."""
 
 LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
@@ -187,6 +192,78 @@ class EmrSettings(ServiceSettings):
         return self
 
 
+class ForecastHyperparameters(_Strict):
+    """Arguments of ``workloads/sagemaker/train.py`` (gradient-boosted trees, time-based split)."""
+
+    learning_rate: float = Field(gt=0, le=1)
+    max_iter: int = Field(ge=10, le=2000)
+    max_leaf_nodes: int = Field(ge=2, le=256)
+    min_samples_leaf: int = Field(ge=1, le=1000)
+    validation_days: int = Field(ge=7, le=90)
+
+
+class TrainingSettings(_Strict):
+    """The training job: instance, limits, managed spot, hyperparameters and the registration gate.
+
+    ``max_wape`` is the gate: a model whose held-out WAPE (0 = perfect; 1 = as wrong as predicting
+    nothing) exceeds it is not registered."""
+
+    instance_type: MlInstanceType
+    volume_size_gb: int = Field(ge=1, le=512)
+    max_runtime_minutes: int = Field(ge=5, le=1440)
+    spot: bool
+    hyperparameters: ForecastHyperparameters
+    max_wape: float = Field(gt=0, le=1)
+
+
+class ServerlessEndpointSettings(_Strict):
+    """Serverless inference: memory size and concurrency; nothing runs (or costs) between requests."""
+
+    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144]
+    max_concurrency: int = Field(ge=1, le=200)
+
+
+class InstanceEndpointSettings(_Strict):
+    """Instance-based inference with target-tracking auto scaling and data capture to the lake."""
+
+    instance_type: MlInstanceType
+    min_instances: int = Field(ge=1, le=20)
+    max_instances: int = Field(ge=1, le=100)
+    invocations_per_instance: int = Field(ge=1, le=100000)
+    data_capture_percent: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _limits(self) -> InstanceEndpointSettings:
+        if self.min_instances > self.max_instances:
+            raise ValueError(f"min_instances {self.min_instances} exceeds max_instances {self.max_instances}")
+        return self
+
+
+class EndpointSettings(_Strict):
+    """The endpoint's kind: set exactly one of ``serverless`` and ``instances``."""
+
+    serverless: ServerlessEndpointSettings | None
+    instances: InstanceEndpointSettings | None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EndpointSettings:
+        if (self.serverless is None) == (self.instances is None):
+            raise ValueError("set exactly one of serverless and instances")
+        return self
+
+
+class SageMakerSettings(ServiceSettings):
+    """Amazon SageMaker: training, the model registry's approval mode, and the endpoint.
+
+    ``approval: automatic`` registers models that pass the gate as approved (and deploys them);
+    ``manual`` registers them pending, and approving one in the registry deploys it."""
+
+    approval: Literal["automatic", "manual"]
+    training: TrainingSettings
+    endpoint: EndpointSettings
+    log_retention_days: LogRetentionDays
+
+
 class AlarmSettings(_Strict):
     """Who hears about failures: e-mail addresses subscribed to the platform alarm topic."""
 
@@ -218,7 +295,7 @@ class Settings(_Strict):
     alarms: AlarmSettings
     glue: GlueSettings
     emr: EmrSettings
-    sagemaker: ServiceSettings
+    sagemaker: SageMakerSettings
     video: ServiceSettings
     quicksight: ServiceSettings
 
@@ -239,6 +316,12 @@ class Settings(_Strict):
             raise ValueError(
                 "emr.cluster.enabled needs network.interface_endpoints: true or network.nat_gateways >= 1: "
                 "nodes in the private subnets reach EMR, KMS, Glue and SSM only through them"
+            )
+        if self.sagemaker.enabled and self.region and self.region not in sagemaker_image.REGISTRIES:
+            raise ValueError(
+                f"region {self.region!r} has no SageMaker scikit-learn image {sagemaker_image.VERSION} "
+                "(config/sagemaker_image.py lists the regions): "
+                "turn sagemaker.enabled off or pick another region"
             )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
@@ -312,6 +395,10 @@ def _fields_at(location: list[str]) -> list[str]:
     model: type[BaseModel] = Settings
     for part in location:
         annotation = model.model_fields[part].annotation
-        assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
-        model = annotation
+        # An optional section (``X | None``) is its model.
+        model = next(
+            member
+            for member in (annotation, *get_args(annotation))
+            if isinstance(member, type) and issubclass(member, BaseModel)
+        )
     return [name for name in model.model_fields if name != "environment"]

@@ -246,6 +246,53 @@ BAD_INPUTS = [
         604_801,
         "idle_timeout_seconds: 604801 is not allowed: Input should be less than or equal to 604800",
     ),
+    (
+        "sagemaker.training.instance_type",
+        "m5.large",
+        "instance_type: 'm5.large' is not allowed: String should",
+    ),
+    ("sagemaker.training.instance_type", "ml.m5.huge", "instance_type: 'ml.m5.huge' is not allowed"),
+    ("sagemaker.training.max_wape", 0, "max_wape: 0 is not allowed: Input should be greater than 0"),
+    (
+        "sagemaker.training.max_wape",
+        1.5,
+        "max_wape: 1.5 is not allowed: Input should be less than or equal to 1",
+    ),
+    ("sagemaker.training.hyperparameters.validation_days", 3, "validation_days: 3 is not allowed"),
+    ("sagemaker.training.max_runtime_minutes", 2000, "max_runtime_minutes: 2000 is not allowed"),
+    (
+        "sagemaker.approval",
+        "auto",
+        "sagemaker.approval: 'auto' is not allowed: Input should be 'automatic' or",
+    ),
+    (
+        "sagemaker.endpoint.serverless.memory_mb",
+        1500,
+        "memory_mb: 1500 is not allowed: Input should be 1024,",
+    ),
+    ("sagemaker.endpoint.serverless.max_concurrency", 0, "max_concurrency: 0 is not allowed"),
+    ("sagemaker.endpoint.serverless.max_concurrency", 201, "max_concurrency: 201 is not allowed"),
+    (
+        "sagemaker.endpoint.serverless.memroy",
+        2048,
+        "serverless.memroy: unknown key; allowed keys here: memory_mb,",
+    ),
+    (
+        "sagemaker.endpoint.serverless",
+        None,
+        "dev.yaml: sagemaker.endpoint: set exactly one of serverless and",
+    ),
+    (
+        "sagemaker.endpoint.instances",
+        {
+            "instance_type": "ml.m5.large",
+            "min_instances": 1,
+            "max_instances": 2,
+            "invocations_per_instance": 100,
+            "data_capture_percent": 10,
+        },
+        "dev.yaml: sagemaker.endpoint: set exactly one of serverless and instances",
+    ),
 ]
 
 
@@ -261,6 +308,59 @@ def test_bad_value_is_named_in_one_line(tmp_path: Path, key: str, value: Any, me
     text = str(raised.value)
     assert "\n" not in text, text
     assert message in text
+
+
+@pytest.mark.parametrize(
+    ("instances", "message"),
+    [
+        ({"min_instances": 3, "max_instances": 2}, "instances: min_instances 3 exceeds max_instances 2"),
+        ({"min_instances": 0}, "min_instances: 0 is not allowed: Input should be greater than or equal to 1"),
+        (
+            {"max_instances": 101},
+            "max_instances: 101 is not allowed: Input should be less than or equal to 100",
+        ),
+        ({"invocations_per_instance": 0}, "invocations_per_instance: 0 is not allowed"),
+        ({"data_capture_percent": 101}, "data_capture_percent: 101 is not allowed"),
+    ],
+)
+def test_bad_instance_endpoint_is_named_in_one_line(
+    tmp_path: Path, instances: dict[str, int], message: str
+) -> None:
+    document = yaml.safe_load((CONFIG_DIR / "prod.yaml").read_text())
+    document["sagemaker"]["endpoint"]["instances"].update(instances)
+    (tmp_path / "prod.yaml").write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError) as raised:
+        load_settings("prod", tmp_path)
+    assert "\n" not in str(raised.value) and message in str(raised.value), raised.value
+
+
+@pytest.mark.parametrize(
+    ("region", "loads"), [("eu-west-1", True), ("cn-north-1", True), ("xx-moon-1", False)]
+)
+def test_sagemaker_needs_a_region_with_the_image(tmp_path: Path, region: str, loads: bool) -> None:
+    document = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    document.update(account="123456789012", region=region)
+    _write(tmp_path, document)
+    if loads:
+        assert load_settings("dev", tmp_path).region == region
+        return
+    with pytest.raises(ConfigError) as raised:
+        load_settings("dev", tmp_path)
+    assert str(raised.value) == (
+        "dev.yaml: (top level): region 'xx-moon-1' has no SageMaker scikit-learn image 1.9-0 "
+        "(config/sagemaker_image.py lists the regions): turn sagemaker.enabled off or pick another region"
+    )
+    document["sagemaker"]["enabled"] = False
+    _write(tmp_path, document)
+    assert load_settings("dev", tmp_path).region == "xx-moon-1"
+
+
+def test_training_script_targets_the_mapped_image() -> None:
+    from config import sagemaker_image
+    from workloads.sagemaker import train
+
+    assert train.IMAGE_VERSION == sagemaker_image.VERSION
+    assert sagemaker_image.TAG.startswith(sagemaker_image.VERSION + "-")
 
 
 @pytest.mark.parametrize(
