@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from config import sagemaker_image
 from config.schedules import check_cron
@@ -28,9 +36,18 @@ _INSTANCE_TYPE = re.compile(
 )
 
 Days = Annotated[int, Field(ge=1, le=3650)]
-MlInstanceType = Annotated[
-    str, Field(pattern=r"^ml\.[a-z][a-z0-9]*[0-9][a-z0-9]*\.(medium|large|xlarge|[1-9][0-9]?xlarge)$")
-]
+_ML_INSTANCE_TYPE = re.compile(
+    r"^ml\.[a-z][a-z0-9]*[0-9][a-z0-9]*\.(medium|large|xlarge|([2-9]|[1-9][0-9])xlarge)$"
+)
+
+
+def _ml_instance_type(value: str) -> str:
+    if not _ML_INSTANCE_TYPE.match(value):
+        raise ValueError("expected a SageMaker instance type ml.<family>.<size>, e.g. ml.m5.large")
+    return value
+
+
+MlInstanceType = Annotated[str, AfterValidator(_ml_instance_type)]
 """A SageMaker instance type such as ``ml.m5.large`` or ``ml.c7i.4xlarge``."""
 
 LogRetentionDays = Literal[
@@ -242,8 +259,8 @@ class InstanceEndpointSettings(_Strict):
 class EndpointSettings(_Strict):
     """The endpoint's kind: set exactly one of ``serverless`` and ``instances``."""
 
-    serverless: ServerlessEndpointSettings | None
-    instances: InstanceEndpointSettings | None
+    serverless: ServerlessEndpointSettings | None = None
+    instances: InstanceEndpointSettings | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> EndpointSettings:

@@ -63,10 +63,13 @@ def store_daily_features(stores: int = 6, days: int = 120, seed: int = 3) -> pd.
 
 
 def write_features(frame: pd.DataFrame, root: Path) -> Path:
-    """Write ``frame`` as Parquet in ``sale_date=`` folders with revenue as ``decimal(14,2)``."""
+    """Write ``frame`` as Parquet in ``sale_date=`` folders with revenue as ``decimal(14,2)``,
+    plus the empty marker files EMR writes next to them."""
     columns = [*STORE_DAILY_FEATURES.column_names, "sale_date"]
     table = pa.Table.from_pandas(frame[columns], preserve_index=False)
     revenue = pa.array([Decimal(f"{value:.2f}") for value in frame["revenue"]], pa.decimal128(14, 2))
     table = table.set_column(columns.index("revenue"), "revenue", revenue)
     pq.write_to_dataset(table, root, partition_cols=["sale_date"])
+    for marker in ("_SUCCESS", f"sale_date={frame['sale_date'].iloc[0]}_$folder$"):
+        (root / marker).write_text("")  # what EMR leaves beside the data
     return root

@@ -4,8 +4,13 @@ The container calls ``model_fn`` once, then ``input_fn`` → ``predict_fn`` → 
 request. Requests are JSON (``{"instances": [{feature: value, ...}]}`` or a bare list of such
 objects) or CSV (one row per line, no header, values in the order of the model's features, an
 empty field for an unknown lag). Every malformed request — empty or oversized body, unknown
-content type, missing or unknown features, wrong types — raises :class:`InvalidRequest` with a
-4xx status and one line naming the problem; nothing malformed reaches the model.
+content type, missing or unknown features, wrong types — is answered with a 4xx status and a JSON
+body of one line naming the problem; nothing malformed reaches the model.
+
+The image's model server (sagemaker-containers) answers any exception a handler raises with
+HTTP 500, and only a response object returned by ``output_fn`` keeps its own status. So
+``input_fn`` returns an :class:`InvalidRequest` instead of raising it, ``predict_fn`` passes it
+on, and ``output_fn`` turns it into the 4xx response.
 
 The feature names and types come from the model bundle ``train.py`` wrote, so this module imports
 nothing from the training code and checks requests against exactly what the model was fitted on.
@@ -17,6 +22,7 @@ import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +43,7 @@ _LOADED: dict[str, dict[str, str]] = {}
 
 
 class InvalidRequest(ValueError):
-    """A request the model cannot answer; ``status_code`` is the HTTP status to return (4xx)."""
+    """A request the model cannot answer, with the 4xx status it deserves as ``status_code``."""
 
     def __init__(self, message: str, status_code: int = 400) -> None:
         super().__init__(message)
@@ -135,11 +141,17 @@ def _validate(rows: list[Any], features: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(features)).astype(float)
 
 
-def input_fn(body: bytes | str, content_type: str) -> pd.DataFrame:
-    """Decode and validate a JSON or CSV request into the features of the model :func:`model_fn` loaded."""
+def input_fn(body: bytes | str, content_type: str) -> pd.DataFrame | InvalidRequest:
+    """The request's rows as the loaded model's feature frame, or the problem with the request."""
     if "features" not in _LOADED:
         raise RuntimeError("model_fn has not loaded a model yet")
-    features = _LOADED["features"]
+    try:
+        return _parse(body, content_type, _LOADED["features"])
+    except InvalidRequest as problem:
+        return problem
+
+
+def _parse(body: bytes | str, content_type: str, features: dict[str, str]) -> pd.DataFrame:
     media = _media_type(content_type)
     if media not in (JSON, CSV):
         raise InvalidRequest(f"content type {content_type!r} is not {JSON} or {CSV}", 415)
@@ -148,21 +160,55 @@ def input_fn(body: bytes | str, content_type: str) -> pd.DataFrame:
     return _validate(rows, features)
 
 
-def predict_fn(frame: pd.DataFrame, model: dict[str, Any]) -> np.ndarray:
-    """Forecast revenue for each row; a frame whose columns differ from the model's is refused."""
+def predict_fn(frame: pd.DataFrame | InvalidRequest, model: dict[str, Any]) -> np.ndarray | InvalidRequest:
+    """Forecast revenue for each row; a request problem passes through to :func:`output_fn`."""
+    if isinstance(frame, InvalidRequest):
+        return frame
     expected = list(model["features"])
     if list(frame.columns) != expected:
-        raise InvalidRequest(f"features {list(frame.columns)} differ from the model's {expected}")
+        return InvalidRequest(f"features {list(frame.columns)} differ from the model's {expected}")
     predictions: np.ndarray = model["model"].predict(frame)
     return predictions
 
 
-def output_fn(predictions: np.ndarray, accept: str) -> tuple[str, str]:
-    """Serialize forecasts as JSON (``{"predictions": [...]}``) or CSV (one per line)."""
-    media = _media_type(accept) or JSON
+def output_fn(predictions: np.ndarray | InvalidRequest, accept: str | None) -> Any:
+    """Forecasts as JSON (``{"predictions": [...]}``) or CSV (one per line), or the 4xx answer."""
+    if isinstance(predictions, InvalidRequest):
+        return error_response(predictions)
+    media = _accepted(accept)
+    if media is None:
+        return error_response(InvalidRequest(f"accept type {accept!r} is not {JSON} or {CSV}", 406))
     rounded = [round(float(value), 2) for value in predictions]
-    if media in (JSON, "*/*"):
+    if media == JSON:
         return json.dumps({"predictions": rounded}), JSON
-    if media == CSV:
-        return "".join(f"{value}\n" for value in rounded), CSV
-    raise InvalidRequest(f"accept type {accept!r} is not {JSON} or {CSV}", 406)
+    return "".join(f"{value}\n" for value in rounded), CSV
+
+
+def _accepted(accept: str | None) -> str | None:
+    """The first of JSON and CSV the Accept header allows (JSON when there is none)."""
+    for part in (accept or JSON).split(","):
+        media = _media_type(part)
+        if media in (JSON, CSV):
+            return media
+        if media in ("*/*", "application/*"):
+            return JSON
+    return None
+
+
+def error_response(problem: InvalidRequest) -> Any:
+    """The model server's response object with the problem's status and a one-line JSON body."""
+    body = json.dumps({"error": str(problem)})
+    try:
+        from sagemaker_containers.beta.framework import worker  # the image's model server
+    except ImportError:
+        return ErrorResponse(body, problem.status_code)
+    return worker.Response(response=body, status=problem.status_code, mimetype=JSON)
+
+
+@dataclass(frozen=True)
+class ErrorResponse:
+    """Stand-in for the model server's response object where that server is not installed."""
+
+    response: str
+    status: int
+    mimetype: str = JSON

@@ -25,6 +25,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+import pyarrow.dataset as ds
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 IMAGE_VERSION = "1.9-0"
@@ -71,30 +72,40 @@ class Evaluation:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Hyperparameters arrive as ``--name value`` arguments; paths come from SageMaker's variables."""
+    """Hyperparameters arrive as ``--name value`` with the names as configured (SageMaker passes
+    each key unchanged, so the names use underscores); paths come from SageMaker's variables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learning-rate", type=float, default=0.1)
-    parser.add_argument("--max-iter", type=int, default=200)
-    parser.add_argument("--max-leaf-nodes", type=int, default=15)
-    parser.add_argument("--min-samples-leaf", type=int, default=10)
-    parser.add_argument("--validation-days", type=int, default=14)
+    parser.add_argument("--learning_rate", type=float, default=0.1)
+    parser.add_argument("--max_iter", type=int, default=200)
+    parser.add_argument("--max_leaf_nodes", type=int, default=15)
+    parser.add_argument("--min_samples_leaf", type=int, default=10)
+    parser.add_argument("--validation_days", type=int, default=14)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--features", default=os.environ.get("SM_CHANNEL_FEATURES"))
-    parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR"))
-    parser.add_argument("--output-data-dir", default=os.environ.get("SM_OUTPUT_DATA_DIR"))
+    parser.add_argument("--model_dir", default=os.environ.get("SM_MODEL_DIR"))
+    parser.add_argument("--output_data_dir", default=os.environ.get("SM_OUTPUT_DATA_DIR"))
     args = parser.parse_args(argv)
     for name in ("features", "model_dir", "output_data_dir"):
         if not getattr(args, name):
-            parser.error(f"--{name.replace('_', '-')} is not set and neither is its SM_* variable")
+            parser.error(f"--{name} is not set and neither is its SM_* variable")
+    if args.validation_days < 1:
+        parser.error(f"--validation_days must be at least 1, got {args.validation_days}")
     return args
 
 
 def load_features(path: str) -> pd.DataFrame:
-    """Every feature row under ``path`` with the target as float and ``sale_date`` as a string."""
+    """Every feature row under ``path`` with the target as float and ``sale_date`` as a string.
+
+    Only ``*.parquet`` files are read: EMR's ``_$folder$`` and ``_SUCCESS`` markers, which File
+    mode downloads with the data, are not features."""
+    files = sorted(str(file) for file in Path(path).rglob("*.parquet"))
+    if not files:
+        raise TrainingInputError(f"no Parquet files under {path}")
     try:
-        frame = pd.read_parquet(path)
-    except (FileNotFoundError, OSError, ValueError) as error:
+        frame = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=path).to_table()
+    except (OSError, ValueError) as error:
         raise TrainingInputError(f"cannot read features under {path}: {error}") from error
+    frame = frame.to_pandas()
     missing = sorted({TARGET, DAY, *FEATURES} - set(frame.columns))
     if missing:
         raise TrainingInputError(f"features under {path} lack columns {', '.join(missing)}")
@@ -132,6 +143,8 @@ def train(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[HistGradientBo
     ).fit(as_model_input(training), training[TARGET])
     actual = validation[TARGET].to_numpy()
     known = validation[NAIVE_FEATURE].notna().to_numpy()
+    if not known.any() or not actual[known].any():
+        raise TrainingInputError("the held-out days have no revenue with a previous day to compare against")
     evaluation = Evaluation(
         wape=wape(actual, model.predict(as_model_input(validation))),
         naive_wape=wape(actual[known], validation[NAIVE_FEATURE].to_numpy(dtype=float)[known]),
