@@ -33,7 +33,7 @@ def render(wheel: Path, version: str) -> str:
         "The accounts are AWS's public image registries, one per region, not accounts of this platform.\n"
         '"""\n\n'
         f'VERSION = "{version}"\n'
-        f'TAG = "{version}-cpu-py3"\n'
+        f'TAG = "{version}-{training["processors"][0]}-{training["py_versions"][0]}"\n'
         f'REPOSITORY = "{training["repository"]}"\n'
         f"REGISTRIES = {{\n{lines}}}\n"
         '"""Region -> the AWS account whose ECR registry holds the image there."""\n'

@@ -306,14 +306,20 @@ BAD_INPUTS = [
     ("key", "value", "message"), BAD_INPUTS, ids=[f"{k}={v!r}"[:40] for k, v, _ in BAD_INPUTS]
 )
 def test_bad_value_is_named_in_one_line(tmp_path: Path, key: str, value: Any, message: str) -> None:
-    document = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
-    _set(document, key, value)
-    _write(tmp_path, document)
+    assert message in _config_error(tmp_path, "dev", {key: value})
+
+
+def _config_error(directory: Path, environment: str, changes: dict[str, Any]) -> str:
+    """The error of the shipped ``environment`` with ``changes`` (dotted key -> value); one line."""
+    document = yaml.safe_load((CONFIG_DIR / f"{environment}.yaml").read_text())
+    for key, value in changes.items():
+        _set(document, key, value)
+    (directory / f"{environment}.yaml").write_text(yaml.safe_dump(document))
     with pytest.raises(ConfigError) as raised:
-        load_settings("dev", tmp_path)
+        load_settings(environment, directory)
     text = str(raised.value)
     assert "\n" not in text, text
-    assert message in text
+    return text
 
 
 @pytest.mark.parametrize(
@@ -332,12 +338,8 @@ def test_bad_value_is_named_in_one_line(tmp_path: Path, key: str, value: Any, me
 def test_bad_instance_endpoint_is_named_in_one_line(
     tmp_path: Path, instances: dict[str, int], message: str
 ) -> None:
-    document = yaml.safe_load((CONFIG_DIR / "prod.yaml").read_text())
-    document["sagemaker"]["endpoint"]["instances"].update(instances)
-    (tmp_path / "prod.yaml").write_text(yaml.safe_dump(document))
-    with pytest.raises(ConfigError) as raised:
-        load_settings("prod", tmp_path)
-    assert "\n" not in str(raised.value) and message in str(raised.value), raised.value
+    changes = {f"sagemaker.endpoint.instances.{key}": value for key, value in instances.items()}
+    assert message in _config_error(tmp_path, "prod", changes)
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ FEATURES = {
 NAIVE_FEATURE = "revenue_lag_1d"
 METRIC = "validation:wape"
 """The metric the state machine gates on; ``METRIC_REGEX`` finds it in the job's log."""
-METRIC_REGEX = r"validation:wape=([0-9.]+);"
+METRIC_REGEX = rf"{METRIC}=([0-9.]+);"
 MODEL_FILE = "model.joblib"
 EVALUATION_FILE = "evaluation.json"
 
@@ -102,10 +102,10 @@ def load_features(path: str) -> pd.DataFrame:
     if not files:
         raise TrainingInputError(f"no Parquet files under {path}")
     try:
-        frame = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=path).to_table()
+        table = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=path).to_table()
     except (OSError, ValueError) as error:
         raise TrainingInputError(f"cannot read features under {path}: {error}") from error
-    frame = frame.to_pandas()
+    frame = table.to_pandas()
     missing = sorted({TARGET, DAY, *FEATURES} - set(frame.columns))
     if missing:
         raise TrainingInputError(f"features under {path} lack columns {', '.join(missing)}")
