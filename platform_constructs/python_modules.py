@@ -1,10 +1,14 @@
-"""CDK assets of the repository's workload code: an entry script's ``workloads`` imports, zipped."""
+"""CDK assets of the repository's workload code: an entry script's ``workloads`` imports, zipped,
+or chosen files as the ``.tar.gz`` SageMaker's containers unpack."""
 
 import ast
 import atexit
+import gzip
+import io
 import shutil
+import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import aws_s3_assets as s3_assets
@@ -36,6 +40,14 @@ def workload_modules(script: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def entry_modules(script: str) -> tuple[str, ...]:
+    """``script`` (a path relative to the repository root), the ``__init__.py`` of its packages and
+    :func:`workload_modules`: what a function needs to import ``script`` as a module."""
+    parts = script.split("/")[:-1]
+    packages = {f"{'/'.join(parts[:n])}/__init__.py" for n in range(1, len(parts) + 1)}
+    return tuple(sorted({script, *packages, *workload_modules(script)}))
+
+
 def stage_modules(modules: Sequence[str]) -> Path:
     """A temporary folder holding ``modules`` (paths relative to the repository root, e.g.
     ``workloads/schema.py``) laid out as in the repository, so ``import workloads.schema`` works
@@ -52,3 +64,22 @@ def stage_modules(modules: Sequence[str]) -> Path:
 def modules_asset(scope: Construct, construct_id: str, *, modules: Sequence[str]) -> s3_assets.Asset:
     """A zip asset of :func:`stage_modules` (Glue's ``--extra-py-files``)."""
     return s3_assets.Asset(scope, construct_id, path=str(stage_modules(modules)))
+
+
+def tarball_asset(scope: Construct, construct_id: str, *, files: Mapping[str, Path]) -> s3_assets.Asset:
+    """A ``.tar.gz`` asset holding ``files`` (name in the archive -> file). Owners, modes and times
+    are fixed and the gzip header carries no time or name, so the same files give the same bytes
+    and asset hash on every machine and every synth."""
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
+            data = files[name].read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    staging = Path(tempfile.mkdtemp(prefix="tarball-"))
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
+    path = staging / f"{construct_id.lower()}.tar.gz"
+    with path.open("wb") as out, gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as packed:
+        packed.write(archive.getvalue())
+    return s3_assets.Asset(scope, construct_id, path=str(path))

@@ -10,11 +10,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
-from platform_constructs.python_modules import ROOT, stage_modules
+from platform_constructs.python_modules import ROOT, entry_modules, stage_modules
 
 LAMBDA_DEPS = ROOT / "build" / "lambda-deps"
 """Linux arm64 wheels of ``requirements-lambda.txt``, built by ``make setup``."""
-HANDLER_MODULES = ("workloads/__init__.py", "workloads/emr/__init__.py", "workloads/emr/certificates.py")
+HANDLER_MODULES = entry_modules("workloads/emr/certificates.py")
 
 
 class TlsCertificates(Construct):

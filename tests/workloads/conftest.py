@@ -1,10 +1,14 @@
-"""Workload fixtures: one local Spark session, one sample data set and one ETL run per test session."""
+"""Workload fixtures: one local Spark session, one sample data set and one ETL run per test session;
+moto's server and a stand-in CloudFormation for the custom resource functions."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +82,70 @@ def etl(spark: Any, sample: Sample, tmp_path_factory: pytest.TempPathFactory) ->
         counts[day] = result.counts()
         result.release()
     return EtlRun(curated, counts)
+
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def moto(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's server on a free port with boto3 pointed at it (for the module); its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch_module.setenv(name, value)
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local HTTP endpoint standing in for CloudFormation's pre-signed response URL; the URL
+    and the answers it received."""
+    responses: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            responses.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/response", responses
+    server.shutdown()
+
+
+def custom_resource_event(
+    request: str, url: str, properties: dict[str, str], physical_id: str | None = None, *, logical_id: str
+) -> dict[str, Any]:
+    """A CloudFormation custom resource request as Lambda receives it."""
+    event: dict[str, Any] = {
+        "RequestType": request,
+        "ResponseURL": url,
+        "StackId": "stack",
+        "RequestId": "request",
+        "LogicalResourceId": logical_id,
+        "ResourceProperties": properties,
+    }
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    return event

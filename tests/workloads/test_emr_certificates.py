@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
-import threading
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,74 +12,26 @@ import boto3
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from moto.server import ThreadedMotoServer
 
+from tests.workloads.conftest import REGION, custom_resource_event
 from workloads.emr.certificates import ZIP_MEMBERS, certificate_zip, handler, internal_domains
 
-REGION = "eu-west-1"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:certificates"
 
 
 @pytest.fixture(scope="module")
-def aws(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """moto's server on a free port, boto3 pointed at it, a bucket and a KMS key."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    for name, value in {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch_module.setenv(name, value)
+def aws(moto: str) -> dict[str, Any]:
+    """A bucket and a KMS key on moto's server."""
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
     key_arn = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
-    yield {"s3": s3, "key_arn": key_arn}
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture
-def cloudformation() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A local HTTP endpoint standing in for CloudFormation's pre-signed response URL."""
-    responses: list[dict[str, Any]] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            responses.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/response", responses
-    server.shutdown()
+    return {"s3": s3, "key_arn": key_arn}
 
 
 def _event(
     request: str, url: str, properties: dict[str, str], physical_id: str | None = None
 ) -> dict[str, Any]:
-    event = {
-        "RequestType": request,
-        "ResponseURL": url,
-        "StackId": "stack",
-        "RequestId": "request",
-        "LogicalResourceId": "TlsCertificates",
-        "ResourceProperties": properties,
-    }
-    if physical_id is not None:
-        event["PhysicalResourceId"] = physical_id
-    return event
+    return custom_resource_event(request, url, properties, physical_id, logical_id="TlsCertificates")
 
 
 def _properties(bucket: str, key_arn: str) -> dict[str, str]:

@@ -15,9 +15,6 @@ a node; the bucket's lifecycle and a person remove old ones.
 from __future__ import annotations
 
 import io
-import json
-import traceback
-import urllib.request
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -28,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from workloads.custom_resource import answer
 
 ZIP_MEMBERS = ("privateKey.pem", "certificateChain.pem", "trustedCertificates.pem")
 """The file names EMR's PEM provider expects in the zip."""
@@ -93,31 +92,14 @@ def _create(properties: dict[str, Any], region: str) -> str:
     return f"s3://{bucket}/{key}"
 
 
-def _respond(event: dict[str, Any], status: str, physical_id: str, reason: str = "") -> None:
-    body = {
-        "Status": status,
-        "Reason": reason[:1000] or "see the function's CloudWatch logs",
-        "PhysicalResourceId": physical_id,
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"],
-        "Data": {"Uri": physical_id} if status == "SUCCESS" else {},
-    }
-    request = urllib.request.Request(
-        event["ResponseURL"], data=json.dumps(body).encode(), method="PUT", headers={"Content-Type": ""}
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
-
-
 def handler(event: dict[str, Any], context: Any) -> None:
     """Answer CloudFormation's Create, Update or Delete request; always respond, also on failure."""
-    physical_id = event.get("PhysicalResourceId", event["LogicalResourceId"])
-    try:
+
+    def work() -> tuple[str, dict[str, str]]:
         if event["RequestType"] in ("Create", "Update"):
             region = context.invoked_function_arn.split(":")[3]
-            physical_id = _create(event["ResourceProperties"], region)
-        _respond(event, "SUCCESS", physical_id)
-    except Exception as error:
-        traceback.print_exc()
-        _respond(event, "FAILED", physical_id, f"{type(error).__name__}: {error}")
+            uri = _create(event["ResourceProperties"], region)
+            return uri, {"Uri": uri}
+        return event["PhysicalResourceId"], {}
+
+    answer(event, work)
