@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 CDK := cdk --no-notices
 CDK_ARGS := -c env=$(ENV)
 
-.PHONY: help setup synth test lint diff deploy destroy bench sample-data sagemaker-image clean
+.PHONY: help setup synth test lint diff deploy destroy bench sample-data sagemaker-image baseline-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -72,6 +72,11 @@ bench: setup ## time an empty app, the ENV synth and `make test`
 sample-data: $(BIN)/.installed ## write the seeded sample raw data set (default into sample-data/)
 	$(BIN)/python -m workloads.sample_data $(if $(STORES),--stores $(STORES)) $(if $(DAYS),--days $(DAYS)) \
 		$(if $(START),--start $(START)) $(if $(DIRTY),--dirty-share $(DIRTY)) --output $(or $(OUT),sample-data)
+
+# The model a fresh deployment serves until the first trained one is promoted: the sample data run
+# through the Glue transform, the EMR feature step and train.py locally (Spark, ~1.5 min); same bytes every run.
+baseline-model: $(BIN)/.installed-test ## rebuild workloads/sagemaker/baseline/model.joblib from the sample data
+	$(BIN)/python -m scripts.baseline_model
 
 # The SageMaker SDK's table of scikit-learn image registries; the SDK itself is never a dependency.
 SAGEMAKER_CORE := sagemaker-core==2.27.0

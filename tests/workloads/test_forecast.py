@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 import pytest
 import sklearn
 
+from tests.conftest import ROOT
 from tests.workloads.forecast_features import store_daily_features, write_features
-from workloads.sagemaker import inference, train
+from workloads.sagemaker import contract, inference, train
 
 MARGIN = 0.2
 """The model must make at least 20 % less error (WAPE) than "same as yesterday" on held-out days."""
@@ -58,6 +60,11 @@ def model(trained: Trained) -> dict[str, Any]:
     return inference.model_fn(str(trained.model_dir))
 
 
+def test_the_model_carries_its_serving_code(trained: Trained) -> None:
+    shipped = trained.model_dir / contract.CODE_DIR / "inference.py"
+    assert shipped.read_bytes() == Path(inference.__file__).read_bytes()
+
+
 def test_local_scikit_learn_is_the_images_version() -> None:
     assert sklearn.__version__.startswith(train.IMAGE_VERSION.split("-")[0] + ".")
 
@@ -76,7 +83,7 @@ def test_split_is_by_time(trained: Trained) -> None:
 
 
 def test_metric_line_matches_the_jobs_metric_definition(trained: Trained) -> None:
-    match = re.search(train.METRIC_REGEX, trained.stdout)
+    match = re.search(contract.METRIC_REGEX, trained.stdout)
     assert match and float(match.group(1)) == pytest.approx(trained.evaluation["wape"], abs=1e-6)
 
 
@@ -148,6 +155,16 @@ def test_json_and_csv_requests_give_the_same_forecast(model: dict[str, Any]) -> 
     assert media == "application/json" and csv_media == "text/csv"
     assert [float(line) for line in csv_out.splitlines()] == predictions
     assert predictions[0] > predictions[1] > 0, "a Saturday outsells a Tuesday at the same lags"
+
+
+def test_the_committed_baseline_model_serves_through_the_handlers(tmp_path: Path) -> None:
+    """The model a fresh deployment serves (``make baseline-model``) loads and answers as a trained one."""
+    shutil.copyfile(ROOT / "workloads/sagemaker/baseline/model.joblib", tmp_path / contract.MODEL_FILE)
+    baseline = inference.model_fn(str(tmp_path))
+    assert baseline["features"] == train.FEATURES
+    body, media = serve(baseline, json.dumps({"instances": [ROW]}), "application/json", "application/json")
+    (prediction,) = json.loads(body)["predictions"]
+    assert media == "application/json" and prediction > 0
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ held-out days with WAPE (sum of absolute errors / sum of actual revenue, lower i
 the naive forecast "same as the day before" (``revenue_lag_1d``).
 
 Writes ``model.joblib`` (the fitted pipeline plus the feature names and types the inference
-handlers check requests against) to ``SM_MODEL_DIR`` and ``evaluation.json`` to
+handlers check requests against) and ``code/inference.py`` to ``SM_MODEL_DIR`` and ``evaluation.json`` to
 ``SM_OUTPUT_DATA_DIR``, and prints ``validation:wape=...;`` lines for the training job's metric
 definitions, which the training state machine reads and gates on. Bad input exits 2 with one line.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 from sklearn.ensemble import HistGradientBoostingRegressor
+
+from workloads.sagemaker.contract import CODE_DIR, METRIC, MODEL_FILE, SERVING_CODE
 
 IMAGE_VERSION = "1.9-0"
 """The SageMaker scikit-learn image this script runs in; the local scikit-learn pin is its version."""
@@ -43,10 +46,6 @@ FEATURES = {
 }
 """Model inputs and their request types; lag and average features may be empty (null)."""
 NAIVE_FEATURE = "revenue_lag_1d"
-METRIC = "validation:wape"
-"""The metric the state machine gates on; ``METRIC_REGEX`` finds it in the job's log."""
-METRIC_REGEX = rf"{METRIC}=([0-9.]+);"
-MODEL_FILE = "model.joblib"
 EVALUATION_FILE = "evaluation.json"
 
 
@@ -162,6 +161,10 @@ def save(model: HistGradientBoostingRegressor, evaluation: Evaluation, args: arg
     Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
     bundle: dict[str, Any] = {"model": model, "features": FEATURES, "target": TARGET}
     joblib.dump(bundle, Path(args.model_dir) / MODEL_FILE)
+    code = Path(args.model_dir) / CODE_DIR
+    code.mkdir(exist_ok=True)
+    for name in SERVING_CODE:
+        shutil.copyfile(Path(__file__).with_name(name), code / name)
     report = {**asdict(evaluation), "improvement": evaluation.improvement, "metric": METRIC}
     (Path(args.output_data_dir) / EVALUATION_FILE).write_text(json.dumps(report, indent=2) + "\n")
 
