@@ -21,6 +21,7 @@ from stacks.data_lake_stack import DataLakeStack
 from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
 from stacks.network_stack import NetworkStack
+from stacks.sagemaker_stack import SageMakerStack
 
 DEFAULT_ENVIRONMENT = "dev"
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
@@ -35,6 +36,7 @@ class Platform:
     alarms: AlarmsStack
     glue: GlueStack | None
     emr: EmrStack | None
+    sagemaker: SageMakerStack | None
 
 
 def add_checks(app: App) -> None:
@@ -68,7 +70,19 @@ def build_platform(app: App, settings: Settings) -> Platform:
             catalog=data_lake.catalog,
             alarm_topic=alarms.alarms.topic,
         )
-    return Platform(network=network, data_lake=data_lake, alarms=alarms, glue=glue, emr=emr)
+    sagemaker = None
+    if settings.sagemaker.enabled:
+        sagemaker = SageMakerStack(
+            app,
+            "SageMaker",
+            settings=settings,
+            vpc=network.network.vpc,
+            lake=data_lake.lake,
+            alarm_topic=alarms.alarms.topic,
+        )
+    return Platform(
+        network=network, data_lake=data_lake, alarms=alarms, glue=glue, emr=emr, sagemaker=sagemaker
+    )
 
 
 def feature_flags() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 
@@ -39,6 +40,15 @@ class FailureAlerts(Construct):
                 targets.SnsTopic(by_arn, message=events.RuleTargetInput.from_text(_fill(template)))
             )
             self.rules[rule_id] = rule
+
+
+def failed_executions(machine: sfn.IStateMachine) -> events.EventPattern:
+    """Executions of ``machine`` that failed, timed out or were aborted."""
+    return events.EventPattern(
+        source=["aws.states"],
+        detail_type=["Step Functions Execution Status Change"],
+        detail={"stateMachineArn": [machine.state_machine_arn], "status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+    )
 
 
 def _fill(template: str) -> Any:

@@ -2,7 +2,6 @@
 
 from aws_cdk import Annotations, CfnOutput, Duration, Fn, Tags
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -16,7 +15,7 @@ from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
 from platform_constructs.emr.transient import TransientFeatureRun
-from platform_constructs.failure_alerts import FailureAlerts
+from platform_constructs.failure_alerts import FailureAlerts, failed_executions
 from platform_constructs.keys import logs_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PRIVATE_SUBNET_GROUP
@@ -182,14 +181,7 @@ class EmrStack(PlatformStack):
             topic=alarm_topic,
             alerts={
                 "TransientRunFailed": (
-                    events.EventPattern(
-                        source=["aws.states"],
-                        detail_type=["Step Functions Execution Status Change"],
-                        detail={
-                            "stateMachineArn": [self.transient.state_machine.state_machine_arn],
-                            "status": ["FAILED", "TIMED_OUT", "ABORTED"],
-                        },
-                    ),
+                    failed_executions(self.transient.state_machine),
                     "EMR feature run failed: execution <detail.name> is <detail.status>: "
                     "<detail.executionArn> (a failed step terminates its cluster; an aborted or "
                     "timed-out run leaves it to its idle timeout)",

@@ -73,4 +73,25 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
             for rule in ("AwsSolutions-EMR4", "AwsSolutions-EMR5", "AwsSolutions-EMR6"):
                 expected[("Cluster", rule)] = 1
             expected[("Cluster", "NIST.800.53.R5-EMRKerberosEnabled")] = 1
+    sagemaker = env.settings.sagemaker
+    if sagemaker.enabled:
+        wildcards, inline = "AwsSolutions-IAM5", "NIST.800.53.R5-IAMNoInlinePolicy"
+        automatic, serverless = sagemaker.approval == "automatic", sagemaker.endpoint.serverless is not None
+        # training (+ the deploy machine's executions it starts when automatic) and deployment
+        expected.update({("StateMachine/Role", wildcards): 7 + automatic, ("StateMachine/Role", inline): 2})
+        expected.update({("JobRole", wildcards): 4, ("JobRole", inline): 1})
+        expected.update({("ModelRole", wildcards): 3 + (not serverless), ("ModelRole", inline): 1})
+        expected.update({("BootstrapRole", wildcards): 2, ("BootstrapRole", inline): 1})
+        for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
+            expected[("Bootstrap", f"NIST.800.53.R5-{rule}")] = 1
+        if not automatic:
+            expected[("OnApprovalRole", inline)] = 1
+        if serverless:  # serverless inference rejects VPC configs and network isolation
+            for rule in (
+                "AwsSolutions-SM1",
+                "AwsSolutions-SM3",
+                "NIST.800.53.R5-SageMakerModelInVPC",
+                "NIST.800.53.R5-SageMakerModelNetworkIsolationEnabled",
+            ):
+                expected[("BaselineModel", rule)] = 1
     assert found == expected

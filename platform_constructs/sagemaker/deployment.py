@@ -1,0 +1,226 @@
+"""The deploy state machine: put an approved model package into service on the forecast endpoint."""
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+from platform_constructs.sagemaker.hosting import Hosting
+from platform_constructs.sagemaker.naming import run_name
+
+POLL = Duration.seconds(60)
+BUSY_RETRIES = 10
+"""``UpdateEndpoint`` is refused while the endpoint is still creating or updating: retry this
+often, a minute apart and more, before the deployment fails."""
+IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+
+
+class ForecastDeployment(Construct):
+    """A state machine that deploys one model package to the endpoint ``hosting`` describes.
+
+    Input: ``{"model_package_arn": "..."}``. It checks the package is approved and belongs to
+    ``package_group`` (anything else fails, nothing changes), creates a model from it (named
+    ``<name_prefix>-<start time digits>``, run by ``hosting.role``), an endpoint config of the same
+    name (KMS key, variant, data capture as ``hosting`` says), updates the endpoint to it (retrying
+    while the endpoint is busy), and polls until the endpoint serves that config. An endpoint that
+    fails or rolls back fails the run. When ``on_approval`` is set, an EventBridge rule starts it
+    for every package of the group whose status becomes ``Approved``. Logs (all events, encrypted)
+    and X-Ray tracing are on. Exposes ``state_machine`` and ``approval_rule`` (or None).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        hosting: Hosting,
+        package_group: str,
+        on_approval: bool,
+        logs_key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param name_prefix: models and endpoint configs are named ``<name_prefix>-<digits>``.
+        :param hosting: the endpoint and how its models run.
+        :param package_group: the only model package group it deploys from.
+        :param on_approval: start a deployment whenever a package of the group is approved.
+        :param logs_key: encrypts the state machine's log group.
+        :param log_retention: how long its logs are kept.
+        :param removal_policy: of the log group; default RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        def arn(resource: str, name: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+        packages = arn("model-package", f"{package_group}/*")
+        models, configs = arn("model", f"{name_prefix}-*"), arn("endpoint-config", f"{name_prefix}-*")
+        endpoint = arn("endpoint", hosting.endpoint_name)
+
+        describe_package = tasks.CallAwsService.jsonata(
+            self,
+            "DescribePackage",
+            service="sagemaker",
+            action="describeModelPackage",
+            iam_resources=[packages],
+            parameters={"ModelPackageName": "{% $states.input.model_package_arn %}"},
+            assign={
+                "package": "{% $states.result.ModelPackageArn %}",
+                "name": run_name(name_prefix),
+            },
+        )
+        not_approved = sfn.Fail.jsonata(
+            self,
+            "NotApproved",
+            error="PackageNotDeployable",
+            cause=f"{{% $states.input.ModelPackageArn & ' is ' & $states.input.ModelApprovalStatus & "
+            f"' in group ' & $states.input.ModelPackageGroupName & '; only Approved packages of "
+            f"{package_group} are deployed' %}}",
+        )
+        create_model = tasks.CallAwsService.jsonata(
+            self,
+            "CreateModel",
+            service="sagemaker",
+            action="createModel",
+            iam_resources=[models],
+            parameters={
+                "ModelName": "{% $name %}",
+                "ExecutionRoleArn": hosting.role.role_arn,
+                "PrimaryContainer": {"ModelPackageName": "{% $package %}"},
+                **hosting.network(),
+            },
+            additional_iam_statements=[
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[hosting.role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                )
+            ],
+        )
+        create_config = tasks.CallAwsService.jsonata(
+            self,
+            "CreateEndpointConfig",
+            service="sagemaker",
+            action="createEndpointConfig",
+            iam_resources=[configs],
+            parameters={"EndpointConfigName": "{% $name %}", **hosting.endpoint_config("{% $name %}")},
+        )
+        update = tasks.CallAwsService.jsonata(
+            self,
+            "UpdateEndpoint",
+            service="sagemaker",
+            action="updateEndpoint",
+            iam_resources=[endpoint, configs],
+            parameters={"EndpointName": hosting.endpoint_name, "EndpointConfigName": "{% $name %}"},
+        )
+        update.add_retry(
+            errors=["States.TaskFailed"], interval=POLL, max_attempts=BUSY_RETRIES, backoff_rate=1.2
+        )
+        wait = sfn.Wait.jsonata(self, "WaitForEndpoint", time=sfn.WaitTime.duration(POLL))
+        describe_endpoint = tasks.CallAwsService.jsonata(
+            self,
+            "DescribeEndpoint",
+            service="sagemaker",
+            action="describeEndpoint",
+            iam_resources=[endpoint],
+            parameters={"EndpointName": hosting.endpoint_name},
+        )
+        failed = sfn.Fail.jsonata(
+            self,
+            "DeploymentFailed",
+            error="EndpointNotUpdated",
+            cause="{% 'Endpoint ' & $states.input.EndpointName & ' is ' & $states.input.EndpointStatus & "
+            "' serving ' & $states.input.EndpointConfigName & ' instead of ' & $name & ': ' & "
+            "($exists($states.input.FailureReason) ? $states.input.FailureReason : 'rolled back') %}",
+        )
+        progress = sfn.Choice.jsonata(self, "InService")
+        progress.when(
+            sfn.Condition.jsonata(
+                "{% $states.input.EndpointStatus = 'InService' "
+                "and $states.input.EndpointConfigName = $name %}"
+            ),
+            sfn.Succeed.jsonata(self, "Deployed"),
+        )
+        progress.when(
+            sfn.Condition.jsonata(f"{{% $states.input.EndpointStatus in {list(IN_PROGRESS)} %}}"), wait
+        )
+        progress.otherwise(failed)
+        approved = sfn.Choice.jsonata(self, "Approved")
+        approved.when(
+            sfn.Condition.jsonata(
+                "{% $states.input.ModelApprovalStatus = 'Approved' and "
+                f"$states.input.ModelPackageGroupName = '{package_group}' %}}"
+            ),
+            create_model.next(create_config).next(update).next(wait).next(describe_endpoint).next(progress),
+        )
+        approved.otherwise(not_approved)
+
+        log_group = logs.LogGroup(
+            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            query_language=sfn.QueryLanguage.JSONATA,
+            definition_body=sfn.DefinitionBody.from_chainable(describe_package.next(approved)),
+            timeout=Duration.hours(2),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(  # the endpoint config's key: SageMaker takes a grant for the endpoint
+                actions=["kms:CreateGrant", "kms:DescribeKey"],
+                resources=[hosting.key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+        role = self.state_machine.role
+        assert isinstance(role, iam.Role)
+        acknowledge_wildcards(
+            role,
+            reason="Packages of the platform's group; models and endpoint configs are named at run time "
+            "under the platform's prefix; X-Ray and the log delivery actions take no resource.",
+            resources=[packages, models, configs, "*"],
+        )
+        acknowledge_own_policy(
+            role, "The state machine's own role: one endpoint, its models, configs and key."
+        )
+
+        self.approval_rule: events.Rule | None = None
+        if on_approval:
+            self.approval_rule = events.Rule(
+                self,
+                "OnApproval",
+                description=f"Deploys every model package of {package_group} that is approved",
+                event_pattern=events.EventPattern(
+                    source=["aws.sagemaker"],
+                    detail_type=["SageMaker Model Package State Change"],
+                    detail={"ModelPackageGroupName": [package_group], "ModelApprovalStatus": ["Approved"]},
+                ),
+            )
+            starter = iam.Role(
+                self,
+                "OnApprovalRole",
+                assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+                description="Starts a deployment when a model package is approved",
+            )
+            self.approval_rule.add_target(
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    role=starter,
+                    input=events.RuleTargetInput.from_object(
+                        {"model_package_arn": events.EventField.from_path("$.detail.ModelPackageArn")}
+                    ),
+                    retry_attempts=3,
+                )
+            )
+            acknowledge_own_policy(starter, "The rule's own role: it may start this state machine only.")

@@ -1,0 +1,78 @@
+"""SageMaker execution roles: the lake grants of each job or model plus what every one needs."""
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from platform_constructs.lake_access import LakeAccessRole
+from platform_constructs.sagemaker.image import FrameworkImage
+
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
+"""What SageMaker does with the role to attach a job or a model to the VPC's private subnets."""
+LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
+
+
+class SageMakerRole(LakeAccessRole):
+    """A :class:`LakeAccessRole` SageMaker assumes to run a training job or host a model: it may
+    pull ``image``, write the log streams matching ``log_streams`` (a log-stream ARN pattern), put
+    metrics in SageMaker's namespaces and, when ``in_vpc``, manage the network interfaces that put
+    the container in the VPC. Lake access is granted by the caller (``read``, ``read_write``).
+    ``wildcard_resources`` lists what it holds with a ``*``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        description: str,
+        image: FrameworkImage,
+        log_streams: str,
+        in_vpc: bool,
+    ) -> None:
+        """
+        :param description: what the role runs.
+        :param image: the framework image it pulls.
+        :param log_streams: ARN pattern of the log streams it writes (:meth:`log_streams`).
+        :param in_vpc: whether its jobs or models run in the VPC.
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=description,
+        )
+        image.grant_pull(self)
+        log_group = log_streams.split(":log-stream:")[0]
+        self.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group, log_streams])
+        )
+        self.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
+            )
+        )
+        self.wildcard_resources += ["*", log_streams]
+        if in_vpc:
+            self.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
+
+    @staticmethod
+    def log_streams(scope: Construct, group: str, streams: str) -> str:
+        """The ARN pattern of the streams ``streams`` of log group ``group`` in this account and region."""
+        return Stack.of(scope).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{group}:log-stream:{streams}",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )

@@ -1,0 +1,349 @@
+"""The training state machine: train on the lake's features, gate on the metric, register the model."""
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from config.settings import TrainingSettings
+from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+from platform_constructs.python_modules import ROOT, tarball_asset, workload_modules
+from platform_constructs.sagemaker.hosting import CONTENT_TYPES, RESPONSE_TYPES, SERVING_ENVIRONMENT
+from platform_constructs.sagemaker.image import FrameworkImage
+from platform_constructs.sagemaker.naming import RUN_ID, run_name
+from platform_constructs.sagemaker.roles import SageMakerRole
+from workloads.sagemaker.contract import METRIC, METRIC_REGEX, SERVING_CODE
+
+TRAIN_SCRIPT = "workloads/sagemaker/train.py"
+CODE_CHANNEL = "code"
+FEATURES_CHANNEL = "features"
+SPOT_WAIT_FACTOR = 2
+"""A spot job may wait for capacity up to this many times its runtime limit."""
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Where a training job reads and writes: the features (``bucket``, ``prefix``), the output
+    and checkpoints (``output_bucket`` under ``output_prefix``), and ``key`` for output and volumes."""
+
+    bucket: s3.IBucket
+    prefix: str
+    output_bucket: s3.IBucket
+    output_prefix: str
+    key: kms.IKey
+
+
+class ForecastTraining(Construct):
+    """A state machine that trains the forecast and decides what happens to the model.
+
+    1. ``Train`` runs a SageMaker training job (``createTrainingJob.sync``) of ``train.py`` in
+       script mode on the framework ``image``: the source (the script, its ``workloads`` imports
+       and the serving code) as a reproducible ``.tar.gz`` asset delivered as an input channel, so
+       the job runs with network isolation; the features channel; hyperparameters from
+       ``settings``; output, checkpoints and volume encrypted with ``data.key``; private
+       ``subnets`` with ``security_group``; inter-container encryption; the runtime limit; managed
+       spot (with a checkpoint location and a wait limit) when ``settings.spot``.
+    2. ``Gate`` reads the job's final ``validation:wape``; a missing metric or one above
+       ``settings.max_wape`` ends the run as failed (``ModelRejected``) with the value and the gate
+       in its cause, and nothing is registered.
+    3. ``Register`` adds a model package to ``package_group``: approved when ``approval`` is
+       ``automatic`` (then ``Deploy`` runs the ``deploy`` state machine and waits for it),
+       pending manual approval otherwise (approving it in the registry deploys it).
+
+    Logs (all events, encrypted) and X-Ray tracing are on. Exposes ``state_machine``, ``role``
+    (the jobs' execution role) and ``source`` (the code asset).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        job_prefix: str,
+        settings: TrainingSettings,
+        approval: str,
+        image: FrameworkImage,
+        data: TrainingData,
+        subnets: list[ec2.ISubnet],
+        security_group: ec2.ISecurityGroup,
+        package_group: str,
+        deploy: sfn.IStateMachine | None,
+        logs_key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param job_prefix: training jobs are named ``<job_prefix>-<start time digits>``.
+        :param settings: instance, limits, spot, hyperparameters and the gate.
+        :param approval: ``automatic`` (register approved and deploy) or ``manual``.
+        :param image: the scikit-learn framework image.
+        :param data: features, output location and key.
+        :param subnets: private subnets the jobs run in.
+        :param security_group: the jobs' security group.
+        :param package_group: name of the model package group.
+        :param deploy: the deploy state machine, run after an automatic approval; None for manual.
+        :param logs_key: encrypts the state machine's log group.
+        :param log_retention: how long its logs are kept.
+        :param removal_policy: of the log group; default RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.source = tarball_asset(
+            self,
+            "Source",
+            files={
+                "train.py": ROOT / TRAIN_SCRIPT,
+                **{name: ROOT / TRAIN_SCRIPT.replace("train.py", name) for name in SERVING_CODE},
+                **{module: ROOT / module for module in workload_modules(TRAIN_SCRIPT)},
+            },
+        )
+        self.role = SageMakerRole(
+            self,
+            "JobRole",
+            description="Runs the forecast training jobs",
+            image=image,
+            log_streams=SageMakerRole.log_streams(self, "/aws/sagemaker/TrainingJobs", f"{job_prefix}-*"),
+            in_vpc=True,
+        )
+        self.role.read(data.bucket, f"{data.prefix}*")
+        self.role.read_write(data.output_bucket, f"{data.output_prefix}*")
+        self.role.read_asset(self.source)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(  # volume and output encryption: SageMaker takes grants for the job
+                actions=["kms:CreateGrant", "kms:DescribeKey"],
+                resources=[data.key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+        self.role.acknowledge_wildcards(
+            "Features of every day, training output and checkpoints of every job under their prefixes; "
+            "the jobs' log streams; ECR's token, SageMaker's metric namespaces and the network "
+            "interfaces SageMaker creates in the subnets, which take no resource ARN."
+        )
+
+        train = sfn.CustomState(
+            self,
+            "Train",
+            state_json={
+                "Type": "Task",
+                "Resource": f"arn:{Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
+                "Arguments": self._job(job_prefix, settings, image, data, subnets, security_group),
+                "Assign": {
+                    "job": "{% $states.result.TrainingJobName %}",
+                    "artifacts": "{% $states.result.ModelArtifacts.S3ModelArtifacts %}",
+                    "wape": "{% ($value := $states.result.FinalMetricDataList[MetricName='"
+                    + METRIC
+                    + "'].Value; $exists($value) ? $value : null) %}",
+                },
+            },
+        )
+        rejected = sfn.Fail.jsonata(
+            self,
+            "Rejected",
+            error="ModelRejected",
+            cause=f"{{% 'Job ' & $job & ': {METRIC} ' & ($wape = null ? 'missing' : $string($wape)) & "
+            f"' is above the gate {settings.max_wape}; the model is not registered' %}}",
+        )
+        register = tasks.CallAwsService.jsonata(
+            self,
+            "Register",
+            service="sagemaker",
+            action="createModelPackage",
+            iam_resources=[
+                stack.format_arn(
+                    service="sagemaker", resource="model-package-group", resource_name=package_group
+                ),
+                stack.format_arn(
+                    service="sagemaker", resource="model-package", resource_name=f"{package_group}/*"
+                ),
+            ],
+            parameters={
+                "ModelPackageGroupName": package_group,
+                "ModelApprovalStatus": "Approved" if approval == "automatic" else "PendingManualApproval",
+                "ModelPackageDescription": f"{{% 'Trained by ' & $job & '; {METRIC} ' & $string($wape) %}}",
+                "CustomerMetadataProperties": {"training_job": "{% $job %}", METRIC: "{% $string($wape) %}"},
+                "InferenceSpecification": {
+                    "Containers": [
+                        {
+                            "Image": image.uri,
+                            "ModelDataUrl": "{% $artifacts %}",
+                            "Environment": SERVING_ENVIRONMENT,
+                        }
+                    ],
+                    "SupportedContentTypes": list(CONTENT_TYPES),
+                    "SupportedResponseMIMETypes": list(RESPONSE_TYPES),
+                },
+            },
+        )
+        gate = sfn.Choice.jsonata(self, "Gate", comment=f"{METRIC} at most {settings.max_wape}")
+        gate.when(sfn.Condition.jsonata(f"{{% $wape != null and $wape <= {settings.max_wape} %}}"), register)
+        gate.otherwise(rejected)
+        if deploy is not None:
+            register.next(
+                tasks.StepFunctionsStartExecution.jsonata(
+                    self,
+                    "Deploy",
+                    state_machine=deploy,
+                    integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+                    input=sfn.TaskInput.from_object(
+                        {"model_package_arn": "{% $states.input.ModelPackageArn %}"}
+                    ),
+                )
+            )
+        else:
+            register.next(
+                sfn.Succeed.jsonata(
+                    self,
+                    "AwaitingApproval",
+                    comment="Approving the package in the model registry deploys it",
+                )
+            )
+
+        log_group = logs.LogGroup(
+            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
+        )
+        waiting = settings.max_runtime_minutes * (SPOT_WAIT_FACTOR if settings.spot else 1)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            query_language=sfn.QueryLanguage.JSONATA,
+            definition_body=sfn.DefinitionBody.from_chainable(sfn.Chain.start(train).next(gate)),
+            timeout=Duration.minutes(waiting).plus(
+                Duration.hours(2)
+            ),  # the job, then registering and deploying
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        self._grant_training(job_prefix, package_group, deploy)
+
+    def _job(
+        self,
+        job_prefix: str,
+        settings: TrainingSettings,
+        image: FrameworkImage,
+        data: TrainingData,
+        subnets: list[ec2.ISubnet],
+        security_group: ec2.ISecurityGroup,
+    ) -> dict[str, object]:
+        """``CreateTrainingJob`` arguments; the job name is made from the execution's start time."""
+        runtime = settings.max_runtime_minutes * 60
+        output = data.output_bucket.s3_url_for_object(data.output_prefix)
+        hyperparameters = {
+            "sagemaker_program": "train.py",
+            "sagemaker_submit_directory": f"/opt/ml/input/data/{CODE_CHANNEL}/{self.source.s3_object_key}",
+            "sagemaker_region": Aws.REGION,
+            **settings.hyperparameters.model_dump(),
+        }
+
+        def channel(name: str, uri: str) -> dict[str, object]:
+            source = {"S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}
+            return {"ChannelName": name, "DataSource": {"S3DataSource": source}}
+
+        job: dict[str, object] = {
+            "TrainingJobName": run_name(job_prefix),
+            "RoleArn": self.role.role_arn,
+            "AlgorithmSpecification": {
+                "TrainingImage": image.uri,
+                "TrainingInputMode": "File",
+                "MetricDefinitions": [{"Name": METRIC, "Regex": METRIC_REGEX}],
+            },
+            # The toolkit parses each value as JSON, as the SageMaker SDK writes them.
+            "HyperParameters": {key: json.dumps(value) for key, value in hyperparameters.items()},
+            "InputDataConfig": [
+                channel(FEATURES_CHANNEL, data.bucket.s3_url_for_object(data.prefix)),
+                channel(CODE_CHANNEL, self.source.s3_object_url),
+            ],
+            "OutputDataConfig": {"S3OutputPath": f"{output}training/", "KmsKeyId": data.key.key_arn},
+            "ResourceConfig": {
+                "InstanceType": settings.instance_type,
+                "InstanceCount": 1,
+                "VolumeSizeInGB": settings.volume_size_gb,
+                "VolumeKmsKeyId": data.key.key_arn,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": runtime},
+            "VpcConfig": {
+                "Subnets": [subnet.subnet_id for subnet in subnets],
+                "SecurityGroupIds": [security_group.security_group_id],
+            },
+            "EnableNetworkIsolation": True,
+            "EnableInterContainerTrafficEncryption": True,
+        }
+        if settings.spot:
+            job["EnableManagedSpotTraining"] = True
+            job["StoppingCondition"] = {
+                "MaxRuntimeInSeconds": runtime,
+                "MaxWaitTimeInSeconds": runtime * SPOT_WAIT_FACTOR,
+            }
+            job["CheckpointConfig"] = {"S3Uri": f"{{% '{output}checkpoints/' & {RUN_ID} & '/' %}}"}
+        return job
+
+    def _grant_training(self, job_prefix: str, package_group: str, deploy: sfn.IStateMachine | None) -> None:
+        """What ``createTrainingJob.sync`` needs: the job, passing its role, and the managed rule
+        Step Functions watches jobs with."""
+        stack = Stack.of(self)
+        jobs = stack.format_arn(service="sagemaker", resource="training-job", resource_name=f"{job_prefix}-*")
+        rule = stack.format_arn(
+            service="events",
+            resource="rule",
+            resource_name="StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                ],
+                resources=[jobs],
+            )
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[rule]
+            )
+        )
+        role = self.state_machine.role
+        assert isinstance(role, iam.Role)
+        deployments = []  # what CDK's StartExecution task grants: the deploy machine's executions
+        if deploy is not None:
+            machine = Arn.split(deploy.state_machine_arn, ArnFormat.COLON_RESOURCE_NAME).resource_name
+            deployments.append(
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{machine}*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            )
+        acknowledge_wildcards(
+            role,
+            reason="Training jobs are named at run time under the platform's prefix; packages get "
+            "versions in the platform's group; executions of the deploy state machine are named at "
+            "run time; X-Ray and the log delivery actions take no resource.",
+            resources=[
+                jobs,
+                stack.format_arn(
+                    service="sagemaker", resource="model-package", resource_name=f"{package_group}/*"
+                ),
+                *deployments,
+                "*",
+            ],
+        )
+        acknowledge_own_policy(
+            role, "The state machine's own role: its jobs, its package group, logs and traces."
+        )

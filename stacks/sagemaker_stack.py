@@ -1,0 +1,188 @@
+"""SageMakerStack: forecast training, the model registry and the endpoint."""
+
+from aws_cdk import CfnOutput
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from config.settings import Settings
+from platform_constructs.data_lake import DataLake
+from platform_constructs.failure_alerts import FailureAlerts, failed_executions
+from platform_constructs.keys import logs_key
+from platform_constructs.log_retention import RETENTION_BY_DAYS
+from platform_constructs.network import PRIVATE_SUBNET_GROUP
+from platform_constructs.python_modules import ROOT
+from platform_constructs.removal import data_removal_policy
+from platform_constructs.sagemaker.deployment import ForecastDeployment
+from platform_constructs.sagemaker.endpoint import ForecastEndpoint
+from platform_constructs.sagemaker.hosting import Hosting
+from platform_constructs.sagemaker.image import scikit_learn_image
+from platform_constructs.sagemaker.roles import SageMakerRole
+from platform_constructs.sagemaker.training import ForecastTraining, TrainingData
+from stacks.base import PlatformStack
+from workloads.schema import STORE_DAILY_FEATURES
+
+ARTIFACTS_PREFIX = "sagemaker/forecast/"
+"""Training output (``training/``) and spot checkpoints (``checkpoints/``) in the artifacts bucket."""
+CAPTURE_PREFIX = "sagemaker/data-capture/forecast/"
+"""Where an instance endpoint captures requests and responses, in the raw zone."""
+BASELINE_MODEL = ROOT / "workloads" / "sagemaker" / "baseline" / "model.joblib"
+SERVING_CODE = ROOT / "workloads" / "sagemaker" / "inference.py"
+
+
+class SageMakerStack(PlatformStack):
+    """The SageMaker service, configured by the ``sagemaker`` settings: a model package group, the
+    forecast endpoint (:class:`ForecastEndpoint`: serverless or instance-based with auto scaling and
+    data capture, created once from a baseline model so the first deployment serves), the deploy
+    state machine (:class:`ForecastDeployment`, started by approvals in the registry when
+    ``approval`` is manual) and the training state machine (:class:`ForecastTraining`, which
+    deploys what it registers when ``approval`` is automatic). Jobs and instance-hosted models run
+    in the VPC's private subnets in one security group that may only leave on HTTPS; everything
+    they store is encrypted with the lake key. Failed runs reach the alarm topic. Exposes
+    ``package_group``, ``model_role``, ``endpoint``, ``deployment``, ``training`` and ``alerts``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        vpc: ec2.IVpc,
+        lake: DataLake,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            suffix="sagemaker",
+            description="Data science platform: SageMaker forecast training, model registry and endpoint",
+        )
+        config = settings.sagemaker
+        removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
+        log_retention = RETENTION_BY_DAYS[config.log_retention_days]
+        name = f"{settings.name_prefix}-forecast".lower()
+        key = logs_key(self, "LogsKey", description="Encrypts SageMaker logs", removal_policy=removal_policy)
+        image = scikit_learn_image(self)
+        subnets = vpc.select_subnets(subnet_group_name=PRIVATE_SUBNET_GROUP).subnets
+        security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="SageMaker training jobs and hosted models: HTTPS out only",
+            allow_all_outbound=False,
+        )
+        security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to S3 and AWS endpoints"
+        )
+
+        self.package_group = sagemaker.CfnModelPackageGroup(
+            self,
+            "PackageGroup",
+            model_package_group_name=name,
+            model_package_group_description="Per-store daily revenue forecasts that passed the training gate",
+        )
+        self.package_group.apply_removal_policy(removal_policy)
+
+        on_instances = config.endpoint.instances is not None
+        self.model_role = SageMakerRole(
+            self,
+            "ModelRole",
+            description="Hosts the forecast models",
+            image=image,
+            log_streams=SageMakerRole.log_streams(self, f"/aws/sagemaker/Endpoints/{name}", "*"),
+            in_vpc=on_instances,
+        )
+        self.model_role.read(lake.artifacts, f"{ARTIFACTS_PREFIX}training/*")
+        if on_instances:
+            s3.BucketGrants.from_bucket(lake.raw).actions_on_object_keys(
+                self.model_role, f"{CAPTURE_PREFIX}*", "s3:PutObject"
+            )
+            lake.key.grant(self.model_role, "kms:GenerateDataKey")
+            self.model_role.wildcard_resources.append(lake.raw.arn_for_objects(f"{CAPTURE_PREFIX}*"))
+        hosting = Hosting(
+            endpoint_name=name,
+            settings=config.endpoint,
+            role=self.model_role,
+            key=lake.key,
+            subnet_ids=[subnet.subnet_id for subnet in subnets],
+            security_group_ids=[security_group.security_group_id],
+            capture_uri=lake.raw.s3_url_for_object(CAPTURE_PREFIX),
+        )
+        self.endpoint = ForecastEndpoint(
+            self,
+            "Endpoint",
+            hosting=hosting,
+            image=image,
+            baseline_model=BASELINE_MODEL,
+            serving_code=SERVING_CODE,
+            logs_key=key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.model_role.read_asset(self.endpoint.baseline)
+        self.model_role.acknowledge_wildcards(
+            "Model artifacts of every training job under their prefix; captured requests under the "
+            "capture prefix; the endpoint's log streams; ECR's token, SageMaker's metric namespaces "
+            "and the network interfaces SageMaker creates in the subnets, which take no resource ARN."
+        )
+        self.deployment = ForecastDeployment(
+            self,
+            "Deployment",
+            name_prefix=name,
+            hosting=hosting,
+            package_group=name,
+            on_approval=config.approval == "manual",
+            logs_key=key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.training = ForecastTraining(
+            self,
+            "Training",
+            job_prefix=name,
+            settings=config.training,
+            approval=config.approval,
+            image=image,
+            data=TrainingData(
+                bucket=lake.analytics,
+                prefix=STORE_DAILY_FEATURES.prefix,
+                output_bucket=lake.artifacts,
+                output_prefix=ARTIFACTS_PREFIX,
+                key=lake.key,
+            ),
+            subnets=subnets,
+            security_group=security_group,
+            package_group=name,
+            deploy=self.deployment.state_machine if config.approval == "automatic" else None,
+            logs_key=key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.alerts = FailureAlerts(
+            self,
+            "Alerts",
+            topic=alarm_topic,
+            alerts={
+                "TrainingFailed": (
+                    failed_executions(self.training.state_machine),
+                    "Forecast training failed: execution <detail.name> is <detail.status> "
+                    "(<detail.error>: <detail.cause>): <detail.executionArn>",
+                ),
+                "DeploymentFailed": (
+                    failed_executions(self.deployment.state_machine),
+                    "Forecast deployment failed: execution <detail.name> is <detail.status> "
+                    "(<detail.error>: <detail.cause>); the endpoint keeps its model: <detail.executionArn>",
+                ),
+            },
+        )
+        outputs = {
+            "EndpointName": (name, "The forecast endpoint (invoke with application/json or text/csv)"),
+            "ModelPackageGroup": (name, "Approve packages here to deploy them"),
+            "TrainingStateMachine": (self.training.state_machine.state_machine_arn, "Start to train"),
+            "DeployStateMachine": (self.deployment.state_machine.state_machine_arn, "Deploys one package"),
+        }
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)

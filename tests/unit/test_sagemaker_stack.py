@@ -1,0 +1,388 @@
+"""SageMakerStack: the image mapping, training and its gate, the registry, deployment and the endpoint."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from typing import Any
+
+from app import create_app
+from config import sagemaker_image
+from config.settings import load_settings
+from platform_constructs.lake_access import READ_ACTIONS
+from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT
+from platform_constructs.sagemaker.roles import VPC_ACTIONS
+from stacks.sagemaker_stack import BASELINE_MODEL, CAPTURE_PREFIX, SERVING_CODE
+from tests.conftest import ROOT, Synthesized
+from tests.unit.policies import as_list, lake_grants, role_statements
+from tests.unit.test_data_lake_stack import KEY
+from workloads.sagemaker.contract import METRIC, METRIC_REGEX
+from workloads.schema import STORE_DAILY_FEATURES
+
+STACK = "SageMaker"
+S3_READ = {action for action in READ_ACTIONS if action.startswith("s3:")}
+PACKAGE_GROUP = "PackageGroup"
+MODEL, CONFIG = "EndpointBaselineModel3E2E8C2E", "EndpointBaselineConfig330C044D"
+ENDPOINT, BOOTSTRAP = "Endpoint8024A810", "EndpointBootstrap503C77E5"
+BOOTSTRAP_ROLE = "EndpointBootstrapRole993B58A9"
+SCALING, SCALING_POLICY = "EndpointScalingE0B19612", "EndpointScalingInvocationsPerInstance900FFF9B"
+TRAINING, DEPLOYMENT = "TrainingStateMachineEAE34FB3", "DeploymentStateMachineD161A8DF"
+TRAINING_ROLE, DEPLOYMENT_ROLE = "TrainingStateMachineRoleC2A5852B", "DeploymentStateMachineRoleAA790768"
+JOB_ROLE, MODEL_ROLE = "TrainingJobRoleF750C0D4", "ModelRoleEE661428"
+SECURITY_GROUP, LOGS_KEY = "SecurityGroupDD263621", "LogsKeyA6AB43B2"
+IMAGE_ACCOUNT = {"Fn::FindInMap": ["ScikitLearnImageRegistries", {"Ref": "AWS::Region"}, "Account"]}
+
+
+def _definition(env: Synthesized, machine: str) -> dict[str, Any]:
+    """A state machine's definition; each CloudFormation token reads ``TOKEN:<logical ID, output or
+    pseudo parameter>``."""
+
+    def token(part: dict[str, Any]) -> str:
+        ((function, argument),) = part.items()
+        if function == "Ref":
+            return f"TOKEN:{argument}"
+        if function == "Fn::GetAtt":
+            return f"TOKEN:{argument[0]}"
+        if function == "Fn::GetStackOutput":
+            return f"TOKEN:{argument['OutputName']}"
+        if function == "Fn::Sub":
+            return str(argument)
+        return f"TOKEN:{function}"
+
+    parts = env.properties(STACK, machine)["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(part if isinstance(part, str) else token(part) for part in parts))  # type: ignore[no-any-return]
+
+
+def test_image_uri_resolves_the_registry_per_region_from_the_generated_table(env: Synthesized) -> None:
+    mapping = env.raw(STACK)["Mappings"]["ScikitLearnImageRegistries"]
+    assert mapping == {region: {"Account": account} for region, account in sagemaker_image.REGISTRIES.items()}
+    image = env.properties(STACK, MODEL)["PrimaryContainer"]["Image"]
+    assert image == {
+        "Fn::Join": [
+            "",
+            [
+                IMAGE_ACCOUNT,
+                ".dkr.ecr.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                f"/{sagemaker_image.REPOSITORY}:{sagemaker_image.TAG}",
+            ],
+        ]
+    }
+
+
+def test_training_job_runs_script_mode_isolated_encrypted_and_private(env: Synthesized) -> None:
+    train = _definition(env, TRAINING)["States"]["Train"]
+    assert train["Resource"] == "arn:TOKEN:AWS::Partition:states:::sagemaker:createTrainingJob.sync"
+    job = train["Arguments"]
+    config = env.settings.sagemaker.training
+    assert job["AlgorithmSpecification"]["MetricDefinitions"] == [{"Name": METRIC, "Regex": METRIC_REGEX}]
+    assert job["AlgorithmSpecification"]["TrainingImage"].endswith(
+        f"/sagemaker-scikit-learn:{sagemaker_image.TAG}"
+    )
+    hyperparameters = {key: json.loads(value) for key, value in job["HyperParameters"].items()}
+    assert hyperparameters["sagemaker_program"] == "train.py"
+    assert hyperparameters["sagemaker_submit_directory"].startswith("/opt/ml/input/data/code/")
+    assert {k: v for k, v in hyperparameters.items() if not k.startswith("sagemaker_")} == (
+        config.hyperparameters.model_dump()
+    )
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]}
+    assert channels["features"].endswith(f"/{STORE_DAILY_FEATURES.prefix}")
+    code_key = hyperparameters["sagemaker_submit_directory"].rsplit("/", 1)[1]
+    assert channels["code"].endswith(f"/{code_key}")  # the channel delivers the file the toolkit unpacks
+    lake_key = "TOKEN:PublishOutputFnGetAttLakeKey7B6C155CArnA4980F47"
+    assert job["OutputDataConfig"]["KmsKeyId"] == job["ResourceConfig"]["VolumeKmsKeyId"] == lake_key
+    assert job["ResourceConfig"]["InstanceType"] == config.instance_type
+    assert job["ResourceConfig"]["VolumeSizeInGB"] == config.volume_size_gb
+    assert job["EnableNetworkIsolation"] is True and job["EnableInterContainerTrafficEncryption"] is True
+    assert job["VpcConfig"]["SecurityGroupIds"] == [f"TOKEN:{SECURITY_GROUP}"]
+    assert all("PrivateSubnet" in subnet for subnet in job["VpcConfig"]["Subnets"])
+    runtime = config.max_runtime_minutes * 60
+    assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == runtime
+    assert job.get("EnableManagedSpotTraining", False) is config.spot
+    assert ("CheckpointConfig" in job) is config.spot
+    if config.spot:
+        assert job["StoppingCondition"]["MaxWaitTimeInSeconds"] >= runtime
+        assert "/sagemaker/forecast/checkpoints/" in job["CheckpointConfig"]["S3Uri"]
+
+
+def test_training_source_ships_the_script_its_imports_and_the_serving_code(env: Synthesized) -> None:
+    job = _definition(env, TRAINING)["States"]["Train"]["Arguments"]
+    key = json.loads(job["HyperParameters"]["sagemaker_submit_directory"]).rsplit("/", 1)[1]
+    with tarfile.open(env.outdir / f"asset.{key.split('.')[0]}.tar.gz") as archive:
+        names = set(archive.getnames())
+        assert all(member.mtime == 0 and member.uid == 0 for member in archive.getmembers())
+        shipped = archive.extractfile("train.py")
+        assert shipped is not None and shipped.read() == (ROOT / "workloads/sagemaker/train.py").read_bytes()
+    assert {"train.py", "inference.py", "workloads/sagemaker/contract.py"} <= names
+
+
+def test_gate_registers_only_models_at_or_below_the_threshold(env: Synthesized) -> None:
+    states = _definition(env, TRAINING)["States"]
+    assert states["Train"]["Next"] == "Gate"
+    assign = states["Train"]["Assign"]["wape"]
+    assert f"MetricName='{METRIC}'" in assign and "null" in assign  # a missing metric is null, not an error
+    (choice,) = states["Gate"]["Choices"]
+    threshold = env.settings.sagemaker.training.max_wape
+    assert choice["Condition"] == f"{{% $wape != null and $wape <= {threshold} %}}"
+    assert choice["Next"] == "Register"
+    rejected = states[states["Gate"]["Default"]]
+    assert rejected["Type"] == "Fail" and rejected["Error"] == "ModelRejected"
+    assert str(threshold) in rejected["Cause"] and "$wape" in rejected["Cause"]
+
+
+def test_registration_approves_in_dev_and_waits_for_approval_in_prod(env: Synthesized) -> None:
+    states = _definition(env, TRAINING)["States"]
+    register = states["Register"]
+    assert register["Resource"].endswith(":states:::aws-sdk:sagemaker:createModelPackage")
+    arguments = register["Arguments"]
+    assert arguments["ModelPackageGroupName"] == env.properties(STACK, PACKAGE_GROUP)["ModelPackageGroupName"]
+    (container,) = arguments["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl"] == "{% $artifacts %}" and container["Environment"] == SERVING_ENVIRONMENT
+    automatic = env.settings.sagemaker.approval == "automatic"
+    assert arguments["ModelApprovalStatus"] == ("Approved" if automatic else "PendingManualApproval")
+    following = states[register["Next"]]
+    if automatic:  # deploys at once and waits for the deployment
+        assert following["Resource"].endswith(":states:::states:startExecution.sync:2")
+        assert following["Arguments"]["StateMachineArn"] == f"TOKEN:{DEPLOYMENT}"
+    else:
+        assert following["Type"] == "Succeed"
+
+
+def test_approval_in_the_registry_starts_a_deployment_only_in_manual_mode(env: Synthesized) -> None:
+    rules = [
+        rule["Properties"]
+        for rule in env.resources(STACK, "AWS::Events::Rule").values()
+        if rule["Properties"]["EventPattern"]["source"] == ["aws.sagemaker"]
+    ]
+    if env.settings.sagemaker.approval == "automatic":
+        assert rules == []
+        return
+    (rule,) = rules
+    assert rule["EventPattern"]["detail-type"] == ["SageMaker Model Package State Change"]
+    assert rule["EventPattern"]["detail"] == {
+        "ModelPackageGroupName": [env.properties(STACK, PACKAGE_GROUP)["ModelPackageGroupName"]],
+        "ModelApprovalStatus": ["Approved"],
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": DEPLOYMENT}
+    assert target["InputTransformer"]["InputPathsMap"] == {
+        "detail-ModelPackageArn": "$.detail.ModelPackageArn"
+    }
+
+
+def test_deployment_checks_approval_then_creates_model_config_and_updates_the_endpoint(
+    env: Synthesized,
+) -> None:
+    states = _definition(env, DEPLOYMENT)["States"]
+    order, name = [], "DescribePackage"
+    while name in states and name not in order:
+        order.append(name)
+        state = states[name]
+        name = state.get("Next") or (state.get("Choices") or [{}])[0].get("Next")
+    assert order == [
+        "DescribePackage",
+        "Approved",
+        "CreateModel",
+        "CreateEndpointConfig",
+        "UpdateEndpoint",
+        "WaitForEndpoint",
+        "DescribeEndpoint",
+        "InService",
+        "Deployed",
+    ]
+    assert "'Approved'" in states["Approved"]["Choices"][0]["Condition"]
+    assert states[states["Approved"]["Default"]]["Type"] == "Fail"
+    model = states["CreateModel"]["Arguments"]
+    assert model["PrimaryContainer"] == {"ModelPackageName": "{% $package %}"}
+    config = states["CreateEndpointConfig"]["Arguments"]
+    assert config["KmsKeyId"] == "TOKEN:PublishOutputFnGetAttLakeKey7B6C155CArnA4980F47"
+    (variant,) = config["ProductionVariants"]
+    assert variant["ModelName"] == "{% $name %}" and variant["VariantName"] == VARIANT
+    endpoint_name = env.properties(STACK, ENDPOINT)["EndpointName"]
+    assert states["UpdateEndpoint"]["Arguments"]["EndpointName"] == endpoint_name
+    assert states["UpdateEndpoint"]["Retry"][0]["MaxAttempts"] >= 5  # the endpoint may still be busy
+    assert states[states["InService"]["Default"]]["Type"] == "Fail"  # failed or rolled back
+
+
+def test_endpoint_is_serverless_in_dev_and_on_private_isolated_instances_in_prod(env: Synthesized) -> None:
+    endpoint = env.settings.sagemaker.endpoint
+    (variant,) = env.properties(STACK, CONFIG)["ProductionVariants"]
+    model = env.properties(STACK, MODEL)
+    deployment = _definition(env, DEPLOYMENT)["States"]
+    (deployed,) = deployment["CreateEndpointConfig"]["Arguments"]["ProductionVariants"]
+    if endpoint.serverless is not None:
+        expected = {
+            "MemorySizeInMB": endpoint.serverless.memory_mb,
+            "MaxConcurrency": endpoint.serverless.max_concurrency,
+        }
+        assert variant["ServerlessConfig"] == deployed["ServerlessConfig"] == expected
+        assert "VpcConfig" not in model and "EnableNetworkIsolation" not in model  # serverless refuses both
+        assert SCALING not in env.raw(STACK)["Resources"]
+        return
+    assert endpoint.instances is not None
+    assert variant["InstanceType"] == deployed["InstanceType"] == endpoint.instances.instance_type
+    assert (
+        variant["InitialInstanceCount"]
+        == deployed["InitialInstanceCount"]
+        == endpoint.instances.min_instances
+    )
+    assert model["EnableNetworkIsolation"] is True
+    assert model["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": [SECURITY_GROUP, "GroupId"]}]
+    assert all("PrivateSubnet" in json.dumps(subnet) for subnet in model["VpcConfig"]["Subnets"])
+    network = deployment["CreateModel"]["Arguments"]
+    assert network["EnableNetworkIsolation"] is True and network["VpcConfig"]["SecurityGroupIds"]
+
+
+def test_instance_endpoint_scales_on_invocations_per_instance_within_config(prod: Synthesized) -> None:
+    env, instances = prod, prod.settings.sagemaker.endpoint.instances
+    assert instances is not None
+    target = env.raw(STACK)["Resources"][SCALING]
+    props = target["Properties"]
+    name = env.properties(STACK, ENDPOINT)["EndpointName"]
+    assert props["ResourceId"] == f"endpoint/{name}/variant/{VARIANT}"
+    assert props["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
+    assert (props["MinCapacity"], props["MaxCapacity"]) == (instances.min_instances, instances.max_instances)
+    assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(props["RoleARN"])
+    assert target["DependsOn"] == [ENDPOINT]  # registered once the endpoint serves
+    policy = env.properties(STACK, SCALING_POLICY)["TargetTrackingScalingPolicyConfiguration"]
+    assert (
+        policy["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        == "SageMakerVariantInvocationsPerInstance"
+    )
+    assert policy["TargetValue"] == instances.invocations_per_instance
+
+
+def test_data_capture_goes_to_the_raw_zone_encrypted_on_instance_endpoints(env: Synthesized) -> None:
+    config = env.properties(STACK, CONFIG)
+    assert KEY in json.dumps(config["KmsKeyId"])
+    instances = env.settings.sagemaker.endpoint.instances
+    if instances is None:
+        assert "DataCaptureConfig" not in config  # serverless endpoints cannot capture
+        return
+    capture = config["DataCaptureConfig"]
+    assert capture["EnableCapture"] is True
+    assert capture["InitialSamplingPercentage"] == instances.data_capture_percent
+    assert "LakeRaw" in json.dumps(capture["DestinationS3Uri"])
+    assert capture["DestinationS3Uri"]["Fn::Join"][1][-1] == f"/{CAPTURE_PREFIX}"
+    assert KEY in json.dumps(capture["KmsKeyId"])
+    assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
+    deployed = _definition(env, DEPLOYMENT)["States"]["CreateEndpointConfig"]["Arguments"][
+        "DataCaptureConfig"
+    ]
+    assert deployed["InitialSamplingPercentage"] == instances.data_capture_percent
+
+
+def test_endpoint_is_created_once_by_a_custom_resource_from_the_baseline(env: Synthesized) -> None:
+    """No ``AWS::SageMaker::Endpoint``: CloudFormation cannot point the endpoint back at the
+    baseline, so a later deploy never rolls back a promoted model (the handler's tests show an
+    update leaves the endpoint alone)."""
+    assert env.resources(STACK, "AWS::SageMaker::Endpoint") == {}
+    resource = env.raw(STACK)["Resources"][ENDPOINT]
+    assert resource["Type"] == "Custom::SageMakerEndpoint"
+    assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [BOOTSTRAP, "Arn"]}
+    assert resource["Properties"]["EndpointConfigName"] == {"Fn::GetAtt": [CONFIG, "EndpointConfigName"]}
+    function = env.properties(STACK, BOOTSTRAP)
+    assert function["Handler"] == "workloads.sagemaker.endpoint_bootstrap.handler"
+    assert function["Timeout"] == 900
+
+
+def test_baseline_model_is_the_committed_bundle_with_the_current_serving_code(env: Synthesized) -> None:
+    url = env.properties(STACK, MODEL)["PrimaryContainer"]["ModelDataUrl"]["Fn::Sub"]
+    asset = url.rsplit("/", 1)[1].split(".")[0]
+    with tarfile.open(env.outdir / f"asset.{asset}.tar.gz") as archive:
+        assert sorted(archive.getnames()) == ["code/inference.py", "model.joblib"]
+        contents = {name: archive.extractfile(name) for name in archive.getnames()}
+        assert contents["model.joblib"].read() == BASELINE_MODEL.read_bytes()  # type: ignore[union-attr]
+        assert contents["code/inference.py"].read() == SERVING_CODE.read_bytes()  # type: ignore[union-attr]
+    assert env.properties(STACK, MODEL)["PrimaryContainer"]["Environment"] == SERVING_ENVIRONMENT
+
+
+def test_model_package_group_is_named_for_the_environment(env: Synthesized) -> None:
+    group = env.raw(STACK)["Resources"][PACKAGE_GROUP]
+    assert group["Properties"]["ModelPackageGroupName"] == f"{env.settings.name_prefix}-forecast"
+    expected = "Delete" if env.settings.destroy_on_delete else "Retain"
+    assert group["DeletionPolicy"] == expected
+
+
+def test_job_role_reads_features_writes_its_prefix_and_pulls_only_its_image(env: Synthesized) -> None:
+    grants = lake_grants(env, STACK, JOB_ROLE)
+    assert set(grants) == {"analytics", "artifacts"}
+    assert grants["analytics"] == (S3_READ, {"", f"/{STORE_DAILY_FEATURES.prefix}*"})
+    assert grants["artifacts"][1] == {"", "/sagemaker/forecast/*"}
+    statements = role_statements(env, STACK, JOB_ROLE)
+    pulls = [s for s in statements if "ecr:BatchGetImage" in as_list(s["Action"])]
+    (pull,) = pulls
+    assert "repository/sagemaker-scikit-learn" in json.dumps(pull["Resource"])
+    assert IMAGE_ACCOUNT in pull["Resource"]["Fn::Join"][1]
+    grants_key = [s for s in statements if "kms:CreateGrant" in as_list(s["Action"])]
+    assert grants_key and grants_key[0]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert any(set(VPC_ACTIONS) <= set(as_list(s["Action"])) for s in statements)
+    assert not [s for s in statements if any(a.endswith(":*") or a == "*" for a in as_list(s["Action"]))]
+
+
+def test_model_role_reads_artifacts_and_writes_only_captures(env: Synthesized) -> None:
+    grants = lake_grants(env, STACK, MODEL_ROLE)
+    on_instances = env.settings.sagemaker.endpoint.instances is not None
+    assert grants["artifacts"] == (S3_READ, {"", "/sagemaker/forecast/training/*"})
+    if on_instances:
+        assert grants["raw"] == ({"s3:PutObject"}, {f"/{CAPTURE_PREFIX}*"})
+    else:
+        assert "raw" not in grants
+    statements = role_statements(env, STACK, MODEL_ROLE)
+    assert any(set(VPC_ACTIONS) <= set(as_list(s["Action"])) for s in statements) is on_instances
+
+
+def test_state_machine_roles_pass_only_their_execution_roles(env: Synthesized) -> None:
+    for machine_role, passed in ((TRAINING_ROLE, JOB_ROLE), (DEPLOYMENT_ROLE, MODEL_ROLE)):
+        statements = role_statements(env, STACK, machine_role)
+        (pass_role,) = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
+        assert pass_role["Resource"] == {"Fn::GetAtt": [passed, "Arn"]}
+        assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    training = role_statements(env, STACK, TRAINING_ROLE)
+    (jobs,) = [s for s in training if "sagemaker:CreateTrainingJob" in as_list(s["Action"])]
+    assert "training-job/" + env.properties(STACK, PACKAGE_GROUP)[
+        "ModelPackageGroupName"
+    ] + "-*" in json.dumps(jobs["Resource"])
+
+
+def test_bootstrap_may_only_create_describe_and_delete_its_endpoint(env: Synthesized) -> None:
+    statements = role_statements(env, STACK, BOOTSTRAP_ROLE)
+    sagemaker = [s for s in statements if any(a.startswith("sagemaker:") for a in as_list(s["Action"]))]
+    name = env.properties(STACK, ENDPOINT)["EndpointName"]
+    actions = {a for s in sagemaker for a in as_list(s["Action"])}
+    assert actions == {"sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint"}
+    assert f"endpoint/{name}" in json.dumps(sagemaker[0]["Resource"])
+
+
+def test_logs_are_encrypted_kept_and_failures_alarm(env: Synthesized) -> None:
+    for group in env.resources(STACK, "AWS::Logs::LogGroup").values():
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
+        assert group["Properties"]["RetentionInDays"] == env.settings.sagemaker.log_retention_days
+    name = env.properties(STACK, ENDPOINT)["EndpointName"]
+    assert any(
+        g["Properties"].get("LogGroupName") == f"/aws/sagemaker/Endpoints/{name}"
+        for g in env.resources(STACK, "AWS::Logs::LogGroup").values()
+    )
+    for machine in (TRAINING, DEPLOYMENT):
+        assert env.properties(STACK, machine)["TracingConfiguration"] == {"Enabled": True}
+    alarmed = {
+        rule["Properties"]["EventPattern"]["detail"]["stateMachineArn"][0]["Ref"]
+        for rule in env.resources(STACK, "AWS::Events::Rule").values()
+        if rule["Properties"]["EventPattern"]["source"] == ["aws.states"]
+    }
+    assert alarmed == {TRAINING, DEPLOYMENT}
+
+
+def test_security_group_only_leaves_on_https(env: Synthesized) -> None:
+    egress = env.properties(STACK, SECURITY_GROUP)["SecurityGroupEgress"]
+    assert [(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in egress] == [("tcp", 443, 443)]
+
+
+def test_disabled_sagemaker_leaves_the_stack_out() -> None:
+    settings = load_settings("dev")
+    off = settings.sagemaker.model_copy(update={"enabled": False})
+    app, platform = create_app(settings.model_copy(update={"sagemaker": off}))
+    assert platform.sagemaker is None
+    assert STACK not in [child.node.id for child in app.node.children]
