@@ -63,3 +63,17 @@ def _cloudwatch_logs_statement(stack: Stack, sid: str, log_group_names: str) -> 
             }
         },
     )
+
+
+def grant_for_aws_resources(key: kms.IKey, role: iam.IRole) -> None:
+    """Let ``role`` describe ``key`` and create grants on it for AWS resources only: what SageMaker
+    needs from whoever names the key for a job's volumes and output or an endpoint's storage (the
+    grant condition applies to ``CreateGrant`` alone, so ``DescribeKey`` has a statement of its own)."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["kms:CreateGrant"],
+            resources=[key.key_arn],
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        )
+    )
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["kms:DescribeKey"], resources=[key.key_arn]))

@@ -55,10 +55,19 @@ class LakeAccessRole(iam.Role):
         s3.BucketGrants.from_bucket(bucket).actions_on_bucket_and_object_keys(self, pattern, *actions)
         self.wildcard_resources.append(bucket.arn_for_objects(pattern))
 
-    def read_asset(self, asset: s3_assets.Asset) -> None:
-        """Read the one object of ``asset`` (a script or a module zip)."""
+    def read_asset(self, asset: s3_assets.Asset, *, listed: bool = False) -> None:
+        """Read the one object of ``asset`` (a script or a module zip); with ``listed``, also list
+        the assets bucket for that key alone (a SageMaker ``S3Prefix`` channel lists first)."""
         grants = s3.BucketGrants.from_bucket(asset.bucket)
         grants.actions_on_object_keys(self, asset.s3_object_key, "s3:GetObject")
+        if listed:
+            self.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[asset.bucket.bucket_arn],
+                    conditions={"StringEquals": {"s3:prefix": asset.s3_object_key}},
+                )
+            )
 
     def use_catalog(self, actions: Sequence[str], databases: Sequence[str]) -> None:
         """``actions`` on the account's catalog, ``databases`` and their tables, nothing else."""

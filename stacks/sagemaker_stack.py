@@ -98,9 +98,8 @@ class SageMakerStack(PlatformStack):
         self.model_role.read(lake.artifacts, f"{ARTIFACTS_PREFIX}training/*")
         if on_instances:
             s3.BucketGrants.from_bucket(lake.raw).actions_on_object_keys(
-                self.model_role, f"{CAPTURE_PREFIX}*", "s3:PutObject"
+                self.model_role, f"{CAPTURE_PREFIX}*", "s3:PutObject", "kms:GenerateDataKey"
             )
-            lake.key.grant(self.model_role, "kms:GenerateDataKey")
             self.model_role.wildcard_resources.append(lake.raw.arn_for_objects(f"{CAPTURE_PREFIX}*"))
         hosting = Hosting(
             endpoint_name=name,
@@ -120,6 +119,7 @@ class SageMakerStack(PlatformStack):
             serving_code=SERVING_CODE,
             logs_key=key,
             log_retention=log_retention,
+            tags=settings.resource_tags,
             removal_policy=removal_policy,
         )
         self.model_role.read_asset(self.endpoint.baseline)
@@ -135,6 +135,7 @@ class SageMakerStack(PlatformStack):
             hosting=hosting,
             package_group=name,
             on_approval=config.approval == "manual",
+            tags=settings.resource_tags,
             logs_key=key,
             log_retention=log_retention,
             removal_policy=removal_policy,
@@ -157,6 +158,7 @@ class SageMakerStack(PlatformStack):
             security_group=security_group,
             package_group=name,
             deploy=self.deployment.state_machine if config.approval == "automatic" else None,
+            tags=settings.resource_tags,
             logs_key=key,
             log_retention=log_retention,
             removal_policy=removal_policy,

@@ -1,5 +1,7 @@
 """The deploy state machine: put an approved model package into service on the forecast endpoint."""
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -10,9 +12,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.sagemaker.hosting import Hosting
-from platform_constructs.sagemaker.naming import run_name
+from platform_constructs.sagemaker.naming import api_tags, run_name
 
 POLL = Duration.seconds(60)
 BUSY_RETRIES = 10
@@ -24,14 +27,18 @@ IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 class ForecastDeployment(Construct):
     """A state machine that deploys one model package to the endpoint ``hosting`` describes.
 
-    Input: ``{"model_package_arn": "..."}``. It checks the package is approved and belongs to
-    ``package_group`` (anything else fails, nothing changes), creates a model from it (named
-    ``<name_prefix>-<start time digits>``, run by ``hosting.role``), an endpoint config of the same
-    name (KMS key, variant, data capture as ``hosting`` says), updates the endpoint to it (retrying
-    while the endpoint is busy), and polls until the endpoint serves that config. An endpoint that
-    fails or rolls back fails the run. When ``on_approval`` is set, an EventBridge rule starts it
-    for every package of the group whose status becomes ``Approved``. Logs (all events, encrypted)
-    and X-Ray tracing are on. Exposes ``state_machine`` and ``approval_rule`` (or None).
+    Input: ``{"model_package_arn": "..."}``. The package must be approved, complete and in
+    ``package_group`` (anything else fails, nothing changes), and the newest approved version of
+    the group: an older one ends the run as ``NotNewest`` without deploying, so an edit to an old
+    approved version never rolls the endpoint back. Then it creates a model from the package (named
+    ``<name_prefix>-<run id>``, run by ``hosting.role``) and an endpoint config of the same name
+    (KMS key, variant, data capture as ``hosting`` says), both tagged with ``tags``, and updates the
+    endpoint to it, retrying while the endpoint is busy; an instance endpoint keeps its scaled
+    instance count through the update. It polls until the endpoint serves that config (or a later
+    deployment's: ``Superseded``); an endpoint that fails or rolls back fails the run. When
+    ``on_approval`` is set, an EventBridge rule starts it for every package of the group whose
+    status is ``Approved`` after a change. Logs (all events, encrypted) and X-Ray tracing are on.
+    Exposes ``state_machine`` and ``approval_rule`` (or None).
     """
 
     def __init__(
@@ -43,6 +50,7 @@ class ForecastDeployment(Construct):
         hosting: Hosting,
         package_group: str,
         on_approval: bool,
+        tags: Mapping[str, str],
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -52,6 +60,7 @@ class ForecastDeployment(Construct):
         :param hosting: the endpoint and how its models run.
         :param package_group: the only model package group it deploys from.
         :param on_approval: start a deployment whenever a package of the group is approved.
+        :param tags: given to every model and endpoint config it creates.
         :param logs_key: encrypts the state machine's log group.
         :param log_retention: how long its logs are kept.
         :param removal_policy: of the log group; default RETAIN.
@@ -97,6 +106,7 @@ class ForecastDeployment(Construct):
                 "ExecutionRoleArn": hosting.role.role_arn,
                 "PrimaryContainer": {"ModelPackageName": "{% $package %}"},
                 **hosting.network(),
+                "Tags": api_tags(tags),
             },
             additional_iam_statements=[
                 iam.PolicyStatement(
@@ -112,15 +122,29 @@ class ForecastDeployment(Construct):
             service="sagemaker",
             action="createEndpointConfig",
             iam_resources=[configs],
-            parameters={"EndpointConfigName": "{% $name %}", **hosting.endpoint_config("{% $name %}")},
+            parameters={
+                "EndpointConfigName": "{% $name %}",
+                **hosting.endpoint_config("{% $name %}"),
+                "Tags": api_tags(tags),
+            },
         )
+        retained = {}
+        if hosting.on_instances:  # keep the scaled instance count; take capture settings from the new config
+            retained = {
+                "RetainAllVariantProperties": True,
+                "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DataCaptureConfig"}],
+            }
         update = tasks.CallAwsService.jsonata(
             self,
             "UpdateEndpoint",
             service="sagemaker",
             action="updateEndpoint",
             iam_resources=[endpoint, configs],
-            parameters={"EndpointName": hosting.endpoint_name, "EndpointConfigName": "{% $name %}"},
+            parameters={
+                "EndpointName": hosting.endpoint_name,
+                "EndpointConfigName": "{% $name %}",
+                **retained,
+            },
         )
         update.add_retry(
             errors=["States.TaskFailed"], interval=POLL, max_attempts=BUSY_RETRIES, backoff_rate=1.2
@@ -150,17 +174,54 @@ class ForecastDeployment(Construct):
             ),
             sfn.Succeed.jsonata(self, "Deployed"),
         )
+        progress.when(  # configs are named by start time: a later deployment took over, fine
+            sfn.Condition.jsonata(
+                "{% $states.input.EndpointStatus = 'InService' and "
+                f"$substring($states.input.EndpointConfigName, 0, {len(name_prefix) + 1}) = '{name_prefix}-' "
+                "and $states.input.EndpointConfigName > $name %}"
+            ),
+            sfn.Succeed.jsonata(self, "Superseded", comment="A later deployment now serves"),
+        )
         progress.when(
             sfn.Condition.jsonata(f"{{% $states.input.EndpointStatus in {list(IN_PROGRESS)} %}}"), wait
         )
         progress.otherwise(failed)
+        newest = tasks.CallAwsService.jsonata(
+            self,
+            "NewestApproved",
+            service="sagemaker",
+            action="listModelPackages",
+            iam_resources=["*"],
+            parameters={
+                "ModelPackageGroupName": package_group,
+                "ModelApprovalStatus": "Approved",
+                "SortBy": "CreationTime",
+                "SortOrder": "Descending",
+                "MaxResults": 1,
+            },
+        )
+        is_newest = sfn.Choice.jsonata(self, "IsNewest")
+        is_newest.when(
+            sfn.Condition.jsonata(
+                "{% $states.input.ModelPackageSummaryList[0].ModelPackageArn = $package %}"
+            ),
+            create_model.next(create_config).next(update).next(wait).next(describe_endpoint).next(progress),
+        )
+        is_newest.otherwise(
+            sfn.Succeed.jsonata(
+                self,
+                "NotNewest",
+                comment="A newer approved version exists: deploying this one would roll it back",
+            )
+        )
         approved = sfn.Choice.jsonata(self, "Approved")
         approved.when(
             sfn.Condition.jsonata(
                 "{% $states.input.ModelApprovalStatus = 'Approved' and "
+                "$states.input.ModelPackageStatus = 'Completed' and "
                 f"$states.input.ModelPackageGroupName = '{package_group}' %}}"
             ),
-            create_model.next(create_config).next(update).next(wait).next(describe_endpoint).next(progress),
+            newest.next(is_newest),
         )
         approved.otherwise(not_approved)
 
@@ -176,19 +237,17 @@ class ForecastDeployment(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(  # the endpoint config's key: SageMaker takes a grant for the endpoint
-                actions=["kms:CreateGrant", "kms:DescribeKey"],
-                resources=[hosting.key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
         role = self.state_machine.role
         assert isinstance(role, iam.Role)
+        grant_for_aws_resources(hosting.key, role)  # the endpoint config's storage and capture key
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[models, configs])
+        )
         acknowledge_wildcards(
             role,
             reason="Packages of the platform's group; models and endpoint configs are named at run time "
-            "under the platform's prefix; X-Ray and the log delivery actions take no resource.",
+            "under the platform's prefix; listing model packages, X-Ray and the log delivery actions "
+            "take no resource.",
             resources=[packages, models, configs, "*"],
         )
         acknowledge_own_policy(

@@ -1,5 +1,6 @@
 """The forecast endpoint: a baseline model so a fresh deployment serves, created once, never rolled back."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
@@ -11,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import entry_modules, stage_modules, tarball_asset
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT, Hosting
@@ -36,7 +38,9 @@ class ForecastEndpoint(Construct):
     the baseline or the settings (they apply at the next deployment). An instance endpoint gets
     target-tracking auto scaling on invocations per instance between the configured minimum and
     maximum. Exposes ``endpoint_name``, ``endpoint_arn``, ``baseline`` (the asset the model role
-    must read), ``log_group`` and ``scaling`` (None when serverless).
+    must read), ``log_group`` and ``scaling`` (None when serverless). The baseline model and
+    config are retained when replaced or deleted (they cost nothing): the endpoint may still use
+    them.
     """
 
     def __init__(
@@ -50,6 +54,7 @@ class ForecastEndpoint(Construct):
         serving_code: Path,
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
+        tags: Mapping[str, str],
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
@@ -59,6 +64,7 @@ class ForecastEndpoint(Construct):
         :param serving_code: the ``inference.py`` packed with it.
         :param logs_key: encrypts the log groups (the endpoint's and the bootstrap functions').
         :param log_retention: how long those logs are kept.
+        :param tags: given to the endpoint when the custom resource creates it.
         :param removal_policy: of the log groups; default RETAIN.
         """
         super().__init__(scope, construct_id)
@@ -90,6 +96,10 @@ class ForecastEndpoint(Construct):
         )
         model.node.add_dependency(hosting.role)  # the role's policy must exist before SageMaker checks it
         config = _endpoint_config(self, hosting, model.attr_model_name)
+        for baseline in (model, config):
+            # Replacing either must not delete what the endpoint may still run: until the first
+            # promotion it serves the baseline, and UpdateEndpoint needs its current config.
+            baseline.apply_removal_policy(RemovalPolicy.RETAIN)
         self._acknowledge_serverless(hosting, model)
         bootstrap = self._bootstrap(hosting, logs_key, log_retention, removal_policy)
         resource = CustomResource(
@@ -100,6 +110,7 @@ class ForecastEndpoint(Construct):
             properties={
                 "EndpointName": self.endpoint_name,
                 "EndpointConfigName": config.attr_endpoint_config_name,
+                "Tags": dict(tags),
             },
         )
         resource.node.add_dependency(self.log_group)
@@ -174,6 +185,7 @@ class ForecastEndpoint(Construct):
                     "sagemaker:CreateEndpoint",
                     "sagemaker:DescribeEndpoint",
                     "sagemaker:DeleteEndpoint",
+                    "sagemaker:AddTags",
                 ],
                 resources=[self.endpoint_arn],
             )
@@ -182,13 +194,7 @@ class ForecastEndpoint(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:CreateEndpoint"], resources=[configs])
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(  # the endpoint config's key: SageMaker takes a grant for the endpoint
-                actions=["kms:CreateGrant", "kms:DescribeKey"],
-                resources=[hosting.key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
+        grant_for_aws_resources(hosting.key, role)  # the endpoint config's storage key
         log_group.grant_write(role)
         acknowledge_wildcards(
             role,

@@ -18,7 +18,7 @@ SERVING_ENVIRONMENT = {
 }
 """The scikit-learn container's serving variables: the handlers ship in the model under ``code/``."""
 CONTENT_TYPES = ("application/json", "text/csv")
-RESPONSE_TYPES = ("application/json",)
+RESPONSE_TYPES = ("application/json", "text/csv")
 
 
 @dataclass(frozen=True)

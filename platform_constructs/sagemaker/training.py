@@ -1,6 +1,7 @@
 """The training state machine: train on the lake's features, gate on the metric, register the model."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_cdk import Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack
@@ -14,11 +15,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from config.settings import TrainingSettings
+from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import ROOT, tarball_asset, workload_modules
 from platform_constructs.sagemaker.hosting import CONTENT_TYPES, RESPONSE_TYPES, SERVING_ENVIRONMENT
 from platform_constructs.sagemaker.image import FrameworkImage
-from platform_constructs.sagemaker.naming import RUN_ID, run_name
+from platform_constructs.sagemaker.naming import RUN_ID, api_tags, run_name
 from platform_constructs.sagemaker.roles import SageMakerRole
 from workloads.sagemaker.contract import METRIC, METRIC_REGEX, SERVING_CODE
 
@@ -76,6 +78,7 @@ class ForecastTraining(Construct):
         security_group: ec2.ISecurityGroup,
         package_group: str,
         deploy: sfn.IStateMachine | None,
+        tags: Mapping[str, str],
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -90,6 +93,7 @@ class ForecastTraining(Construct):
         :param security_group: the jobs' security group.
         :param package_group: name of the model package group.
         :param deploy: the deploy state machine, run after an automatic approval; None for manual.
+        :param tags: given to every job and model package.
         :param logs_key: encrypts the state machine's log group.
         :param log_retention: how long its logs are kept.
         :param removal_policy: of the log group; default RETAIN.
@@ -115,14 +119,9 @@ class ForecastTraining(Construct):
         )
         self.role.read(data.bucket, f"{data.prefix}*")
         self.role.read_write(data.output_bucket, f"{data.output_prefix}*")
-        self.role.read_asset(self.source)
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(  # volume and output encryption: SageMaker takes grants for the job
-                actions=["kms:CreateGrant", "kms:DescribeKey"],
-                resources=[data.key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
+        self.role.read_asset(self.source, listed=True)  # an S3Prefix channel lists before it reads
+        grant_for_aws_resources(data.key, self.role)  # volume and output encryption of each job
+        data.key.grant(self.role, "kms:Encrypt")  # SageMaker encrypts the output with the role
         self.role.acknowledge_wildcards(
             "Features of every day, training output and checkpoints of every job under their prefixes; "
             "the jobs' log streams; ECR's token, SageMaker's metric namespaces and the network "
@@ -135,7 +134,7 @@ class ForecastTraining(Construct):
             state_json={
                 "Type": "Task",
                 "Resource": f"arn:{Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
-                "Arguments": self._job(job_prefix, settings, image, data, subnets, security_group),
+                "Arguments": self._job(job_prefix, settings, image, data, subnets, security_group, tags),
                 "Assign": {
                     "job": "{% $states.result.TrainingJobName %}",
                     "artifacts": "{% $states.result.ModelArtifacts.S3ModelArtifacts %}",
@@ -149,8 +148,10 @@ class ForecastTraining(Construct):
             self,
             "Rejected",
             error="ModelRejected",
-            cause=f"{{% 'Job ' & $job & ': {METRIC} ' & ($wape = null ? 'missing' : $string($wape)) & "
-            f"' is above the gate {settings.max_wape}; the model is not registered' %}}",
+            cause=f"{{% 'Job ' & $job & ': {METRIC} ' & "
+            "($wape = null ? 'was not reported' : "
+            f"$string($wape) & ' is above the gate {settings.max_wape}') & "
+            "'; the model is not registered' %}",
         )
         register = tasks.CallAwsService.jsonata(
             self,
@@ -168,6 +169,7 @@ class ForecastTraining(Construct):
             parameters={
                 "ModelPackageGroupName": package_group,
                 "ModelApprovalStatus": "Approved" if approval == "automatic" else "PendingManualApproval",
+                "Tags": api_tags(tags),
                 "ModelPackageDescription": f"{{% 'Trained by ' & $job & '; {METRIC} ' & $string($wape) %}}",
                 "CustomerMetadataProperties": {"training_job": "{% $job %}", METRIC: "{% $string($wape) %}"},
                 "InferenceSpecification": {
@@ -232,6 +234,7 @@ class ForecastTraining(Construct):
         data: TrainingData,
         subnets: list[ec2.ISubnet],
         security_group: ec2.ISecurityGroup,
+        tags: Mapping[str, str],
     ) -> dict[str, object]:
         """``CreateTrainingJob`` arguments; the job name is made from the execution's start time."""
         runtime = settings.max_runtime_minutes * 60
@@ -275,6 +278,7 @@ class ForecastTraining(Construct):
             },
             "EnableNetworkIsolation": True,
             "EnableInterContainerTrafficEncryption": True,
+            "Tags": api_tags(tags),
         }
         if settings.spot:
             job["EnableManagedSpotTraining"] = True
@@ -287,9 +291,12 @@ class ForecastTraining(Construct):
 
     def _grant_training(self, job_prefix: str, package_group: str, deploy: sfn.IStateMachine | None) -> None:
         """What ``createTrainingJob.sync`` needs: the job, passing its role, and the managed rule
-        Step Functions watches jobs with."""
+        Step Functions watches jobs with; tagging the jobs and packages it creates."""
         stack = Stack.of(self)
         jobs = stack.format_arn(service="sagemaker", resource="training-job", resource_name=f"{job_prefix}-*")
+        packages = stack.format_arn(
+            service="sagemaker", resource="model-package", resource_name=f"{package_group}/*"
+        )
         rule = stack.format_arn(
             service="events",
             resource="rule",
@@ -304,6 +311,12 @@ class ForecastTraining(Construct):
                 ],
                 resources=[jobs],
             )
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[jobs, packages])
+        )
+        self.state_machine.add_to_role_policy(  # the .sync integration reads the job's tags
+            iam.PolicyStatement(actions=["sagemaker:ListTags"], resources=["*"])
         )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
@@ -334,12 +347,11 @@ class ForecastTraining(Construct):
             role,
             reason="Training jobs are named at run time under the platform's prefix; packages get "
             "versions in the platform's group; executions of the deploy state machine are named at "
-            "run time; X-Ray and the log delivery actions take no resource.",
+            "run time; X-Ray, the log delivery actions and ListTags (read by the .sync integration) take "
+            "no resource.",
             resources=[
                 jobs,
-                stack.format_arn(
-                    service="sagemaker", resource="model-package", resource_name=f"{package_group}/*"
-                ),
+                packages,
                 *deployments,
                 "*",
             ],

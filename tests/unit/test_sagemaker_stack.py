@@ -96,6 +96,7 @@ def test_training_job_runs_script_mode_isolated_encrypted_and_private(env: Synth
     assert job["ResourceConfig"]["InstanceType"] == config.instance_type
     assert job["ResourceConfig"]["VolumeSizeInGB"] == config.volume_size_gb
     assert job["EnableNetworkIsolation"] is True and job["EnableInterContainerTrafficEncryption"] is True
+    assert job["Tags"] == [{"Key": k, "Value": v} for k, v in sorted(env.settings.resource_tags.items())]
     assert job["VpcConfig"]["SecurityGroupIds"] == [f"TOKEN:{SECURITY_GROUP}"]
     assert all("PrivateSubnet" in subnet for subnet in job["VpcConfig"]["Subnets"])
     runtime = config.max_runtime_minutes * 60
@@ -184,6 +185,8 @@ def test_deployment_checks_approval_then_creates_model_config_and_updates_the_en
     assert order == [
         "DescribePackage",
         "Approved",
+        "NewestApproved",
+        "IsNewest",
         "CreateModel",
         "CreateEndpointConfig",
         "UpdateEndpoint",
@@ -192,8 +195,18 @@ def test_deployment_checks_approval_then_creates_model_config_and_updates_the_en
         "InService",
         "Deployed",
     ]
-    assert "'Approved'" in states["Approved"]["Choices"][0]["Condition"]
+    approved = states["Approved"]["Choices"][0]["Condition"]
+    assert "'Approved'" in approved and "ModelPackageStatus = 'Completed'" in approved
     assert states[states["Approved"]["Default"]]["Type"] == "Fail"
+    newest = states["NewestApproved"]["Arguments"]
+    assert (newest["ModelApprovalStatus"], newest["SortBy"], newest["SortOrder"], newest["MaxResults"]) == (
+        "Approved",
+        "CreationTime",
+        "Descending",
+        1,
+    )
+    assert "= $package" in states["IsNewest"]["Choices"][0]["Condition"]
+    assert states[states["IsNewest"]["Default"]]["Type"] == "Succeed"  # an older version: nothing deployed
     model = states["CreateModel"]["Arguments"]
     assert model["PrimaryContainer"] == {"ModelPackageName": "{% $package %}"}
     config = states["CreateEndpointConfig"]["Arguments"]
@@ -203,7 +216,13 @@ def test_deployment_checks_approval_then_creates_model_config_and_updates_the_en
     endpoint_name = env.properties(STACK, ENDPOINT)["EndpointName"]
     assert states["UpdateEndpoint"]["Arguments"]["EndpointName"] == endpoint_name
     assert states["UpdateEndpoint"]["Retry"][0]["MaxAttempts"] >= 5  # the endpoint may still be busy
+    retained = states["UpdateEndpoint"]["Arguments"].get("RetainAllVariantProperties", False)
+    assert retained is (env.settings.sagemaker.endpoint.instances is not None)  # keep the scaled count
     assert states[states["InService"]["Default"]]["Type"] == "Fail"  # failed or rolled back
+    (superseded,) = [c for c in states["InService"]["Choices"] if c["Next"] == "Superseded"]
+    assert "> $name" in superseded["Condition"]  # a later run's config in service is not a failure
+    tags = [{"Key": k, "Value": v} for k, v in sorted(env.settings.resource_tags.items())]
+    assert model["Tags"] == config["Tags"] == tags
 
 
 def test_endpoint_is_serverless_in_dev_and_on_private_isolated_instances_in_prod(env: Synthesized) -> None:
@@ -283,9 +302,13 @@ def test_endpoint_is_created_once_by_a_custom_resource_from_the_baseline(env: Sy
     assert resource["Type"] == "Custom::SageMakerEndpoint"
     assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [BOOTSTRAP, "Arn"]}
     assert resource["Properties"]["EndpointConfigName"] == {"Fn::GetAtt": [CONFIG, "EndpointConfigName"]}
+    assert resource["Properties"]["Tags"] == env.settings.resource_tags
     function = env.properties(STACK, BOOTSTRAP)
     assert function["Handler"] == "workloads.sagemaker.endpoint_bootstrap.handler"
     assert function["Timeout"] == 900
+    for baseline in (MODEL, CONFIG):  # replaced or deleted, they stay: the endpoint may still use them
+        kept = env.raw(STACK)["Resources"][baseline]
+        assert (kept["DeletionPolicy"], kept["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
 def test_baseline_model_is_the_committed_bundle_with_the_current_serving_code(env: Synthesized) -> None:
@@ -316,8 +339,14 @@ def test_job_role_reads_features_writes_its_prefix_and_pulls_only_its_image(env:
     (pull,) = pulls
     assert "repository/sagemaker-scikit-learn" in json.dumps(pull["Resource"])
     assert IMAGE_ACCOUNT in pull["Resource"]["Fn::Join"][1]
-    grants_key = [s for s in statements if "kms:CreateGrant" in as_list(s["Action"])]
-    assert grants_key and grants_key[0]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    (grants,) = [s for s in statements if "kms:CreateGrant" in as_list(s["Action"])]
+    assert as_list(grants["Action"]) == ["kms:CreateGrant"]  # the condition key exists for grants only
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    (listing,) = [s for s in statements if s["Action"] == "s3:ListBucket" and "Condition" in s]
+    code_key = _definition(env, TRAINING)["States"]["Train"]["Arguments"]["InputDataConfig"][1]
+    assert (
+        listing["Condition"]["StringEquals"]["s3:prefix"] in code_key["DataSource"]["S3DataSource"]["S3Uri"]
+    )
     assert any(set(VPC_ACTIONS) <= set(as_list(s["Action"])) for s in statements)
     assert not [s for s in statements if any(a.endswith(":*") or a == "*" for a in as_list(s["Action"]))]
 
@@ -352,7 +381,12 @@ def test_bootstrap_may_only_create_describe_and_delete_its_endpoint(env: Synthes
     sagemaker = [s for s in statements if any(a.startswith("sagemaker:") for a in as_list(s["Action"]))]
     name = env.properties(STACK, ENDPOINT)["EndpointName"]
     actions = {a for s in sagemaker for a in as_list(s["Action"])}
-    assert actions == {"sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint"}
+    assert actions == {
+        "sagemaker:CreateEndpoint",
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:DeleteEndpoint",
+        "sagemaker:AddTags",
+    }
     assert f"endpoint/{name}" in json.dumps(sagemaker[0]["Resource"])
 
 

@@ -14,9 +14,10 @@ from botocore.stub import Stubber
 
 from tests.workloads.conftest import custom_resource_event
 from workloads.sagemaker import endpoint_bootstrap
-from workloads.sagemaker.endpoint_bootstrap import EndpointFailed, handler, wait_until
+from workloads.sagemaker.endpoint_bootstrap import EndpointFailed, handler, settle
 
 ENDPOINT = "dsp-dev-forecast"
+ARN = f"arn:aws:sagemaker:eu-west-1:123456789012:endpoint/{ENDPOINT}"
 ROLE = "arn:aws:iam::123456789012:role/model"
 CONTEXT = SimpleNamespace(get_remaining_time_in_millis=lambda: 900_000)
 
@@ -47,11 +48,16 @@ def clean(sagemaker: Any) -> Iterator[Any]:
         sagemaker.delete_endpoint(EndpointName=ENDPOINT)
 
 
+def _properties(config: str) -> dict[str, Any]:
+    return {"EndpointName": ENDPOINT, "EndpointConfigName": config}
+
+
 def _event(
     request: str, url: str, config: str, physical_id: str | None = None, **extra: Any
 ) -> dict[str, Any]:
-    properties = {"EndpointName": ENDPOINT, "EndpointConfigName": config}
-    return custom_resource_event(request, url, properties, physical_id, logical_id="Endpoint") | extra
+    return (
+        custom_resource_event(request, url, _properties(config), physical_id, logical_id="Endpoint") | extra
+    )
 
 
 def test_create_makes_the_endpoint_from_the_baseline_and_answers_with_its_name(
@@ -105,26 +111,83 @@ def test_a_missing_config_fails_the_deployment_with_the_reason(
     handler(_event("Create", url, "no-such-config"), CONTEXT)
     (response,) = responses
     assert response["Status"] == "FAILED" and "no-such-config" in response["Reason"]
-    assert response["PhysicalResourceId"] == "Endpoint"  # nothing made: the later Delete finds nothing
+    assert response["PhysicalResourceId"] == ENDPOINT  # the rollback's Delete finds nothing to delete
 
 
-def test_an_endpoint_that_fails_reports_sagemakers_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    """A SageMaker client with botocore's Stubber, handed to the handler; no real waiting."""
     client = boto3.client("sagemaker", region_name="eu-west-1")
+    monkeypatch.setattr(endpoint_bootstrap.boto3, "client", lambda *_: client)
     monkeypatch.setattr(endpoint_bootstrap.time, "sleep", lambda _: None)
     with Stubber(client) as stub:
-        stub.add_response("describe_endpoint", _described("Creating"), {"EndpointName": ENDPOINT})
-        failed = _described("Failed") | {"FailureReason": "The model container failed its ping health check."}
-        stub.add_response("describe_endpoint", failed, {"EndpointName": ENDPOINT})
-        with pytest.raises(EndpointFailed, match="ping health check"):
-            wait_until(client, ENDPOINT, "InService", lambda: 900_000)
+        yield stub
+        stub.assert_no_pending_responses()
 
 
-def test_running_out_of_time_says_where_the_endpoint_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = boto3.client("sagemaker", region_name="eu-west-1")
-    with Stubber(client) as stub:
-        stub.add_response("describe_endpoint", _described("Creating"), {"EndpointName": ENDPOINT})
-        with pytest.raises(EndpointFailed, match="still Creating"):
-            wait_until(client, ENDPOINT, "InService", lambda: 5_000)
+def _missing(stub: Stubber) -> None:
+    message = f'Could not find endpoint "{ENDPOINT}".'
+    stub.add_client_error("describe_endpoint", "ValidationException", message, 400, expected_params=NAME)
+
+
+NAME = {"EndpointName": ENDPOINT}
+CREATE = {
+    "EndpointName": ENDPOINT,
+    "EndpointConfigName": "baseline",
+    "Tags": [{"Key": "project", "Value": "dsp"}],
+}
+
+
+def test_an_endpoint_that_fails_fails_the_deployment_under_its_name(
+    stubbed: Stubber, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, responses = cloudformation
+    _missing(stubbed)
+    stubbed.add_response("create_endpoint", {"EndpointArn": ARN}, CREATE)
+    stubbed.add_response("describe_endpoint", _described("Creating"), NAME)
+    failed = _described("Failed") | {"FailureReason": "The model container failed its ping health check."}
+    stubbed.add_response("describe_endpoint", failed, NAME)
+    stubbed.add_response("describe_endpoint", failed, NAME)
+    event = _event("Create", url, "baseline") | {
+        "ResourceProperties": {**_properties("baseline"), "Tags": {"project": "dsp"}}
+    }
+    handler(event, CONTEXT)
+    (response,) = responses
+    assert response["Status"] == "FAILED" and "ping health check" in response["Reason"]
+    assert response["PhysicalResourceId"] == ENDPOINT  # so the rollback's Delete removes it
+
+
+def test_create_replaces_a_failed_endpoint_of_the_same_name(
+    stubbed: Stubber, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, responses = cloudformation
+    stubbed.add_response("describe_endpoint", _described("Failed"), NAME)
+    stubbed.add_response("delete_endpoint", {}, NAME)
+    _missing(stubbed)
+    stubbed.add_response("create_endpoint", {"EndpointArn": ARN}, {**CREATE, "Tags": []})
+    stubbed.add_response("describe_endpoint", _described("InService"), NAME)
+    handler(_event("Create", url, "baseline"), CONTEXT)
+    assert responses[-1]["Status"] == "SUCCESS"
+
+
+def test_delete_waits_out_a_change_in_progress(
+    stubbed: Stubber, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, responses = cloudformation
+    stubbed.add_response("describe_endpoint", _described("Creating"), NAME)
+    stubbed.add_response("describe_endpoint", _described("InService"), NAME)
+    stubbed.add_response("delete_endpoint", {}, NAME)
+    stubbed.add_response("describe_endpoint", _described("Deleting"), NAME)
+    _missing(stubbed)
+    handler(_event("Delete", url, "baseline", ENDPOINT), CONTEXT)
+    assert responses[-1]["Status"] == "SUCCESS"
+
+
+def test_running_out_of_time_says_where_the_endpoint_is(stubbed: Stubber) -> None:
+    client = endpoint_bootstrap.boto3.client("sagemaker")
+    stubbed.add_response("describe_endpoint", _described("Creating"), NAME)
+    with pytest.raises(EndpointFailed, match="still Creating"):
+        settle(client, ENDPOINT, lambda: 5_000)
 
 
 def test_an_unknown_request_type_is_refused(
@@ -140,7 +203,7 @@ def _described(status: str) -> dict[str, Any]:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     return {
         "EndpointName": ENDPOINT,
-        "EndpointArn": f"arn:aws:sagemaker:eu-west-1:123456789012:endpoint/{ENDPOINT}",
+        "EndpointArn": ARN,
         "EndpointConfigName": "baseline",
         "EndpointStatus": status,
         "CreationTime": now,

@@ -1,7 +1,7 @@
 """What the training script, the model it writes and the SageMaker stack agree on.
 
 Plain Python with no third-party import, so the stack reads it at synth time; the training
-source asset ships it beside ``train.py``.
+source asset ships it as ``workloads/sagemaker/contract.py`` next to ``train.py`` at the top.
 """
 
 METRIC = "validation:wape"
