@@ -56,6 +56,11 @@ LogRetentionDays = Literal[
 """The retention periods CloudWatch Logs accepts."""
 
 
+FORECAST_NAME_LIMIT = 40
+"""Longest :attr:`Settings.forecast_name`: run names add ``-``, 17 digits of start time, ``-`` and
+up to 4 digits of redrive count, and SageMaker names stop at 63 characters."""
+
+
 class ConfigError(Exception):
     """A configuration problem, worded for the person who edits the YAML file."""
 
@@ -340,6 +345,11 @@ class Settings(_Strict):
                 "(config/sagemaker_image.py lists the regions): "
                 "turn sagemaker.enabled off or pick another region"
             )
+        if self.sagemaker.enabled and len(self.forecast_name) > FORECAST_NAME_LIMIT:
+            raise ValueError(
+                f"SageMaker names start with {self.forecast_name!r}, longer than {FORECAST_NAME_LIMIT} "
+                "characters (SageMaker allows 63 with the run id): shorten prefix or the environment name"
+            )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self
@@ -348,6 +358,12 @@ class Settings(_Strict):
     def name_prefix(self) -> str:
         """``<prefix>-<environment>``: the root of every physical name the platform must choose."""
         return f"{self.prefix}-{self.environment}"
+
+    @property
+    def forecast_name(self) -> str:
+        """``<prefix>-<environment>-forecast`` in lower case: the forecast endpoint, package group,
+        and the start of every training job, model and endpoint config name."""
+        return f"{self.name_prefix}-forecast".lower()
 
     @property
     def resource_tags(self) -> dict[str, str]:

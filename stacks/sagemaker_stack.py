@@ -63,7 +63,7 @@ class SageMakerStack(PlatformStack):
         config = settings.sagemaker
         removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
         log_retention = RETENTION_BY_DAYS[config.log_retention_days]
-        name = f"{settings.name_prefix}-forecast".lower()
+        name = settings.forecast_name
         key = logs_key(self, "LogsKey", description="Encrypts SageMaker logs", removal_policy=removal_policy)
         image = scikit_learn_image(self)
         subnets = vpc.select_subnets(subnet_group_name=PRIVATE_SUBNET_GROUP).subnets

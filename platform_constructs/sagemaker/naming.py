@@ -12,7 +12,7 @@ redriven, so a redriven run names new jobs; valid in any SageMaker name."""
 
 def run_name(prefix: str) -> str:
     """JSONata for ``<prefix>-<RUN_ID>``: a job, model or endpoint config of this run (at most 63
-    characters, so ``prefix`` at most 43)."""
+    characters while ``prefix`` has at most 40, which the settings check)."""
     return f"{{% '{prefix}-' & {RUN_ID} %}}"
 
 

@@ -36,9 +36,9 @@ def test_log_retention_choices_match_cloudwatch_table() -> None:
     assert set(get_args(LogRetentionDays)) == set(RETENTION_BY_DAYS)
 
 
-def _write(directory: Path, document: Any) -> None:
+def _write(directory: Path, document: Any, environment: str = "dev") -> None:
     text = document if isinstance(document, str) else yaml.safe_dump(document)
-    (directory / "dev.yaml").write_text(text)
+    (directory / f"{environment}.yaml").write_text(text)
 
 
 def _set(document: dict[str, Any], dotted: str, value: Any) -> None:
@@ -361,6 +361,24 @@ def test_sagemaker_needs_a_region_with_the_image(tmp_path: Path, region: str, lo
     document["sagemaker"]["enabled"] = False
     _write(tmp_path, document)
     assert load_settings("dev", tmp_path).region == "xx-moon-1"
+
+
+def test_sagemaker_names_must_leave_room_for_the_run_id(tmp_path: Path) -> None:
+    document = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    _write(tmp_path, document, "staging-eu-west-1-green-canary")
+    with pytest.raises(ConfigError) as raised:
+        load_settings("staging-eu-west-1-green-canary", tmp_path)
+    assert str(raised.value) == (
+        "staging-eu-west-1-green-canary.yaml: (top level): SageMaker names start with "
+        "'dsp-staging-eu-west-1-green-canary-forecast', longer than 40 characters (SageMaker allows 63 with "
+        "the run id): shorten prefix or the environment name"
+    )
+    document["sagemaker"]["enabled"] = False
+    _write(tmp_path, document, "staging-eu-west-1-green-canary")
+    assert (
+        load_settings("staging-eu-west-1-green-canary", tmp_path).environment
+        == "staging-eu-west-1-green-canary"
+    )
 
 
 def test_training_script_targets_the_mapped_image() -> None:
