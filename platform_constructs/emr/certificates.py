@@ -1,6 +1,6 @@
 """EMR's in-transit TLS certificates, made at deploy time by a custom resource."""
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Validations
+from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -9,12 +9,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from platform_constructs.custom_resource_function import ARCHITECTURE, RUNTIME, custom_resource_function
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
-from platform_constructs.python_modules import ROOT, entry_modules, stage_modules
+from platform_constructs.python_modules import ROOT
 
 LAMBDA_DEPS = ROOT / "build" / "lambda-deps"
 """Linux arm64 wheels of ``requirements-lambda.txt``, built by ``make setup``."""
-HANDLER_MODULES = entry_modules("workloads/emr/certificates.py")
+HANDLER = "workloads/emr/certificates.py"
 
 
 class TlsCertificates(Construct):
@@ -64,14 +65,11 @@ class TlsCertificates(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Writes EMR's TLS certificate zip",
         )
-        self.function = lambda_.Function(
+        self.function = custom_resource_function(
             self,
             "Function",
+            entry=HANDLER,
             description="Makes EMR's in-transit TLS certificates (CloudFormation custom resource)",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="workloads.emr.certificates.handler",
-            code=lambda_.Code.from_asset(str(stage_modules(HANDLER_MODULES))),
             layers=[
                 lambda_.LayerVersion(
                     self,
@@ -80,8 +78,8 @@ class TlsCertificates(Construct):
                     # their RECORD hashes; the function needs neither, and the asset stays the same
                     # on every machine.
                     code=lambda_.Code.from_asset(str(LAMBDA_DEPS), exclude=["python/bin", "**/RECORD"]),
-                    compatible_runtimes=[lambda_.Runtime.PYTHON_3_14],
-                    compatible_architectures=[lambda_.Architecture.ARM_64],
+                    compatible_runtimes=[RUNTIME],
+                    compatible_architectures=[ARCHITECTURE],
                     description="cryptography and its dependencies (requirements-lambda.txt)",
                 )
             ],
@@ -128,15 +126,3 @@ class TlsCertificates(Construct):
             },
         )
         self.uri = resource.get_att_string("Uri")
-        Validations.of(self.function).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
-                reason="Only CloudFormation invokes it, synchronously, and waits for its answer; "
-                "a failure fails the deployment, so there is no lost event to queue.",
-            ),
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
-                reason="Only CloudFormation invokes it, once per change of the resource; reserving "
-                "concurrency would fail deployment in accounts at the minimum concurrency quota.",
-            ),
-        )

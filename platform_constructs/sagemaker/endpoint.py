@@ -12,9 +12,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from platform_constructs.custom_resource_function import custom_resource_function
 from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
-from platform_constructs.python_modules import entry_modules, stage_modules, tarball_asset
+from platform_constructs.python_modules import tarball_asset
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT, Hosting
 from platform_constructs.sagemaker.image import FrameworkImage
 
@@ -166,14 +167,11 @@ class ForecastEndpoint(Construct):
             retention=log_retention,
             removal_policy=removal_policy,
         )
-        function = lambda_.Function(
+        function = custom_resource_function(
             self,
             "Bootstrap",
+            entry=HANDLER,
             description="Creates the forecast endpoint once (CloudFormation custom resource)",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="workloads.sagemaker.endpoint_bootstrap.handler",
-            code=lambda_.Code.from_asset(str(stage_modules(entry_modules(HANDLER)))),
             timeout=Duration.minutes(15),  # the longest a function may run: it waits for the endpoint
             role=role,
             log_group=log_group,
@@ -209,16 +207,6 @@ class ForecastEndpoint(Construct):
                 id="NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",
                 reason="It calls only the SageMaker control plane, which dev's private subnets cannot reach "
                 "(no NAT, no interface endpoints).",
-            ),
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
-                reason="Only CloudFormation invokes it and waits for its answer; a failure fails the "
-                "deployment, so there is no lost event to queue.",
-            ),
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
-                reason="Only CloudFormation invokes it, once per change of the resource; reserving "
-                "concurrency would fail deployment in accounts at the minimum concurrency quota.",
             ),
         )
         return function

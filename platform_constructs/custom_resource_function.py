@@ -1,0 +1,58 @@
+"""The Lambda function behind one of the platform's CloudFormation custom resources."""
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from platform_constructs.python_modules import entry_modules, stage_modules
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+def custom_resource_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    entry: str,
+    description: str,
+    role: iam.IRole,
+    log_group: logs.ILogGroup,
+    timeout: Duration,
+    **options: Any,
+) -> lambda_.Function:
+    """A Python function (:data:`RUNTIME`, arm64) running ``handler`` of ``entry`` (a module path
+    such as ``workloads/emr/certificates.py``), shipped with the ``workloads`` modules it imports;
+    ``options`` are further :class:`aws_lambda.Function` props (layers, VPC, memory). Acknowledges
+    what every such function shares: no dead-letter queue and no reserved concurrency, because only
+    CloudFormation invokes it, once per change, and waits for its answer."""
+    function = lambda_.Function(
+        scope,
+        construct_id,
+        description=description,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        handler=f"{entry.removesuffix('.py').replace('/', '.')}.handler",
+        code=lambda_.Code.from_asset(str(stage_modules(entry_modules(entry)))),
+        timeout=timeout,
+        role=role,
+        log_group=log_group,
+        **options,
+    )
+    Validations.of(function).acknowledge(
+        Acknowledgment(
+            id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+            reason="Only CloudFormation invokes it, synchronously, and waits for its answer; "
+            "a failure fails the deployment, so there is no lost event to queue.",
+        ),
+        Acknowledgment(
+            id="NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
+            reason="Only CloudFormation invokes it, once per change of the resource; reserving "
+            "concurrency would fail deployment in accounts at the minimum concurrency quota.",
+        ),
+    )
+    return function
