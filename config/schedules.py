@@ -1,8 +1,9 @@
-"""Validation of the cron expressions that schedule Glue triggers (and EventBridge rules).
+"""Validation of the schedules of Glue triggers (cron only) and EventBridge rules (rate or cron).
 
 Six fields, ``cron(minutes hours day-of-month month day-of-week year)``, in UTC; exactly one of
 day-of-month and day-of-week is ``?``. Glue runs nothing more often than every 5 minutes and has
-no ``rate()`` form, so both are rejected with a message that says what to write instead.
+no ``rate()`` form, so both are rejected there with a message that says what to write instead.
+EventBridge also takes ``rate(<n> minute|minutes|hour|hours|day|days)``.
 """
 
 from __future__ import annotations
@@ -56,10 +57,48 @@ def _check_field(text: str, name: str, low: int, high: int, names: tuple[str, ..
             raise ValueError(f"{name} field {item!r} is not valid (allowed {low}-{high})") from None
 
 
+_RATE = re.compile(r"rate\((?P<count>[1-9]\d*) (?P<unit>minute|minutes|hour|hours|day|days)\)")
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+
+
+def rate_minutes(expression: str) -> int | None:
+    """The period of a valid ``rate()`` expression in minutes; None for anything else."""
+    match = _RATE.fullmatch(expression)
+    return int(match["count"]) * _UNIT_MINUTES[match["unit"].removesuffix("s")] if match else None
+
+
+def check_schedule(expression: str) -> str:
+    """``expression`` if EventBridge takes it: ``rate(15 minutes)`` (singular unit for 1) or a
+    6-field cron; otherwise ValueError saying what is wrong."""
+    match = _RATE.fullmatch(expression)
+    if match:
+        if (match["count"] == "1") == match["unit"].endswith("s"):
+            raise ValueError(
+                "rate() takes a singular unit for 1 and a plural one otherwise, e.g. rate(1 hour)"
+            )
+        return expression
+    if not expression.startswith("cron("):
+        raise ValueError(
+            "must be rate(<n> minute(s)|hour(s)|day(s)), e.g. rate(15 minutes), or a 6-field cron()"
+        )
+    _check_cron_fields(expression)
+    return expression
+
+
 def check_cron(expression: str) -> str:
     """``expression`` if it is a valid Glue cron schedule; otherwise ValueError saying what is wrong."""
     if expression.startswith("rate("):
         raise ValueError(f"Glue triggers take a cron expression, not rate(); e.g. {EXAMPLE}")
+    fields = _check_cron_fields(expression)
+    minute = fields[0]
+    step = re.fullmatch(r"(\*|\d+)/(\d+)", minute)
+    if minute == "*" or (step and int(step.group(2)) < 5):
+        raise ValueError("runs more often than every 5 minutes, which Glue does not support")
+    return expression
+
+
+def _check_cron_fields(expression: str) -> list[str]:
+    """The six fields of a valid cron expression; ValueError naming the first bad one."""
     match = re.fullmatch(r"cron\((.*)\)", expression.strip())
     fields = match.group(1).split() if match else []
     if len(fields) != len(_FIELDS):
@@ -71,8 +110,4 @@ def check_cron(expression: str) -> str:
         _check_field(text, name, low, high, names)
     if (fields[2] == "?") == (fields[4] == "?"):
         raise ValueError("exactly one of day-of-month and day-of-week must be '?'")
-    minute = fields[0]
-    step = re.fullmatch(r"(\*|\d+)/(\d+)", minute)
-    if minute == "*" or (step and int(step.group(2)) < 5):
-        raise ValueError("runs more often than every 5 minutes, which Glue does not support")
-    return expression
+    return fields

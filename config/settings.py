@@ -24,12 +24,14 @@ from pydantic import (
 )
 
 from config import sagemaker_image
-from config.schedules import check_cron
+from config.schedules import check_cron, check_schedule, rate_minutes
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
 _RFC1918 = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+_CAMERA = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+_IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _INSTANCE_TYPE = re.compile(
     r"^[a-z][a-z0-9]*[0-9][a-z0-9]*(-flex)?\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]?xlarge|metal(-[0-9]+xl)?)$"
@@ -56,6 +58,8 @@ LogRetentionDays = Literal[
 """The retention periods CloudWatch Logs accepts."""
 
 
+VIDEO_NAME_LIMIT = 128
+"""Longest stream name: the IoT thing that streams into it has the same name, and thing names stop at 128."""
 FORECAST_NAME_LIMIT = 40
 """Longest :attr:`Settings.forecast_name`: run names add ``-``, 17 digits of start time, ``-`` and
 up to 4 digits of redrive count, and SageMaker names stop at 63 characters."""
@@ -286,6 +290,69 @@ class SageMakerSettings(ServiceSettings):
     log_retention_days: LogRetentionDays
 
 
+class FrameSamplerSettings(_Strict):
+    """The frame sampler: when it runs, how far back each run reads, one frame per how many ms."""
+
+    schedule: str
+    window_minutes: int = Field(ge=1, le=1440)
+    sampling_interval_ms: int = Field(ge=200, le=300_000)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return check_schedule(value)
+
+    @model_validator(mode="after")
+    def _no_gaps(self) -> FrameSamplerSettings:
+        period = rate_minutes(self.schedule)
+        if period is not None and self.window_minutes < period:
+            raise ValueError(
+                f"window_minutes {self.window_minutes} is shorter than the schedule's {period} minutes: "
+                "frames between runs would never be sampled"
+            )
+        return self
+
+
+class VideoSettings(ServiceSettings):
+    """Kinesis Video Streams: one stream per camera, who may watch, and the frame sampler.
+
+    Stream ``<prefix>-<environment>-<camera>`` is also the name of the camera's IoT thing, so a
+    name must suit both services: letters, digits, ``_`` and ``-``, at most 128 characters."""
+
+    cameras: list[str] = Field(min_length=1)
+    retention_hours: int = Field(ge=1, le=87_600)
+    credential_duration_seconds: int = Field(ge=900, le=43_200)
+    consumer_principals: list[str]
+    sampler: FrameSamplerSettings
+    no_fragments_alarm_minutes: int | None = Field(ge=5, le=1440)
+    log_retention_days: LogRetentionDays
+
+    @field_validator("cameras")
+    @classmethod
+    def _cameras(cls, value: list[str]) -> list[str]:
+        for camera in value:
+            if not _CAMERA.match(camera):
+                raise ValueError(
+                    f"camera {camera!r}: Kinesis Video stream and IoT thing names take letters, "
+                    "digits, '_' and '-' only"
+                )
+        duplicates = sorted({camera for camera in value if value.count(camera) > 1})
+        if duplicates:
+            raise ValueError(f"lists {', '.join(duplicates)} more than once")
+        return value
+
+    @field_validator("consumer_principals")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        for principal in value:
+            if not _IAM_PRINCIPAL.match(principal):
+                raise ValueError(
+                    f"{principal!r} is not an IAM principal ARN (arn:aws:iam::<account>:root, "
+                    ":role/<name> or :user/<name>)"
+                )
+        return value
+
+
 class AlarmSettings(_Strict):
     """Who hears about failures: e-mail addresses subscribed to the platform alarm topic."""
 
@@ -318,7 +385,7 @@ class Settings(_Strict):
     glue: GlueSettings
     emr: EmrSettings
     sagemaker: SageMakerSettings
-    video: ServiceSettings
+    video: VideoSettings
     quicksight: ServiceSettings
 
     @model_validator(mode="after")
@@ -350,6 +417,14 @@ class Settings(_Strict):
                 f"SageMaker names start with {self.forecast_name!r}, longer than {FORECAST_NAME_LIMIT} "
                 "characters (SageMaker allows 63 with the run id): shorten prefix or the environment name"
             )
+        if self.video.enabled:
+            for camera in self.video.cameras:
+                stream = self.stream_name(camera)
+                if len(stream) > VIDEO_NAME_LIMIT:
+                    raise ValueError(
+                        f"video.cameras: stream {stream!r} has {len(stream)} characters; Kinesis Video "
+                        f"streams and IoT things allow {VIDEO_NAME_LIMIT}: shorten the camera name or prefix"
+                    )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self
@@ -364,6 +439,10 @@ class Settings(_Strict):
         """``<prefix>-<environment>-forecast`` in lower case: the forecast endpoint, package group,
         and the start of every training job, model and endpoint config name."""
         return f"{self.name_prefix}-forecast".lower()
+
+    def stream_name(self, camera: str) -> str:
+        """The Kinesis Video stream (and IoT thing) of ``camera``: ``<prefix>-<environment>-<camera>``."""
+        return f"{self.name_prefix}-{camera}"
 
     @property
     def resource_tags(self) -> dict[str, str]:

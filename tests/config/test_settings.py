@@ -299,6 +299,73 @@ BAD_INPUTS = [
         },
         "dev.yaml: sagemaker.endpoint: set exactly one of serverless and instances",
     ),
+    (
+        "video.cameras",
+        ["store 1"],
+        "video.cameras: ['store 1'] is not allowed: camera 'store 1': Kinesis Video stream and IoT "
+        "thing names take letters, digits, '_' and '-' only",
+    ),
+    ("video.cameras", ["door.1"], "camera 'door.1': Kinesis Video stream and IoT thing names take"),
+    (
+        "video.cameras",
+        ["door", "till", "door"],
+        "video.cameras: ['door', 'till', 'door'] is not allowed: lists door more than once",
+    ),
+    ("video.cameras", [], "video.cameras: [] is not allowed: List should have at least 1 item"),
+    (
+        "video.cameras",
+        ["c" * 125],
+        "dev.yaml: (top level): video.cameras: stream 'dsp-dev-"
+        + "c" * 125
+        + "' has 133 characters; Kinesis "
+        "Video streams and IoT things allow 128: shorten the camera name or prefix",
+    ),
+    (
+        "video.retention_hours",
+        0,
+        "video.retention_hours: 0 is not allowed: Input should be greater than or equal to 1",
+    ),
+    (
+        "video.retention_hours",
+        87601,
+        "retention_hours: 87601 is not allowed: Input should be less than or equal to 87600",
+    ),
+    (
+        "video.sampler.schedule",
+        "every 15 minutes",
+        "video.sampler.schedule: 'every 15 minutes' is not allowed: "
+        "must be rate(<n> minute(s)|hour(s)|day(s))",
+    ),
+    (
+        "video.sampler.schedule",
+        "rate(1 minutes)",
+        "rate() takes a singular unit for 1 and a plural one otherwise",
+    ),
+    ("video.sampler.schedule", "cron(0 25 * * ? *)", "hours field '25' is not valid (allowed 0-23)"),
+    (
+        "video.sampler.sampling_interval_ms",
+        100,
+        "sampling_interval_ms: 100 is not allowed: Input should be greater than or equal to 200",
+    ),
+    ("video.sampler.sampling_interval_ms", 300001, "sampling_interval_ms: 300001 is not allowed"),
+    (
+        "video.sampler.window_minutes",
+        10,
+        "dev.yaml: video.sampler: window_minutes 10 is shorter than the schedule's 15 minutes",
+    ),
+    (
+        "video.consumer_principals",
+        ["123456789012"],
+        "video.consumer_principals: ['123456789012'] is not allowed: "
+        "'123456789012' is not an IAM principal ARN",
+    ),
+    (
+        "video.consumer_principals",
+        ["arn:aws:s3:::bucket"],
+        "'arn:aws:s3:::bucket' is not an IAM principal ARN",
+    ),
+    ("video.credential_duration_seconds", 60, "credential_duration_seconds: 60 is not allowed"),
+    ("video.no_fragments_alarm_minutes", 1, "no_fragments_alarm_minutes: 1 is not allowed"),
 ]
 
 
