@@ -1,0 +1,1 @@
+"""Kinesis Video workloads: the frame sampler that writes camera frames into the raw zone."""

@@ -1,0 +1,254 @@
+"""The frame sampler: JPEG frames from the platform's Kinesis Video streams into the raw zone.
+
+Each run reads, per stream, the window ``[end - window_minutes, end)``: it asks for the stream's
+``GET_IMAGES`` data endpoint, then for one frame per sampling interval (``GetImages`` by producer
+timestamp, in slices of at most 300 seconds and 100 frames, as the API allows) and writes every
+frame to ``<prefix>stream=<name>/date=<yyyy-mm-dd>/hour=<hh>/<epoch ms>.jpg`` in the bucket, with
+the capture time in the object's metadata. Keys come from the capture time, so a rerun of the same
+window writes the same objects again and loses or duplicates nothing.
+
+A window without media (every frame ``NO_MEDIA``) is a clean no-op. Throttling is retried with
+exponential backoff. A frame that cannot be written, a frame Kinesis Video could not decode, or a
+stream that cannot be read is counted and reported while every other frame and stream is still
+written; the run then fails with a one-line summary, so the failure alarms and the asynchronous
+retries (and, after them, the dead-letter queue) keep the event.
+
+Event: ``{"streams": ["<stream>", ...], "end": "<ISO 8601 time>", "window_minutes": <n>}`` (the
+schedule's rule passes its event time as ``end``). Environment: ``BUCKET``, ``PREFIX``,
+``SAMPLING_INTERVAL_MS``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+SLICE = timedelta(seconds=300)
+"""The longest range one GetImages call may cover."""
+MAX_FRAMES = 100
+"""The most frames one GetImages call returns."""
+THROTTLING = frozenset(
+    {
+        "ClientLimitExceededException",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "SlowDown",
+        "RequestLimitExceeded",
+    }
+)
+ATTEMPTS = 6
+BASE_DELAY = 0.2
+"""Seconds before the first retry; each retry waits up to twice as long (full jitter)."""
+
+
+class BadEvent(ValueError):
+    """The event is not ``{"streams": [...], "end": "<ISO time>", "window_minutes": <n>}``."""
+
+
+class SamplingFailed(RuntimeError):
+    """Some frames or streams could not be sampled; the message sums up what was and was not."""
+
+
+@dataclass
+class StreamResult:
+    """What one stream's window gave."""
+
+    written: int = 0
+    without_media: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated event: which streams, and the window ``[start, end)``."""
+
+    streams: list[str]
+    start: datetime
+    end: datetime
+
+
+def parse_event(event: Any) -> Request:
+    """The event as a :class:`Request`; :class:`BadEvent` with one line saying what is wrong."""
+    if not isinstance(event, dict):
+        raise BadEvent(f"event must be a JSON object, got {type(event).__name__}")
+    streams = event.get("streams")
+    if not isinstance(streams, list) or not streams or not all(isinstance(s, str) and s for s in streams):
+        raise BadEvent("event.streams must be a non-empty list of stream names")
+    minutes = event.get("window_minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
+        raise BadEvent(f"event.window_minutes must be a whole number from 1 to 1440, got {minutes!r}")
+    try:
+        end = datetime.fromisoformat(str(event.get("end")).replace("Z", "+00:00"))
+    except ValueError:
+        raise BadEvent(
+            f"event.end must be an ISO 8601 time such as 2026-11-25T03:00:00Z, got {event.get('end')!r}"
+        ) from None
+    if end.tzinfo is None:
+        raise BadEvent(f"event.end must carry a time zone (Z or +hh:mm), got {event['end']!r}")
+    end = end.astimezone(UTC)
+    return Request(streams=streams, start=end - timedelta(minutes=minutes), end=end)
+
+
+def with_backoff(call: Callable[..., Any], **arguments: Any) -> Any:
+    """``call(**arguments)``, retried with exponential backoff and full jitter while throttled."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return call(**arguments)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in THROTTLING or attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, BASE_DELAY * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def slices(start: datetime, end: datetime, interval_ms: int) -> Iterator[tuple[datetime, datetime]]:
+    """``[start, end)`` cut into ranges one GetImages call may cover: at most 300 seconds, and at
+    most 100 frames at the sampling interval."""
+    step = min(SLICE, timedelta(milliseconds=interval_ms * MAX_FRAMES))
+    while start < end:
+        yield start, min(start + step, end)
+        start += step
+
+
+def frame_key(prefix: str, stream: str, captured: datetime) -> str:
+    """Where a frame captured at ``captured`` goes: partitioned by stream, date and hour."""
+    captured = captured.astimezone(UTC)
+    millis = int(captured.timestamp() * 1000)
+    return f"{prefix}stream={stream}/date={captured:%Y-%m-%d}/hour={captured:%H}/{millis}.jpg"
+
+
+def sample_stream(
+    stream: str,
+    request: Request,
+    *,
+    video: Any,
+    media_client: Callable[[str], Any],
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    interval_ms: int,
+) -> StreamResult:
+    """Write the frames of ``stream`` in the request's window; raise only if the stream cannot be read."""
+    endpoint = with_backoff(video.get_data_endpoint, StreamName=stream, APIName="GET_IMAGES")["DataEndpoint"]
+    media = media_client(endpoint)
+    result = StreamResult()
+    for start, end in slices(request.start, request.end, interval_ms):
+        token: str | None = None
+        while True:
+            page = with_backoff(media.get_images, **_images_request(stream, start, end, interval_ms, token))
+            for image in page.get("Images", []):
+                _store(image, stream, result, s3=s3, bucket=bucket, prefix=prefix)
+            token = page.get("NextToken")
+            if not token:
+                break
+    return result
+
+
+def _images_request(
+    stream: str, start: datetime, end: datetime, interval_ms: int, token: str | None
+) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "StreamName": stream,
+        "ImageSelectorType": "PRODUCER_TIMESTAMP",
+        "StartTimestamp": start,
+        "EndTimestamp": end,
+        "SamplingInterval": interval_ms,
+        "Format": "JPEG",
+        "MaxResults": MAX_FRAMES,
+    }
+    if token:
+        request["NextToken"] = token
+    return request
+
+
+def _store(
+    image: dict[str, Any], stream: str, result: StreamResult, *, s3: Any, bucket: str, prefix: str
+) -> None:
+    """Write one frame, or count why it has none; never raise."""
+    captured = image.get("TimeStamp")
+    if image.get("Error") == "NO_MEDIA":
+        result.without_media += 1
+        return
+    if image.get("Error") or not image.get("ImageContent") or not isinstance(captured, datetime):
+        result.failed.append(f"{stream} at {captured}: {image.get('Error', 'no image content')}")
+        return
+    try:
+        body = base64.b64decode(image["ImageContent"], validate=True)
+        with_backoff(
+            s3.put_object,
+            Bucket=bucket,
+            Key=frame_key(prefix, stream, captured),
+            Body=body,
+            ContentType="image/jpeg",
+            Metadata={
+                "capture-timestamp": captured.astimezone(UTC).isoformat(timespec="milliseconds"),
+                "stream": stream,
+            },
+        )
+    except (ClientError, binascii.Error) as error:
+        result.failed.append(f"{stream} at {captured.isoformat()}: {error}")
+        return
+    result.written += 1
+
+
+def run(
+    request: Request, *, video: Any, media_client: Callable[[str], Any], s3: Any, environment: dict[str, str]
+) -> dict[str, Any]:
+    """Sample every stream of ``request``; the summary, or :class:`SamplingFailed` if anything failed."""
+    summary: dict[str, Any] = {
+        "start": request.start.isoformat(),
+        "end": request.end.isoformat(),
+        "streams": {},
+    }
+    problems: list[str] = []
+    for stream in request.streams:
+        try:
+            result = sample_stream(
+                stream,
+                request,
+                video=video,
+                media_client=media_client,
+                s3=s3,
+                bucket=environment["BUCKET"],
+                prefix=environment["PREFIX"],
+                interval_ms=int(environment["SAMPLING_INTERVAL_MS"]),
+            )
+        except ClientError as error:
+            problems.append(
+                f"{stream}: {error.response['Error']['Code']}: {error.response['Error'].get('Message', '')}"
+            )
+            summary["streams"][stream] = {"error": problems[-1]}
+            continue
+        summary["streams"][stream] = {
+            "written": result.written,
+            "without_media": result.without_media,
+            "failed": len(result.failed),
+        }
+        problems += result.failed
+    print(json.dumps(summary))
+    if problems:
+        raise SamplingFailed(f"{len(problems)} problem(s), the rest was written; first: {problems[0]}")
+    return summary
+
+
+def handler(event: Any, _context: Any = None) -> dict[str, Any]:
+    """Lambda entry point: sample the event's streams and window into the configured bucket."""
+    request = parse_event(event)
+    return run(
+        request,
+        video=boto3.client("kinesisvideo"),
+        media_client=lambda endpoint: boto3.client("kinesis-video-archived-media", endpoint_url=endpoint),
+        s3=boto3.client("s3"),
+        environment=dict(os.environ),
+    )
