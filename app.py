@@ -22,6 +22,7 @@ from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
 from stacks.network_stack import NetworkStack
 from stacks.sagemaker_stack import SageMakerStack
+from stacks.video_stack import VideoStack
 
 DEFAULT_ENVIRONMENT = "dev"
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
@@ -37,6 +38,7 @@ class Platform:
     glue: GlueStack | None
     emr: EmrStack | None
     sagemaker: SageMakerStack | None
+    video: VideoStack | None
 
 
 def add_checks(app: App) -> None:
@@ -80,8 +82,19 @@ def build_platform(app: App, settings: Settings) -> Platform:
             lake=data_lake.lake,
             alarm_topic=alarms.alarms.topic,
         )
+    video = None
+    if settings.video.enabled:
+        video = VideoStack(
+            app, "Video", settings=settings, lake=data_lake.lake, alarm_topic=alarms.alarms.topic
+        )
     return Platform(
-        network=network, data_lake=data_lake, alarms=alarms, glue=glue, emr=emr, sagemaker=sagemaker
+        network=network,
+        data_lake=data_lake,
+        alarms=alarms,
+        glue=glue,
+        emr=emr,
+        sagemaker=sagemaker,
+        video=video,
     )
 
 

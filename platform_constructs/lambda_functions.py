@@ -1,4 +1,4 @@
-"""The Lambda function behind one of the platform's CloudFormation custom resources."""
+"""The platform's Python Lambda functions: one runtime, and the function behind a custom resource."""
 
 from typing import Any
 

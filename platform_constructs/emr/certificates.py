@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from platform_constructs.custom_resource_function import ARCHITECTURE, RUNTIME, custom_resource_function
+from platform_constructs.lambda_functions import ARCHITECTURE, RUNTIME, custom_resource_function
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import ROOT
 

@@ -12,8 +12,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from platform_constructs.custom_resource_function import custom_resource_function
 from platform_constructs.keys import grant_for_aws_resources
+from platform_constructs.lambda_functions import custom_resource_function
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import tarball_asset
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT, Hosting

@@ -18,6 +18,7 @@ def test_two_synths_of_dev_are_byte_identical(dev: Synthesized, tmp_path: Path) 
         "Glue.template.json",
         "Network.template.json",
         "SageMaker.template.json",
+        "Video.template.json",
     ]
     for path in first:
         assert (again.outdir / path.name).read_bytes() == path.read_bytes(), path.name

@@ -1,0 +1,106 @@
+"""VideoStack: camera streams, device and viewer access, and the frame sampler."""
+
+from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from config.settings import Settings
+from platform_constructs.data_lake import DataLake
+from platform_constructs.keys import logs_key, rotating_key
+from platform_constructs.log_retention import RETENTION_BY_DAYS
+from platform_constructs.removal import data_removal_policy
+from platform_constructs.video.access import CameraAccess
+from platform_constructs.video.sampler import FrameSampler
+from platform_constructs.video.streams import CameraStreams
+from stacks.base import PlatformStack
+
+FRAMES_PREFIX = "video/frames/"
+"""Where sampled frames land in the raw zone: ``stream=<name>/date=<day>/hour=<hh>/<epoch ms>.jpg``."""
+
+
+class VideoStack(PlatformStack):
+    """Kinesis Video, configured by the ``video`` settings: a stream per camera under a rotating
+    customer-managed key (:class:`CameraStreams`, with silence alarms where configured), device
+    access through AWS IoT's credentials provider and a viewer role (:class:`CameraAccess`), and
+    the scheduled frame sampler writing JPEG frames into the raw zone (:class:`FrameSampler`).
+    Failures and silence notify the alarm topic. Exposes ``key``, ``streams``, ``access`` and
+    ``sampler``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        lake: DataLake,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            suffix="video",
+            description="Data science platform: Kinesis Video camera streams, device access, frame sampler",
+        )
+        config = settings.video
+        removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
+        self.key = rotating_key(
+            self,
+            "StreamKey",
+            description="Encrypts the camera streams' media",
+            alias=f"alias/{settings.name_prefix}-video",
+            removal_policy=removal_policy,
+        )
+        names = {camera: settings.stream_name(camera) for camera in config.cameras}
+        self.streams = CameraStreams(
+            self,
+            "Streams",
+            streams=names,
+            key=self.key,
+            retention_hours=config.retention_hours,
+            alarm_topic=alarm_topic,
+            silence_alarm_minutes=config.no_fragments_alarm_minutes,
+            removal_policy=removal_policy,
+        )
+        self.access = CameraAccess(
+            self,
+            "Access",
+            name_prefix=settings.name_prefix,
+            stream_arns=self.streams.arns,
+            key=self.key,
+            credential_duration=Duration.seconds(config.credential_duration_seconds),
+            consumer_principals=config.consumer_principals,
+        )
+        self.sampler = FrameSampler(
+            self,
+            "Sampler",
+            streams={name: self.streams.streams[camera].attr_arn for camera, name in names.items()},
+            stream_key=self.key,
+            bucket=lake.raw,
+            prefix=FRAMES_PREFIX,
+            schedule=config.sampler.schedule,
+            window=Duration.minutes(config.sampler.window_minutes),
+            sampling_interval=Duration.millis(config.sampler.sampling_interval_ms),
+            alarm_topic=alarm_topic,
+            logs_key=logs_key(
+                self,
+                "LogsKey",
+                description="Encrypts the frame sampler's logs",
+                removal_policy=removal_policy,
+            ),
+            log_retention=RETENTION_BY_DAYS[config.log_retention_days],
+            removal_policy=removal_policy,
+        )
+        outputs = {
+            "RoleAlias": (
+                self.access.role_alias.role_alias or "",
+                "IoT role alias cameras exchange their certificate for",
+            ),
+            "IotPolicy": (self.access.iot_policy.ref, "IoT policy to attach to each camera's certificate"),
+            "ConsumerRoleArn": (
+                self.access.consumer_role.role_arn,
+                "Assume to watch the streams (HLS, DASH, clips)",
+            ),
+        }
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)

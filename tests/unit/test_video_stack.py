@@ -1,0 +1,190 @@
+"""VideoStack: encrypted streams, device access through IoT, the viewer role, the sampler, alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app import create_app
+from config.settings import load_settings
+from platform_constructs.video.access import CONSUMER_ACTIONS, PRODUCER_ACTIONS, THING_NAME
+from stacks.video_stack import FRAMES_PREFIX
+from tests.conftest import Synthesized
+from tests.unit.policies import as_list, lake_grants, role_statements
+
+STACK = "Video"
+KEY = "StreamKey9F296F4F"
+PRODUCER, CONSUMER = "AccessProducerRole385180D8", "AccessConsumerRole2F04CEED"
+ROLE_ALIAS, IOT_POLICY = "AccessRoleAliasD7CF2EB3", "AccessDevicePolicy4CE7DA83"
+FUNCTION, SAMPLER_ROLE = "SamplerFunction14436B6F", "SamplerRole18499F1D"
+SCHEDULE, DEAD_LETTERS = "SamplerSchedule3CDB7674", "SamplerDeadLetters9E44C8A8"
+ENTRANCE = "StreamsStore001EntranceB38DFB9D"
+STATEFUL = [KEY, ENTRANCE]
+
+
+def _streams(env: Synthesized) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["Name"]: r for r in env.resources(STACK, "AWS::KinesisVideo::Stream").values()}
+
+
+def _logical_ids(env: Synthesized) -> dict[str, str]:
+    return {
+        r["Properties"]["Name"]: lid for lid, r in env.resources(STACK, "AWS::KinesisVideo::Stream").items()
+    }
+
+
+def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
+    assert set(STATEFUL) <= set(env.raw(STACK)["Resources"])
+
+
+def test_one_encrypted_stream_per_camera_named_and_kept_per_environment(env: Synthesized) -> None:
+    config = env.settings.video
+    streams = _streams(env)
+    assert sorted(streams) == sorted(env.settings.stream_name(camera) for camera in config.cameras)
+    for stream in streams.values():
+        props = stream["Properties"]
+        assert props["KmsKeyId"] == {"Fn::GetAtt": [KEY, "Arn"]}
+        assert props["DataRetentionInHours"] == config.retention_hours > 0
+        assert props["MediaType"] == "video/h264"
+        assert stream["DeletionPolicy"] == ("Delete" if env.settings.destroy_on_delete else "Retain")
+
+
+def test_stream_key_rotates_and_its_policy_trusts_only_the_account(env: Synthesized) -> None:
+    key = env.properties(STACK, KEY)
+    assert key["EnableKeyRotation"] is True
+    (statement,) = key["KeyPolicy"]["Statement"]
+    assert statement["Principal"] == {
+        "AWS": {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"],
+            ]
+        }
+    }
+
+
+def test_cameras_assume_the_producer_role_through_the_iot_role_alias_only(env: Synthesized) -> None:
+    trust = env.properties(STACK, PRODUCER)["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "credentials.iot.amazonaws.com"}]
+    alias = env.properties(STACK, ROLE_ALIAS)
+    assert alias["RoleArn"] == {"Fn::GetAtt": [PRODUCER, "Arn"]}
+    assert alias["RoleAlias"] == f"{env.settings.name_prefix}-camera"
+    assert alias["CredentialDurationSeconds"] == env.settings.video.credential_duration_seconds
+    (statement,) = env.properties(STACK, IOT_POLICY)["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (
+        "iot:AssumeRoleWithCertificate",
+        {"Fn::GetAtt": [ROLE_ALIAS, "RoleAliasArn"]},
+    )
+
+
+def test_a_camera_may_only_put_into_the_stream_named_after_its_thing(env: Synthesized) -> None:
+    statements = role_statements(env, STACK, PRODUCER)
+    (media,) = [s for s in statements if "kinesisvideo:PutMedia" in as_list(s["Action"])]
+    assert sorted(as_list(media["Action"])) == sorted(PRODUCER_ACTIONS)
+    assert json.dumps(media["Resource"]).endswith(f':stream/{THING_NAME}/*"]]}}')
+    assert media["Condition"] == {
+        "StringLike": {"credentials-iot:ThingName": f"{env.settings.name_prefix}-*"}
+    }
+    (key,) = [s for s in statements if s is not media]
+    assert key["Action"] == "kms:GenerateDataKey" and key["Resource"] == {"Fn::GetAtt": [KEY, "Arn"]}
+    assert "kinesisvideo." in json.dumps(key["Condition"]["StringEquals"]["kms:ViaService"])
+
+
+def test_viewers_read_exactly_the_platforms_streams(env: Synthesized) -> None:
+    statements = role_statements(env, STACK, CONSUMER)
+    (read,) = [s for s in statements if "kinesisvideo:GetMedia" in as_list(s["Action"])]
+    assert sorted(as_list(read["Action"])) == sorted(CONSUMER_ACTIONS)
+    assert sorted(r["Fn::GetAtt"][0] for r in as_list(read["Resource"])) == sorted(_logical_ids(env).values())
+    (decrypt,) = [s for s in statements if s is not read]
+    assert decrypt["Action"] == "kms:Decrypt" and "kms:ViaService" in decrypt["Condition"]["StringEquals"]
+    trust = env.properties(STACK, CONSUMER)["AssumeRolePolicyDocument"]["Statement"]
+    assert "AccountId" in json.dumps([s["Principal"] for s in trust])  # default: this account
+
+
+def test_viewer_principals_come_from_config(tmp_path: Any) -> None:
+    settings = load_settings("dev")
+    viewer = "arn:aws:iam::210987654321:role/store-analysts"
+    video = settings.video.model_copy(update={"consumer_principals": [viewer]})
+    app, platform = create_app(settings.model_copy(update={"video": video}), outdir=str(tmp_path))
+    app.synth()
+    assert platform.video is not None
+    template = json.loads((tmp_path / "Video.template.json").read_text())
+    (role,) = [r for lid, r in template["Resources"].items() if lid == CONSUMER]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": viewer}
+
+
+def test_sampler_runs_on_the_schedule_over_its_window_and_streams(env: Synthesized) -> None:
+    config = env.settings.video.sampler
+    rule = env.properties(STACK, SCHEDULE)
+    assert rule["ScheduleExpression"] == config.schedule
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
+    template = target["InputTransformer"]["InputTemplate"]
+    assert target["InputTransformer"]["InputPathsMap"] == {"time": "$.time"}
+    names = sorted(env.settings.stream_name(c) for c in env.settings.video.cameras)
+    assert json.loads(template.replace("<time>", '"T"')) == {
+        "streams": names,
+        "end": "T",
+        "window_minutes": config.window_minutes,
+    }
+
+
+def test_sampler_function_settings(env: Synthesized) -> None:
+    function = env.properties(STACK, FUNCTION)
+    assert function["Runtime"] == "python3.14" and function["Architectures"] == ["arm64"]
+    assert function["Handler"] == "workloads.video.frame_sampler.handler"
+    assert function["ReservedConcurrentExecutions"] == 1
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]}}
+    variables = function["Environment"]["Variables"]
+    assert variables["PREFIX"] == FRAMES_PREFIX
+    assert variables["SAMPLING_INTERVAL_MS"] == str(env.settings.video.sampler.sampling_interval_ms)
+    assert "LakeRaw" in json.dumps(variables["BUCKET"])
+    (log_group,) = env.resources(STACK, "AWS::Logs::LogGroup").values()
+    assert log_group["Properties"]["RetentionInDays"] == env.settings.video.log_retention_days
+    assert "KmsKeyId" in log_group["Properties"]
+    queue = env.properties(STACK, DEAD_LETTERS)
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (invoke,) = env.resources(STACK, "AWS::Lambda::EventInvokeConfig").values()
+    assert invoke["Properties"]["MaximumRetryAttempts"] == 2
+
+
+def test_sampler_may_read_images_and_put_frames_under_its_prefix_only(env: Synthesized) -> None:
+    statements = role_statements(env, STACK, SAMPLER_ROLE)
+    (video,) = [s for s in statements if any(a.startswith("kinesisvideo:") for a in as_list(s["Action"]))]
+    assert sorted(as_list(video["Action"])) == ["kinesisvideo:GetDataEndpoint", "kinesisvideo:GetImages"]
+    assert sorted(r["Fn::GetAtt"][0] for r in as_list(video["Resource"])) == sorted(
+        _logical_ids(env).values()
+    )
+    grants = lake_grants(env, STACK, SAMPLER_ROLE)
+    assert grants == {"raw": ({"s3:PutObject"}, {f"/{FRAMES_PREFIX}*"})}
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert not [a for a in actions if a.endswith("*") or a in ("s3:GetObject", "s3:DeleteObject")]
+    assert {"kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage"} <= actions
+
+
+def test_alarms_notify_the_alarm_topic(env: Synthesized) -> None:
+    alarms = {lid: a["Properties"] for lid, a in env.resources(STACK, "AWS::CloudWatch::Alarm").items()}
+    for props in alarms.values():
+        assert "AlarmsTopic" in json.dumps(props["AlarmActions"])
+    metrics = sorted(p["MetricName"] for p in alarms.values())
+    silence = env.settings.video.no_fragments_alarm_minutes
+    expected = ["ApproximateNumberOfMessagesVisible", "Errors", "Throttles"]
+    if silence is not None:
+        expected += ["PutMedia.IncomingFragments"] * len(env.settings.video.cameras)
+    assert metrics == sorted(expected)
+    for props in alarms.values():
+        if props["MetricName"] == "PutMedia.IncomingFragments":
+            assert (
+                props["ComparisonOperator"] == "LessThanThreshold"
+                and props["TreatMissingData"] == "breaching"
+            )
+            assert props["EvaluationPeriods"] * props["Period"] == silence * 60
+
+
+def test_disabled_video_leaves_the_stack_out() -> None:
+    settings = load_settings("dev")
+    video = settings.video.model_copy(update={"enabled": False})
+    app, platform = create_app(settings.model_copy(update={"video": video}))
+    assert platform.video is None
+    assert STACK not in [child.node.id for child in app.node.children]
