@@ -58,6 +58,8 @@ LogRetentionDays = Literal[
 """The retention periods CloudWatch Logs accepts."""
 
 
+SAMPLER_FRAME_BUDGET = 3000
+"""Frames one sampler run may copy: one by one they take well under the function's 15 minutes."""
 VIDEO_NAME_LIMIT = 128
 """Longest stream name: the IoT thing that streams into it has the same name, and thing names stop at 128."""
 FORECAST_NAME_LIMIT = 40
@@ -295,7 +297,7 @@ class FrameSamplerSettings(_Strict):
 
     schedule: str
     window_minutes: int = Field(ge=1, le=1440)
-    sampling_interval_ms: int = Field(ge=200, le=300_000)
+    sampling_interval_ms: int = Field(ge=200, le=60_000)
 
     @field_validator("schedule")
     @classmethod
@@ -340,6 +342,24 @@ class VideoSettings(ServiceSettings):
         if duplicates:
             raise ValueError(f"lists {', '.join(duplicates)} more than once")
         return value
+
+    @model_validator(mode="after")
+    def _sampler_fits(self) -> VideoSettings:
+        window = self.sampler.window_minutes
+        if window > self.retention_hours * 60:
+            raise ValueError(
+                f"sampler.window_minutes {window} reaches back further than "
+                f"retention_hours {self.retention_hours}"
+            )
+        interval = self.sampler.sampling_interval_ms
+        frames = len(self.cameras) * window * 60_000 // interval
+        if frames > SAMPLER_FRAME_BUDGET:
+            raise ValueError(
+                f"each sampler run would copy {frames} frames ({len(self.cameras)} cameras, "
+                f"{window} minutes, one per {interval} ms); at most {SAMPLER_FRAME_BUDGET} fit in one "
+                "run: sample less often, or run more often over a shorter window"
+            )
+        return self
 
     @field_validator("consumer_principals")
     @classmethod

@@ -1,8 +1,11 @@
 """The one SNS topic that every failure signal of the platform reaches."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -68,3 +71,11 @@ class AlarmTopic(Construct):
         )
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+
+def topic_alarm(scope: Construct, construct_id: str, *, topic: sns.ITopic, **props: Any) -> cloudwatch.Alarm:
+    """A CloudWatch alarm (``props`` as :class:`aws_cloudwatch.Alarm` takes them) that notifies
+    ``topic`` when it goes into ALARM."""
+    alarm = cloudwatch.Alarm(scope, construct_id, **props)
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm

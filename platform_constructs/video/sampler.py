@@ -2,7 +2,6 @@
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -14,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from platform_constructs.alarm_topic import topic_alarm
 from platform_constructs.lambda_functions import ARCHITECTURE, RUNTIME
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import entry_modules, stage_modules
@@ -89,7 +89,7 @@ class FrameSampler(Construct):
             handler="workloads.video.frame_sampler.handler",
             code=lambda_.Code.from_asset(str(stage_modules(entry_modules(HANDLER)))),
             memory_size=512,
-            timeout=Duration.minutes(5),
+            timeout=Duration.minutes(15),  # the settings keep a run within 3000 frames
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
@@ -166,9 +166,10 @@ class FrameSampler(Construct):
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, topic: sns.ITopic) -> cloudwatch.Alarm:
         """Alarm on any ``name`` in five minutes, notifying ``topic``."""
-        alarm = cloudwatch.Alarm(
+        return topic_alarm(
             self,
             f"{name}Alarm",
+            topic=topic,
             alarm_description=f"Frame sampler: {name.lower()} (see its logs)",
             metric=metric,
             threshold=1,
@@ -176,5 +177,3 @@ class FrameSampler(Construct):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
-        return alarm

@@ -4,23 +4,20 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_kinesisvideo as kinesisvideo
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from platform_constructs.alarm_topic import topic_alarm
+
 MEDIA_TYPE = "video/h264"
 
 
-def stream_id(camera: str) -> str:
-    """The stream's construct ID, derived from the camera's name so that adding or removing another
-    camera never renames (and so replaces) this one: ``store-001-entrance`` -> ``Store001Entrance``."""
-    return "".join(part[:1].upper() + part[1:] for part in camera.replace("_", "-").split("-"))
-
-
 class CameraStreams(Construct):
-    """One ``AWS::KinesisVideo::Stream`` per entry of ``streams`` (camera -> stream name), H.264,
+    """One ``AWS::KinesisVideo::Stream`` per entry of ``streams`` (camera -> stream name, the
+    camera's name also being the stream's construct ID, so that adding or removing a camera never
+    replaces another camera's stream), H.264,
     encrypted with ``key`` (a customer-managed key), keeping ``retention_hours`` of media so the
     sampler and viewers can read it back, removed with ``removal_policy``. With
     ``silence_alarm_minutes``, one CloudWatch alarm per stream notifies ``alarm_topic`` when the
@@ -53,7 +50,7 @@ class CameraStreams(Construct):
         for camera, name in streams.items():
             stream = kinesisvideo.CfnStream(
                 self,
-                stream_id(camera),
+                camera,  # the camera's own name: no other camera can rename (and so replace) it
                 name=name,
                 media_type=MEDIA_TYPE,
                 kms_key_id=key.key_arn,
@@ -67,22 +64,20 @@ class CameraStreams(Construct):
 
     def _silence_alarm(self, camera: str, name: str, minutes: int, topic: sns.ITopic) -> cloudwatch.Alarm:
         """Alarm when ``name`` receives no fragment for ``minutes`` (no data counts as silence)."""
-        period = Duration.minutes(5)
-        alarm = cloudwatch.Alarm(
+        return topic_alarm(
             self,
-            f"{stream_id(camera)}Silent",
+            f"{camera}-silent",
+            topic=topic,
             alarm_description=f"Camera stream {name} received no video for {minutes} minutes",
             metric=cloudwatch.Metric(
                 namespace="AWS/KinesisVideo",
                 metric_name="PutMedia.IncomingFragments",
                 dimensions_map={"StreamName": name},
                 statistic="Sum",
-                period=period,
+                period=Duration.minutes(1),
             ),
             threshold=1,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=max(1, minutes // 5),
+            evaluation_periods=minutes,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
-        return alarm

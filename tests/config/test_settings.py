@@ -347,7 +347,14 @@ BAD_INPUTS = [
         100,
         "sampling_interval_ms: 100 is not allowed: Input should be greater than or equal to 200",
     ),
-    ("video.sampler.sampling_interval_ms", 300001, "sampling_interval_ms: 300001 is not allowed"),
+    ("video.sampler.sampling_interval_ms", 60001, "sampling_interval_ms: 60001 is not allowed"),
+    (
+        "video.sampler.sampling_interval_ms",
+        200,
+        "dev.yaml: video: each sampler run would copy 4500 frames (1 cameras, 15 minutes, one per 200 ms); "
+        "at most 3000 fit in one run",
+    ),
+    ("video.retention_hours", 0.1, "retention_hours: 0.1 is not allowed"),
     (
         "video.sampler.window_minutes",
         10,
@@ -428,6 +435,17 @@ def test_sagemaker_needs_a_region_with_the_image(tmp_path: Path, region: str, lo
     document["sagemaker"]["enabled"] = False
     _write(tmp_path, document)
     assert load_settings("dev", tmp_path).region == "xx-moon-1"
+
+
+def test_the_sampler_window_stays_within_retention(tmp_path: Path) -> None:
+    changes = {
+        "video.retention_hours": 1,
+        "video.sampler.schedule": "rate(2 hours)",
+        "video.sampler.window_minutes": 120,
+    }
+    assert _config_error(tmp_path, "dev", changes) == (
+        "dev.yaml: video: sampler.window_minutes 120 reaches back further than retention_hours 1"
+    )
 
 
 def test_sagemaker_names_must_leave_room_for_the_run_id(tmp_path: Path) -> None:

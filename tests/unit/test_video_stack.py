@@ -18,7 +18,7 @@ PRODUCER, CONSUMER = "AccessProducerRole385180D8", "AccessConsumerRole2F04CEED"
 ROLE_ALIAS, IOT_POLICY = "AccessRoleAliasD7CF2EB3", "AccessDevicePolicy4CE7DA83"
 FUNCTION, SAMPLER_ROLE = "SamplerFunction14436B6F", "SamplerRole18499F1D"
 SCHEDULE, DEAD_LETTERS = "SamplerSchedule3CDB7674", "SamplerDeadLetters9E44C8A8"
-ENTRANCE = "StreamsStore001EntranceB38DFB9D"
+ENTRANCE = "Streamsstore001entrance0D43DBBD"
 STATEFUL = [KEY, ENTRANCE]
 
 
@@ -160,7 +160,14 @@ def test_sampler_may_read_images_and_put_frames_under_its_prefix_only(env: Synth
     assert grants == {"raw": ({"s3:PutObject"}, {f"/{FRAMES_PREFIX}*"})}
     actions = {a for s in statements for a in as_list(s["Action"])}
     assert not [a for a in actions if a.endswith("*") or a in ("s3:GetObject", "s3:DeleteObject")]
-    assert {"kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage"} <= actions
+    assert "sqs:SendMessage" in actions
+    (decrypt,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
+    assert (
+        decrypt["Resource"] == {"Fn::GetAtt": [KEY, "Arn"]}
+        and "kms:ViaService" in decrypt["Condition"]["StringEquals"]
+    )
+    (lake_key,) = [s for s in statements if "kms:GenerateDataKey" in as_list(s["Action"])]
+    assert "LakeKey" in json.dumps(lake_key["Resource"])  # frames are written under the lake key
 
 
 def test_alarms_notify_the_alarm_topic(env: Synthesized) -> None:

@@ -1,16 +1,19 @@
 """The frame sampler: JPEG frames from the platform's Kinesis Video streams into the raw zone.
 
-Each run reads, per stream, the window ``[end - window_minutes, end)``: it asks for the stream's
-``GET_IMAGES`` data endpoint, then for one frame per sampling interval (``GetImages`` by producer
-timestamp, in slices of at most 300 seconds and 100 frames, as the API allows) and writes every
-frame to ``<prefix>stream=<name>/date=<yyyy-mm-dd>/hour=<hh>/<epoch ms>.jpg`` in the bucket, with
-the capture time in the object's metadata. Keys come from the capture time, so a rerun of the same
-window writes the same objects again and loses or duplicates nothing.
+Each run reads, per stream, the window of ``window_minutes`` that ended :data:`LAG` before the
+event's ``end`` (so fragments still being ingested are complete; consecutive scheduled runs still
+tile time without gaps). It asks for the stream's ``GET_IMAGES`` data endpoint, then for one frame
+per sampling interval (``GetImages`` by producer timestamp) in slices the API allows (at most 300
+seconds and 100 frames each), each asked for from a little earlier (:data:`LOOKBACK`, whole
+intervals) because a range read leaves out the fragment its start falls inside; frames outside the
+slice are dropped, so every sample point is read once. Every frame goes to
+``<prefix>stream=<name>/date=<yyyy-mm-dd>/hour=<hh>/<epoch ms>.jpg`` with its sample time
+(``TimeStamp``) in the metadata; keys come from that time, so a rerun writes the same objects.
 
-A window without media (every frame ``NO_MEDIA``) is a clean no-op. Throttling is retried with
-exponential backoff. A frame that cannot be written, a frame Kinesis Video could not decode, or a
-stream that cannot be read is counted and reported while every other frame and stream is still
-written; the run then fails with a one-line summary, so the failure alarms and the asynchronous
+No media is a clean no-op; a frame Kinesis Video cannot extract (``MEDIA_ERROR``, no content) is
+counted, not retried. Throttling and connection errors are retried with exponential backoff. A
+frame that cannot be written or a stream that cannot be read never loses the other frames and
+streams, but then the run fails with a one-line summary, so it alarms and the asynchronous
 retries (and, after them, the dead-letter queue) keep the event.
 
 Event: ``{"streams": ["<stream>", ...], "end": "<ISO 8601 time>", "window_minutes": <n>}`` (the
@@ -23,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import os
 import random
 import time
@@ -32,7 +36,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 SLICE = timedelta(seconds=300)
 """The longest range one GetImages call may cover."""
@@ -47,6 +58,10 @@ THROTTLING = frozenset(
         "RequestLimitExceeded",
     }
 )
+TRANSIENT = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+LAG = timedelta(minutes=2)
+LOOKBACK = timedelta(seconds=5)
+"""At least this much before each slice is asked for too: longer than a typical fragment."""
 ATTEMPTS = 6
 BASE_DELAY = 0.2
 """Seconds before the first retry; each retry waits up to twice as long (full jitter)."""
@@ -62,10 +77,12 @@ class SamplingFailed(RuntimeError):
 
 @dataclass
 class StreamResult:
-    """What one stream's window gave."""
+    """What one stream's window gave: frames written, sample points without media, frames Kinesis
+    Video could not extract, and frames that could not be written (the only failures)."""
 
     written: int = 0
     without_media: int = 0
+    unreadable: int = 0
     failed: list[str] = field(default_factory=list)
 
 
@@ -96,29 +113,38 @@ def parse_event(event: Any) -> Request:
         ) from None
     if end.tzinfo is None:
         raise BadEvent(f"event.end must carry a time zone (Z or +hh:mm), got {event['end']!r}")
-    end = end.astimezone(UTC)
+    end = end.astimezone(UTC) - LAG
     return Request(streams=streams, start=end - timedelta(minutes=minutes), end=end)
 
 
 def with_backoff(call: Callable[..., Any], **arguments: Any) -> Any:
-    """``call(**arguments)``, retried with exponential backoff and full jitter while throttled."""
+    """``call(**arguments)``, retried with exponential backoff and full jitter while throttled or
+    while the connection fails."""
     for attempt in range(ATTEMPTS):
         try:
             return call(**arguments)
         except ClientError as error:
             if error.response["Error"]["Code"] not in THROTTLING or attempt == ATTEMPTS - 1:
                 raise
-            time.sleep(random.uniform(0, BASE_DELAY * 2**attempt))
+        except TRANSIENT:
+            if attempt == ATTEMPTS - 1:
+                raise
+        time.sleep(random.uniform(0, BASE_DELAY * 2**attempt))
     raise AssertionError("unreachable")
 
 
-def slices(start: datetime, end: datetime, interval_ms: int) -> Iterator[tuple[datetime, datetime]]:
-    """``[start, end)`` cut into ranges one GetImages call may cover: at most 300 seconds, and at
-    most 100 frames at the sampling interval."""
-    step = min(SLICE, timedelta(milliseconds=interval_ms * MAX_FRAMES))
+def slices(start: datetime, end: datetime, interval_ms: int) -> Iterator[tuple[datetime, datetime, datetime]]:
+    """``[start, end)`` cut into ``(ask from, keep from, keep until)`` slices on the sampling grid:
+    each query starts whole intervals before the frames it keeps (at least :data:`LOOKBACK`), spans
+    at most 300 seconds and 100 frames, and keeps a whole number of intervals."""
+    interval = timedelta(milliseconds=interval_ms)
+    lead = interval * math.ceil(LOOKBACK / interval)
+    kept = min((SLICE - lead) // interval, MAX_FRAMES - lead // interval)
+    step = interval * max(1, kept)
     while start < end:
-        yield start, min(start + step, end)
-        start += step
+        stop = min(start + step, end)
+        yield start - lead, start, stop
+        start = stop
 
 
 def frame_key(prefix: str, stream: str, captured: datetime) -> str:
@@ -143,12 +169,21 @@ def sample_stream(
     endpoint = with_backoff(video.get_data_endpoint, StreamName=stream, APIName="GET_IMAGES")["DataEndpoint"]
     media = media_client(endpoint)
     result = StreamResult()
-    for start, end in slices(request.start, request.end, interval_ms):
+    for ask_from, keep_from, keep_until in slices(request.start, request.end, interval_ms):
         token: str | None = None
         while True:
-            page = with_backoff(media.get_images, **_images_request(stream, start, end, interval_ms, token))
+            try:
+                page = with_backoff(
+                    media.get_images, **_images_request(stream, ask_from, keep_until, interval_ms, token)
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                break  # the stream exists (it has an endpoint): no fragments in this slice
             for image in page.get("Images", []):
-                _store(image, stream, result, s3=s3, bucket=bucket, prefix=prefix)
+                captured = image.get("TimeStamp")
+                if isinstance(captured, datetime) and keep_from <= captured < keep_until:
+                    _store(image, stream, result, s3=s3, bucket=bucket, prefix=prefix)
             token = page.get("NextToken")
             if not token:
                 break
@@ -176,15 +211,19 @@ def _store(
     image: dict[str, Any], stream: str, result: StreamResult, *, s3: Any, bucket: str, prefix: str
 ) -> None:
     """Write one frame, or count why it has none; never raise."""
-    captured = image.get("TimeStamp")
+    captured: datetime = image["TimeStamp"]
     if image.get("Error") == "NO_MEDIA":
         result.without_media += 1
         return
-    if image.get("Error") or not image.get("ImageContent") or not isinstance(captured, datetime):
-        result.failed.append(f"{stream} at {captured}: {image.get('Error', 'no image content')}")
+    try:
+        body = base64.b64decode(image.get("ImageContent") or "", validate=True)
+    except binascii.Error:
+        body = b""
+    if image.get("Error") or not body:
+        result.unreadable += 1  # MEDIA_ERROR or no content: the same on every retry
+        print(f"{stream} at {captured.isoformat()}: no image ({image.get('Error', 'no content')})")
         return
     try:
-        body = base64.b64decode(image["ImageContent"], validate=True)
         with_backoff(
             s3.put_object,
             Bucket=bucket,
@@ -196,7 +235,7 @@ def _store(
                 "stream": stream,
             },
         )
-    except (ClientError, binascii.Error) as error:
+    except (ClientError, BotoCoreError) as error:
         result.failed.append(f"{stream} at {captured.isoformat()}: {error}")
         return
     result.written += 1
@@ -224,15 +263,14 @@ def run(
                 prefix=environment["PREFIX"],
                 interval_ms=int(environment["SAMPLING_INTERVAL_MS"]),
             )
-        except ClientError as error:
-            problems.append(
-                f"{stream}: {error.response['Error']['Code']}: {error.response['Error'].get('Message', '')}"
-            )
+        except (ClientError, BotoCoreError) as error:
+            problems.append(f"{stream}: {_describe(error)}")
             summary["streams"][stream] = {"error": problems[-1]}
             continue
         summary["streams"][stream] = {
             "written": result.written,
             "without_media": result.without_media,
+            "unreadable": result.unreadable,
             "failed": len(result.failed),
         }
         problems += result.failed
@@ -240,6 +278,13 @@ def run(
     if problems:
         raise SamplingFailed(f"{len(problems)} problem(s), the rest was written; first: {problems[0]}")
     return summary
+
+
+def _describe(error: Exception) -> str:
+    """``Code: message`` of an AWS error, the text of any other."""
+    if isinstance(error, ClientError):
+        return f"{error.response['Error']['Code']}: {error.response['Error'].get('Message', '')}"
+    return str(error)
 
 
 def handler(event: Any, _context: Any = None) -> dict[str, Any]:
