@@ -119,7 +119,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     """A SageMaker client with botocore's Stubber, handed to the handler; no real waiting."""
     client = boto3.client("sagemaker", region_name="eu-west-1")
     monkeypatch.setattr(endpoint_bootstrap.boto3, "client", lambda *_: client)
-    monkeypatch.setattr(endpoint_bootstrap.time, "sleep", lambda _: None)
+    monkeypatch.setattr(endpoint_bootstrap, "pause", lambda _: None)
     with Stubber(client) as stub:
         yield stub
         stub.assert_no_pending_responses()

@@ -41,7 +41,7 @@ def media(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Stubber]]:
     client = boto3.client(
         "kinesis-video-archived-media", region_name="eu-west-1", endpoint_url="https://media"
     )
-    monkeypatch.setattr(frame_sampler.time, "sleep", lambda _: None)
+    monkeypatch.setattr(frame_sampler, "pause", lambda _: None)
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
@@ -187,7 +187,7 @@ def test_throttling_is_retried_with_growing_backoff(
     client, stub = media
     waits: list[float] = []
     monkeypatch.setattr(frame_sampler.random, "uniform", lambda low, high: high)
-    monkeypatch.setattr(frame_sampler.time, "sleep", waits.append)
+    monkeypatch.setattr(frame_sampler, "pause", waits.append)
     for _ in range(2):
         stub.add_client_error("get_images", "ClientLimitExceededException", "Rate exceeded", 400)
     _expect(stub, [_frame(WINDOW_START)], ASK_FROM, WINDOW_END)
@@ -196,7 +196,7 @@ def test_throttling_is_retried_with_growing_backoff(
 
 
 def test_a_dropped_connection_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(frame_sampler.time, "sleep", lambda _: None)
+    monkeypatch.setattr(frame_sampler, "pause", lambda _: None)
     outcomes: list[Any] = [EndpointConnectionError(endpoint_url="https://media"), {"Images": []}]
 
     def call(**_: Any) -> Any:
