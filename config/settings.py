@@ -32,6 +32,8 @@ _RFC1918 = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _CAMERA = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
+_QUICKSIGHT_GROUP = re.compile(r"^[\u0020-\u002e\u0030-\u00ff]{1,128}$")
+_WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _INSTANCE_TYPE = re.compile(
     r"^[a-z][a-z0-9]*[0-9][a-z0-9]*(-flex)?\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]?xlarge|metal(-[0-9]+xl)?)$"
@@ -373,6 +375,63 @@ class VideoSettings(ServiceSettings):
         return value
 
 
+class RefreshSettings(_Strict):
+    """When SPICE re-imports a dataset: ``HOURLY``, ``DAILY`` at ``time_of_day``, ``WEEKLY`` on
+    ``day`` (MONDAY...SUNDAY) or ``MONTHLY`` on ``day`` (1-28), in ``timezone``."""
+
+    interval: Literal["HOURLY", "DAILY", "WEEKLY", "MONTHLY"]
+    time_of_day: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    day: str | None = None
+    timezone: str = Field(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")
+
+    @model_validator(mode="after")
+    def _day(self) -> RefreshSettings:
+        if self.interval == "WEEKLY":
+            if self.day not in _WEEKDAYS:
+                raise ValueError(f"a WEEKLY refresh needs day: one of {', '.join(_WEEKDAYS)}")
+        elif self.interval == "MONTHLY":
+            if not (self.day and self.day.isdigit() and 1 <= int(self.day) <= 28):
+                raise ValueError("a MONTHLY refresh needs day: a day of the month from 1 to 28")
+        elif self.day is not None:
+            raise ValueError(f"a {self.interval} refresh takes no day")
+        return self
+
+
+class QuickSightSettings(ServiceSettings):
+    """Amazon QuickSight over Athena: who may change (``author_groups``) and who may only view
+    (``viewer_groups``) the data source, datasets and dashboard, the namespace and identity region
+    of those groups (default: the stack's region), and the SPICE refresh."""
+
+    identity_region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    namespace: str = Field(pattern=r"^[a-zA-Z0-9._-]{1,64}$")
+    author_groups: list[str]
+    viewer_groups: list[str]
+    refresh: RefreshSettings
+
+    @field_validator("author_groups", "viewer_groups")
+    @classmethod
+    def _group_names(cls, value: list[str]) -> list[str]:
+        for group in value:
+            if not _QUICKSIGHT_GROUP.match(group):
+                raise ValueError(
+                    f"group {group!r}: QuickSight group names have 1 to 128 characters from "
+                    "U+0020 to U+00FF and no '/'"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _groups(self) -> QuickSightSettings:
+        groups = [*self.author_groups, *self.viewer_groups]
+        if self.enabled and not self.author_groups:
+            raise ValueError(
+                "QuickSight on needs at least one author group (owners of the data and dashboard)"
+            )
+        repeated = sorted({group for group in groups if groups.count(group) > 1})
+        if repeated:
+            raise ValueError(f"groups listed more than once: {', '.join(repeated)}")
+        return self
+
+
 class AlarmSettings(_Strict):
     """Who hears about failures: e-mail addresses subscribed to the platform alarm topic."""
 
@@ -406,7 +465,7 @@ class Settings(_Strict):
     emr: EmrSettings
     sagemaker: SageMakerSettings
     video: VideoSettings
-    quicksight: ServiceSettings
+    quicksight: QuickSightSettings
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -373,6 +373,35 @@ BAD_INPUTS = [
     ),
     ("video.credential_duration_seconds", 60, "credential_duration_seconds: 60 is not allowed"),
     ("video.no_fragments_alarm_minutes", 1, "no_fragments_alarm_minutes: 1 is not allowed"),
+    (
+        "quicksight.author_groups",
+        ["bi/authors"],
+        "quicksight.author_groups: ['bi/authors'] is not allowed: group 'bi/authors': QuickSight group names "
+        "have 1 to 128 characters from U+0020 to U+00FF and no '/'",
+    ),
+    ("quicksight.viewer_groups", ["分析"], "group '分析': QuickSight group names have 1 to 128 characters"),
+    ("quicksight.viewer_groups", [""], "group '': QuickSight group names have 1 to 128 characters"),
+    (
+        "quicksight.viewer_groups",
+        ["dsp-dev-bi-authors"],
+        "dev.yaml: quicksight: groups listed more than once: dsp-dev-bi-authors",
+    ),
+    (
+        "quicksight.author_groups",
+        [],
+        "dev.yaml: quicksight: QuickSight on needs at least one author group",
+    ),
+    ("quicksight.refresh.interval", "MINUTE15", "quicksight.refresh.interval: 'MINUTE15' is not allowed"),
+    ("quicksight.refresh.time_of_day", "25:00", "quicksight.refresh.time_of_day: '25:00' is not allowed"),
+    ("quicksight.refresh.time_of_day", "4am", "quicksight.refresh.time_of_day: '4am' is not allowed"),
+    (
+        "quicksight.refresh.interval",
+        "WEEKLY",
+        "quicksight.refresh: a WEEKLY refresh needs day: one of MONDAY",
+    ),
+    ("quicksight.refresh.day", "MONDAY", "quicksight.refresh: a DAILY refresh takes no day"),
+    ("quicksight.identity_region", "eu-west", "quicksight.identity_region: 'eu-west' is not allowed"),
+    ("quicksight.identity_region", "Europe", "quicksight.identity_region: 'Europe' is not allowed"),
 ]
 
 
@@ -435,6 +464,13 @@ def test_sagemaker_needs_a_region_with_the_image(tmp_path: Path, region: str, lo
     document["sagemaker"]["enabled"] = False
     _write(tmp_path, document)
     assert load_settings("dev", tmp_path).region == "xx-moon-1"
+
+
+def test_a_monthly_refresh_needs_a_day_of_the_month(tmp_path: Path) -> None:
+    changes = {"quicksight.refresh.interval": "MONTHLY", "quicksight.refresh.day": "31"}
+    assert _config_error(tmp_path, "dev", changes) == (
+        "dev.yaml: quicksight.refresh: a MONTHLY refresh needs day: a day of the month from 1 to 28"
+    )
 
 
 def test_the_sampler_window_stays_within_retention(tmp_path: Path) -> None:
