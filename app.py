@@ -21,6 +21,7 @@ from stacks.data_lake_stack import DataLakeStack
 from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
 from stacks.network_stack import NetworkStack
+from stacks.quicksight_stack import QuickSightStack
 from stacks.sagemaker_stack import SageMakerStack
 from stacks.video_stack import VideoStack
 
@@ -39,6 +40,7 @@ class Platform:
     emr: EmrStack | None
     sagemaker: SageMakerStack | None
     video: VideoStack | None
+    quicksight: QuickSightStack | None
 
 
 def add_checks(app: App) -> None:
@@ -87,6 +89,16 @@ def build_platform(app: App, settings: Settings) -> Platform:
         video = VideoStack(
             app, "Video", settings=settings, lake=data_lake.lake, alarm_topic=alarms.alarms.topic
         )
+    quicksight = None
+    if settings.quicksight.enabled:
+        quicksight = QuickSightStack(
+            app,
+            "QuickSight",
+            settings=settings,
+            lake=data_lake.lake,
+            catalog=data_lake.catalog,
+            athena=data_lake.athena,
+        )
     return Platform(
         network=network,
         data_lake=data_lake,
@@ -95,6 +107,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
         emr=emr,
         sagemaker=sagemaker,
         video=video,
+        quicksight=quicksight,
     )
 
 

@@ -1,0 +1,1 @@
+"""Amazon QuickSight: groups and permissions, the Athena data source, SPICE datasets, a dashboard."""

@@ -1,0 +1,153 @@
+"""The sales dashboard, defined in code: daily revenue by store and the top products."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Aws
+from aws_cdk import aws_quicksight as quicksight
+from constructs import Construct
+
+from platform_constructs.quicksight.data import SpiceDataset
+from platform_constructs.quicksight.groups import QuickSightGroups
+
+TOP_PRODUCTS = 10
+
+
+def _column(dataset: str, name: str) -> dict[str, str]:
+    return {"DataSetIdentifier": dataset, "ColumnName": name}
+
+
+def _title(text: str) -> dict[str, Any]:
+    return {"Visibility": "VISIBLE", "FormatText": {"PlainText": text}}
+
+
+def _sum(field_id: str, dataset: str, column: str) -> dict[str, Any]:
+    return {
+        "NumericalMeasureField": {
+            "FieldId": field_id,
+            "Column": _column(dataset, column),
+            "AggregationFunction": {"SimpleNumericalAggregation": "SUM"},
+        }
+    }
+
+
+def _category(field_id: str, dataset: str, column: str) -> dict[str, Any]:
+    return {"CategoricalDimensionField": {"FieldId": field_id, "Column": _column(dataset, column)}}
+
+
+def daily_revenue(dataset: str) -> dict[str, Any]:
+    """A line chart: revenue per day, one line per store."""
+    return {
+        "LineChartVisual": {
+            "VisualId": "daily-revenue-by-store",
+            "Title": _title("Daily revenue by store"),
+            "ChartConfiguration": {
+                "FieldWells": {
+                    "LineChartAggregatedFieldWells": {
+                        "Category": [
+                            {
+                                "DateDimensionField": {
+                                    "FieldId": "day",
+                                    "Column": _column(dataset, "sale_day"),
+                                    "DateGranularity": "DAY",
+                                }
+                            }
+                        ],
+                        "Values": [_sum("revenue", dataset, "revenue")],
+                        "Colors": [_category("store", dataset, "store_id")],
+                    }
+                }
+            },
+        }
+    }
+
+
+def top_products(dataset: str) -> dict[str, Any]:
+    """A horizontal bar chart: the products with the most revenue, highest first."""
+    return {
+        "BarChartVisual": {
+            "VisualId": "top-products",
+            "Title": _title(f"Top {TOP_PRODUCTS} products by revenue"),
+            "ChartConfiguration": {
+                "FieldWells": {
+                    "BarChartAggregatedFieldWells": {
+                        "Category": [_category("product", dataset, "product_id")],
+                        "Values": [_sum("product-revenue", dataset, "net_amount")],
+                    }
+                },
+                "SortConfiguration": {
+                    "CategorySort": [{"FieldSort": {"FieldId": "product-revenue", "Direction": "DESC"}}],
+                    "CategoryItemsLimit": {"ItemsLimit": TOP_PRODUCTS, "OtherCategories": "EXCLUDE"},
+                },
+                "Orientation": "HORIZONTAL",
+            },
+        }
+    }
+
+
+def referenced_columns(definition: Any) -> set[tuple[str, str]]:
+    """Every (dataset identifier, column) a definition's visuals use."""
+    if isinstance(definition, dict):
+        if set(definition) == {"DataSetIdentifier", "ColumnName"}:
+            return {(definition["DataSetIdentifier"], definition["ColumnName"])}
+        return set().union(*(referenced_columns(value) for value in definition.values()))
+    if isinstance(definition, list):
+        return set().union(*(referenced_columns(value) for value in definition))
+    return set()
+
+
+class SalesDashboard(Construct):
+    """A published dashboard ``<dashboard_id>`` defined in code (no console-made analysis to keep in
+    sync) over ``datasets`` (identifier -> dataset): daily revenue by store from ``daily`` and the
+    top products from ``sales``. Every column a visual uses is checked against its dataset at synth.
+    Owners may change and share it, viewers may view it. Exposes ``dashboard`` and ``definition``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dashboard_id: str,
+        name: str,
+        datasets: Mapping[str, SpiceDataset],
+        groups: QuickSightGroups,
+    ) -> None:
+        """
+        :param dashboard_id: the dashboard's ID, unique in the account.
+        :param name: the name users see.
+        :param datasets: ``daily`` (store_daily_features) and ``sales`` (curated transactions).
+        :param groups: who may change it and who may view it.
+        """
+        super().__init__(scope, construct_id)
+        self.definition: dict[str, Any] = {
+            "DataSetIdentifierDeclarations": [
+                {"Identifier": identifier, "DataSetArn": dataset.arn}
+                for identifier, dataset in datasets.items()
+            ],
+            "Sheets": [
+                {
+                    "SheetId": "sales",
+                    "Name": "Sales",
+                    "Visuals": [daily_revenue("daily"), top_products("sales")],
+                }
+            ],
+        }
+        missing = sorted(
+            f"{identifier}.{column}"
+            for identifier, column in referenced_columns(self.definition)
+            if column not in datasets[identifier].columns
+        )
+        if missing:
+            raise ValueError(f"the dashboard uses columns its datasets lack: {', '.join(missing)}")
+        self.dashboard = quicksight.CfnDashboard(
+            self,
+            "Resource",
+            aws_account_id=Aws.ACCOUNT_ID,
+            dashboard_id=dashboard_id,
+            name=name,
+            validation_strategy=quicksight.CfnDashboard.ValidationStrategyProperty(mode="STRICT"),
+        )
+        self.dashboard.add_property_override("Definition", self.definition)
+        groups.grant(self.dashboard, "dashboard")
+        for dataset in datasets.values():
+            self.dashboard.node.add_dependency(dataset.data_set)

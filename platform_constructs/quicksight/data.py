@@ -1,0 +1,200 @@
+"""The Athena data source QuickSight reads the lake through, and SPICE datasets of lake tables."""
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_quicksight as quicksight
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from platform_constructs.lake_access import LakeAccessRole
+from platform_constructs.quicksight.groups import QuickSightGroups
+from workloads.schema import Table
+
+ATHENA_ACTIONS = (
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StopQueryExecution",
+    "athena:GetWorkGroup",
+)
+CATALOG_ACTIONS = (
+    "glue:GetDatabase",
+    "glue:GetDatabases",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:GetPartitions",
+)
+INPUT_TYPES = {
+    "string": "STRING",
+    "int": "INTEGER",
+    "bigint": "INTEGER",
+    "double": "DECIMAL",
+    "boolean": "BOOLEAN",
+}
+
+
+def input_type(glue_type: str) -> str:
+    """The QuickSight input column type of a Glue/Hive column type."""
+    if glue_type.startswith("decimal"):
+        return "DECIMAL"
+    if glue_type in ("timestamp", "date"):
+        return "DATETIME"
+    return INPUT_TYPES[glue_type]
+
+
+def input_columns(table: Table) -> list[dict[str, str]]:
+    """A table's columns and partition keys as QuickSight reads them: names and types from the schema."""
+    return [{"Name": c.name, "Type": input_type(c.type)} for c in (*table.columns, *table.partition_keys)]
+
+
+class AthenaDataSource(Construct):
+    """A QuickSight ``ATHENA`` data source ``<name_prefix>-athena`` on ``workgroup``, SSL on, that
+    queries as its own role (not the account's QuickSight service role): Athena on the workgroup,
+    the Glue catalog's ``databases``, reading ``buckets`` (table -> bucket and key pattern), writing
+    query results under ``results`` with ``key``. Exposes ``data_source`` and ``role``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        workgroup: str,
+        databases: Sequence[str],
+        reads: Sequence[tuple[s3.IBucket, str]],
+        results: tuple[s3.IBucket, str],
+        key: kms.IKey,
+        groups: QuickSightGroups,
+    ) -> None:
+        """
+        :param name_prefix: the data source is ``<name_prefix>-athena``.
+        :param workgroup: the Athena workgroup its queries run in.
+        :param databases: Glue databases it may read.
+        :param reads: (bucket, key pattern) pairs of the tables' data.
+        :param results: (bucket, prefix) where the workgroup writes query results.
+        :param key: the lake key (tables and results are encrypted with it).
+        :param groups: who may use and change the data source.
+        """
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.role = LakeAccessRole(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("quicksight.amazonaws.com"),
+            description="QuickSight's Athena data source: the platform's tables and query results",
+        )
+        for bucket, pattern in reads:
+            self.role.read(bucket, pattern)
+        results_bucket, results_prefix = results
+        self.role.read_write(results_bucket, f"{results_prefix}*")
+        self.role.use_catalog(CATALOG_ACTIONS, databases)
+        workgroup_arn = stack.format_arn(service="athena", resource="workgroup", resource_name=workgroup)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(ATHENA_ACTIONS), resources=[workgroup_arn])
+        )
+        key.grant(self.role, "kms:Decrypt", "kms:GenerateDataKey")
+        self.role.acknowledge_wildcards(
+            "The tables' objects under their prefixes, query results under the workgroup's prefix and "
+            "the tables of the platform's databases, all of which grow with the lake."
+        )
+        self.data_source = quicksight.CfnDataSource(
+            self,
+            "Resource",
+            aws_account_id=Aws.ACCOUNT_ID,
+            data_source_id=f"{name_prefix}-athena",
+            name=f"{name_prefix} lake (Athena)",
+            type="ATHENA",
+            data_source_parameters=quicksight.CfnDataSource.DataSourceParametersProperty(
+                athena_parameters=quicksight.CfnDataSource.AthenaParametersProperty(
+                    work_group=workgroup, role_arn=self.role.role_arn
+                )
+            ),
+            ssl_properties=quicksight.CfnDataSource.SslPropertiesProperty(disable_ssl=False),
+        )
+        self.data_source.node.add_dependency(self.role)  # QuickSight checks the role when it creates it
+        groups.grant(self.data_source, "data_source")
+
+
+class SpiceDataset(Construct):
+    """A SPICE dataset ``<dataset_id>`` of ``table`` (database ``database``) through ``data_source``:
+    its columns and types come from the schema module, plus ``calculated`` fields (name ->
+    QuickSight expression). SPICE re-imports it ``refresh`` (a refresh schedule). Exposes
+    ``data_set``, ``arn`` and ``columns`` (every field name, calculated ones included)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dataset_id: str,
+        name: str,
+        table: Table,
+        database: str,
+        data_source: quicksight.CfnDataSource,
+        calculated: Mapping[str, str],
+        refresh: quicksight.CfnRefreshSchedule.ScheduleFrequencyProperty,
+        groups: QuickSightGroups,
+    ) -> None:
+        """
+        :param dataset_id: the dataset's ID, unique in the account.
+        :param name: the name users see.
+        :param table: the lake table (schema module).
+        :param database: its Glue database.
+        :param data_source: the Athena data source.
+        :param calculated: calculated fields: name -> expression.
+        :param refresh: when SPICE re-imports it.
+        :param groups: who may use and change it.
+        """
+        super().__init__(scope, construct_id)
+        columns = input_columns(table)
+        self.columns = [column["Name"] for column in columns] + list(calculated)
+        self.data_set = quicksight.CfnDataSet(
+            self,
+            "Resource",
+            aws_account_id=Aws.ACCOUNT_ID,
+            data_set_id=dataset_id,
+            name=name,
+            import_mode="SPICE",
+        )
+        self.data_set.add_property_override(
+            "PhysicalTableMap",
+            {
+                "table": {
+                    "RelationalTable": {
+                        "DataSourceArn": data_source.attr_arn,
+                        "Catalog": "AwsDataCatalog",
+                        "Schema": database,
+                        "Name": table.name,
+                        "InputColumns": columns,
+                    }
+                }
+            },
+        )
+        logical: dict[str, object] = {"Alias": table.name, "Source": {"PhysicalTableId": "table"}}
+        if calculated:
+            logical["DataTransforms"] = [
+                {
+                    "CreateColumnsOperation": {
+                        "Columns": [
+                            {"ColumnName": column, "ColumnId": column, "Expression": expression}
+                            for column, expression in calculated.items()
+                        ]
+                    }
+                }
+            ]
+        self.data_set.add_property_override("LogicalTableMap", {"table": logical})
+        groups.grant(self.data_set, "data_set")
+        self.arn = self.data_set.attr_arn
+        refresh_schedule = quicksight.CfnRefreshSchedule(
+            self,
+            "Refresh",
+            aws_account_id=Aws.ACCOUNT_ID,
+            data_set_id=dataset_id,
+            schedule=quicksight.CfnRefreshSchedule.RefreshScheduleMapProperty(
+                schedule_id=f"{dataset_id}-refresh", refresh_type="FULL_REFRESH", schedule_frequency=refresh
+            ),
+        )
+        refresh_schedule.node.add_dependency(self.data_set)

@@ -1,0 +1,112 @@
+"""QuickSightStack: BI over the lake through Athena."""
+
+from aws_cdk import CfnOutput
+from aws_cdk import aws_quicksight as quicksight
+from constructs import Construct
+
+from config.settings import RefreshSettings, Settings
+from platform_constructs.athena import AthenaWorkgroup
+from platform_constructs.catalog import LakeCatalog
+from platform_constructs.data_lake import DataLake
+from platform_constructs.quicksight.dashboard import SalesDashboard
+from platform_constructs.quicksight.data import AthenaDataSource, SpiceDataset
+from platform_constructs.quicksight.groups import QuickSightGroups
+from stacks.base import PlatformStack
+from workloads.schema import CURATED_TRANSACTIONS, STORE_DAILY_FEATURES
+
+SALE_DAY = "parseDate({sale_date}, 'yyyy-MM-dd')"
+"""The partition's day string as a date, for time axes and filters."""
+
+
+def refresh_frequency(refresh: RefreshSettings) -> quicksight.CfnRefreshSchedule.ScheduleFrequencyProperty:
+    """The refresh settings as a QuickSight schedule frequency."""
+    Schedule = quicksight.CfnRefreshSchedule
+    on_day = None
+    if refresh.interval == "WEEKLY":
+        on_day = Schedule.RefreshOnDayProperty(day_of_week=refresh.day)
+    elif refresh.interval == "MONTHLY":
+        on_day = Schedule.RefreshOnDayProperty(day_of_month=refresh.day)
+    return Schedule.ScheduleFrequencyProperty(
+        interval=refresh.interval,
+        time_of_the_day=None if refresh.interval == "HOURLY" else refresh.time_of_day,
+        time_zone=refresh.timezone,
+        refresh_on_day=on_day,
+    )
+
+
+class QuickSightStack(PlatformStack):
+    """Amazon QuickSight, configured by the ``quicksight`` settings: the author and viewer groups
+    (:class:`QuickSightGroups`), an Athena data source on the platform's workgroup with its own
+    least-privilege role (:class:`AthenaDataSource`), SPICE datasets of the curated sales and the
+    daily store features with columns from the schema module and a refresh schedule each
+    (:class:`SpiceDataset`), and the sales dashboard (:class:`SalesDashboard`). Authors own every
+    resource, viewers may use them. Exposes ``groups``, ``data_source``, ``datasets`` and
+    ``dashboard``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        lake: DataLake,
+        catalog: LakeCatalog,
+        athena: AthenaWorkgroup,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            suffix="quicksight",
+            description="Data science platform: QuickSight data source, SPICE datasets, dashboard",
+        )
+        config = settings.quicksight
+        name = settings.name_prefix
+        self.groups = QuickSightGroups(
+            self,
+            "Groups",
+            owners=config.author_groups,
+            viewers=config.viewer_groups,
+            namespace=config.namespace,
+            identity_region=config.identity_region,
+        )
+        tables = {"sales": CURATED_TRANSACTIONS, "daily": STORE_DAILY_FEATURES}
+        self.data_source = AthenaDataSource(
+            self,
+            "Athena",
+            name_prefix=name,
+            workgroup=athena.name,
+            databases=sorted({catalog.database_names[table.zone] for table in tables.values()}),
+            reads=[(lake.zones[table.zone], f"{table.prefix}*") for table in tables.values()],
+            results=(lake.artifacts, lake.query_results_prefix),
+            key=lake.key,
+            groups=self.groups,
+        )
+        refresh = refresh_frequency(config.refresh)
+        titles = {"sales": "Sales lines (curated)", "daily": "Daily store sales (analytics)"}
+        self.datasets = {
+            identifier: SpiceDataset(
+                self,
+                f"{identifier.title()}Dataset",
+                dataset_id=f"{name}-{table.name.replace('_', '-')}",
+                name=f"{name} {titles[identifier]}",
+                table=table,
+                database=catalog.database_names[table.zone],
+                data_source=self.data_source.data_source,
+                calculated={"sale_day": SALE_DAY},
+                refresh=refresh,
+                groups=self.groups,
+            )
+            for identifier, table in tables.items()
+        }
+        self.dashboard = SalesDashboard(
+            self,
+            "Dashboard",
+            dashboard_id=f"{name}-sales",
+            name=f"{name} sales",
+            datasets=self.datasets,
+            groups=self.groups,
+        )
+        CfnOutput(
+            self, "DashboardId", value=f"{name}-sales", description="Open it in QuickSight > Dashboards"
+        )

@@ -1,0 +1,164 @@
+"""QuickSightStack: the Athena data source, SPICE datasets from the schema, refreshes, groups, dashboard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from app import create_app
+from config.settings import load_settings
+from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
+from platform_constructs.quicksight.dashboard import referenced_columns
+from platform_constructs.quicksight.groups import ACTIONS
+from tests.conftest import Synthesized
+from tests.unit.policies import as_list, lake_grants, role_statements
+from workloads.schema import CURATED_TRANSACTIONS, STORE_DAILY_FEATURES
+
+STACK = "QuickSight"
+DATA_SOURCE, ROLE = "AthenaBC8BA882", "AthenaRole15487EBC"
+DATASETS = {
+    "sales": ("SalesDataset50F4CE44", CURATED_TRANSACTIONS),
+    "daily": ("DailyDataset09584E91", STORE_DAILY_FEATURES),
+}
+DASHBOARD = "Dashboard9E4231ED"
+S3 = lambda actions: {a for a in actions if a.startswith("s3:")}  # noqa: E731
+
+
+def _physical(env: Synthesized, dataset: str) -> dict[str, Any]:
+    return env.properties(STACK, dataset)["PhysicalTableMap"]["table"]["RelationalTable"]  # type: ignore[no-any-return]
+
+
+def test_data_source_is_athena_on_the_workgroup_with_ssl_and_its_own_role(env: Synthesized) -> None:
+    props = env.properties(STACK, DATA_SOURCE)
+    assert props["Type"] == "ATHENA"
+    assert props["DataSourceParameters"]["AthenaParameters"] == {
+        "WorkGroup": env.settings.name_prefix,
+        "RoleArn": {"Fn::GetAtt": [ROLE, "Arn"]},
+    }
+    assert props["SslProperties"] == {"DisableSsl": False}
+    trust = env.properties(STACK, ROLE)["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "quicksight.amazonaws.com"}]
+
+
+def test_data_source_role_reads_the_two_tables_and_writes_query_results_only(env: Synthesized) -> None:
+    grants = lake_grants(env, STACK, ROLE)
+    assert grants == {
+        "curated": (S3(READ_ACTIONS), {"", f"/{CURATED_TRANSACTIONS.prefix}*"}),
+        "analytics": (S3(READ_ACTIONS), {"", f"/{STORE_DAILY_FEATURES.prefix}*"}),
+        "artifacts": (S3(WRITE_ACTIONS), {"", "/athena-results/*"}),
+    }
+    statements = role_statements(env, STACK, ROLE)
+    (athena,) = [s for s in statements if "athena:StartQueryExecution" in as_list(s["Action"])]
+    assert f"workgroup/{env.settings.name_prefix}" in json.dumps(athena["Resource"])
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert not [a for a in actions if a.endswith("*")]
+
+
+def test_spice_datasets_take_their_columns_and_types_from_the_schema_module(env: Synthesized) -> None:
+    for logical_id, table in DATASETS.values():
+        props = env.properties(STACK, logical_id)
+        assert props["ImportMode"] == "SPICE"
+        physical = _physical(env, logical_id)
+        assert physical["Name"] == table.name and physical["Catalog"] == "AwsDataCatalog"
+        assert physical["Schema"] == f"{env.settings.name_prefix}_{table.zone}".replace("-", "_")
+        assert [c["Name"] for c in physical["InputColumns"]] == [
+            c.name for c in (*table.columns, *table.partition_keys)
+        ]
+        types = {c["Name"]: c["Type"] for c in physical["InputColumns"]}
+        assert types["store_id"] == "STRING" and types["sale_date"] == "STRING"
+    sales = {c["Name"]: c["Type"] for c in _physical(env, DATASETS["sales"][0])["InputColumns"]}
+    assert (sales["net_amount"], sales["quantity"], sales["sold_at"]) == ("DECIMAL", "INTEGER", "DATETIME")
+    daily = {c["Name"]: c["Type"] for c in _physical(env, DATASETS["daily"][0])["InputColumns"]}
+    assert (daily["revenue"], daily["units_sold"]) == ("DECIMAL", "INTEGER")
+
+
+def test_each_dataset_has_a_refresh_schedule_from_config(env: Synthesized) -> None:
+    refresh = env.settings.quicksight.refresh
+    schedules = env.resources(STACK, "AWS::QuickSight::RefreshSchedule")
+    assert len(schedules) == len(DATASETS)
+    ids = {env.properties(STACK, logical_id)["DataSetId"] for logical_id, _ in DATASETS.values()}
+    assert {s["Properties"]["DataSetId"] for s in schedules.values()} == ids
+    for schedule in schedules.values():
+        frequency = schedule["Properties"]["Schedule"]["ScheduleFrequency"]
+        assert (frequency["Interval"], frequency["TimeOfTheDay"], frequency["TimeZone"]) == (
+            refresh.interval,
+            refresh.time_of_day,
+            refresh.timezone,
+        )
+        assert schedule["Properties"]["Schedule"]["RefreshType"] == "FULL_REFRESH"
+
+
+def test_each_group_gets_exactly_its_actions_on_every_resource(env: Synthesized) -> None:
+    config = env.settings.quicksight
+    kinds = {DATA_SOURCE: "data_source", DASHBOARD: "dashboard"} | {
+        lid: "data_set" for lid, _ in DATASETS.values()
+    }
+    for logical_id, kind in kinds.items():
+        permissions = env.properties(STACK, logical_id)["Permissions"]
+        by_group = {_group(p["Principal"]): set(p["Actions"]) for p in permissions}
+        viewer = {f"quicksight:{a}" for a in ACTIONS[kind]["viewer"]}
+        owner = viewer | {f"quicksight:{a}" for a in ACTIONS[kind]["owner"]}
+        assert by_group == {
+            **{group: owner for group in config.author_groups},
+            **{group: viewer for group in config.viewer_groups},
+        }
+        for permission in permissions:
+            parts = permission["Principal"]["Fn::Join"][1]
+            assert (
+                parts[0] == "arn:" and {"Ref": "AWS::Region"} in parts and {"Ref": "AWS::AccountId"} in parts
+            )
+            assert parts[-1].startswith(f":group/{config.namespace}/")
+
+
+def _group(principal: dict[str, Any]) -> str:
+    """The group name at the end of a group ARN written as ``Fn::Join``."""
+    return str(principal["Fn::Join"][1][-1]).rsplit("/", 1)[1]
+
+
+def test_the_stack_creates_its_groups_in_the_stacks_identity_region(env: Synthesized) -> None:
+    groups = {g["Properties"]["GroupName"] for g in env.resources(STACK, "AWS::QuickSight::Group").values()}
+    config = env.settings.quicksight
+    assert groups == {*config.author_groups, *config.viewer_groups}
+
+
+def test_a_separate_identity_region_uses_existing_groups_there(tmp_path: Path) -> None:
+    settings = load_settings("dev")
+    quicksight = settings.quicksight.model_copy(update={"identity_region": "us-east-1"})
+    app, _ = create_app(settings.model_copy(update={"quicksight": quicksight}), outdir=str(tmp_path))
+    app.synth()
+    template = json.loads((tmp_path / "QuickSight.template.json").read_text())
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::QuickSight::Group"]
+    principals = json.dumps(template["Resources"][DASHBOARD]["Properties"]["Permissions"])
+    assert ":quicksight:us-east-1:" in principals
+
+
+def test_dashboard_uses_only_datasets_and_fields_that_exist(env: Synthesized) -> None:
+    definition = env.properties(STACK, DASHBOARD)["Definition"]
+    declared = {d["Identifier"]: d["DataSetArn"] for d in definition["DataSetIdentifierDeclarations"]}
+    assert declared == {
+        name: {"Fn::GetAtt": [logical_id, "Arn"]} for name, (logical_id, _) in DATASETS.items()
+    }
+    available = {}
+    for name, (logical_id, _) in DATASETS.items():
+        props = env.properties(STACK, logical_id)
+        calculated = [
+            column["ColumnName"]
+            for transform in props["LogicalTableMap"]["table"].get("DataTransforms", [])
+            for column in transform["CreateColumnsOperation"]["Columns"]
+        ]
+        available[name] = {c["Name"] for c in _physical(env, logical_id)["InputColumns"]} | set(calculated)
+    used = referenced_columns(definition)
+    assert used  # the visuals read real columns
+    assert all(column in available[dataset] for dataset, column in used), used
+    visuals = [next(iter(v)) for v in definition["Sheets"][0]["Visuals"]]
+    assert visuals == ["LineChartVisual", "BarChartVisual"]
+    assert env.properties(STACK, DASHBOARD)["ValidationStrategy"] == {"Mode": "STRICT"}
+
+
+def test_disabled_quicksight_leaves_the_stack_out() -> None:
+    settings = load_settings("dev")
+    off = settings.quicksight.model_copy(update={"enabled": False})
+    app, platform = create_app(settings.model_copy(update={"quicksight": off}))
+    assert platform.quicksight is None
+    assert STACK not in [child.node.id for child in app.node.children]
