@@ -69,6 +69,7 @@ class QuickSightStack(PlatformStack):
             viewers=config.viewer_groups,
             namespace=config.namespace,
             identity_region=config.identity_region,
+            create=config.identity_region in (None, settings.region),
         )
         tables = {"sales": CURATED_TRANSACTIONS, "daily": STORE_DAILY_FEATURES}
         self.data_source = AthenaDataSource(

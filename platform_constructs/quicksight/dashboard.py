@@ -40,7 +40,7 @@ def daily_revenue(dataset: str) -> dict[str, Any]:
     return {
         "LineChartVisual": {
             "VisualId": "daily-revenue-by-store",
-            "Title": _title("Daily revenue by store"),
+            "Title": _title("Daily revenue by store (in the store's currency)"),
             "ChartConfiguration": {
                 "FieldWells": {
                     "LineChartAggregatedFieldWells": {
@@ -63,26 +63,43 @@ def daily_revenue(dataset: str) -> dict[str, Any]:
 
 
 def top_products(dataset: str) -> dict[str, Any]:
-    """A horizontal bar chart: the products with the most revenue, highest first."""
+    """A horizontal bar chart: the products with the most units sold, highest first (units, not
+    revenue: stores sell in different currencies)."""
     return {
         "BarChartVisual": {
             "VisualId": "top-products",
-            "Title": _title(f"Top {TOP_PRODUCTS} products by revenue"),
+            "Title": _title(f"Top {TOP_PRODUCTS} products by units sold"),
             "ChartConfiguration": {
                 "FieldWells": {
                     "BarChartAggregatedFieldWells": {
                         "Category": [_category("product", dataset, "product_id")],
-                        "Values": [_sum("product-revenue", dataset, "net_amount")],
+                        "Values": [_sum("product-units", dataset, "quantity")],
                     }
                 },
                 "SortConfiguration": {
-                    "CategorySort": [{"FieldSort": {"FieldId": "product-revenue", "Direction": "DESC"}}],
+                    "CategorySort": [{"FieldSort": {"FieldId": "product-units", "Direction": "DESC"}}],
                     "CategoryItemsLimit": {"ItemsLimit": TOP_PRODUCTS, "OtherCategories": "EXCLUDE"},
                 },
                 "Orientation": "HORIZONTAL",
             },
         }
     }
+
+
+def grid(visuals: list[dict[str, Any]], rows: int = 12) -> dict[str, Any]:
+    """A sheet layout: the visuals one below the other, each the sheet's full width."""
+    elements = [
+        {
+            "ElementId": next(iter(visual.values()))["VisualId"],
+            "ElementType": "VISUAL",
+            "ColumnIndex": 0,
+            "ColumnSpan": 36,
+            "RowIndex": index * rows,
+            "RowSpan": rows,
+        }
+        for index, visual in enumerate(visuals)
+    ]
+    return {"Configuration": {"GridLayout": {"Elements": elements}}}
 
 
 def referenced_columns(definition: Any) -> set[tuple[str, str]]:
@@ -99,8 +116,9 @@ def referenced_columns(definition: Any) -> set[tuple[str, str]]:
 class SalesDashboard(Construct):
     """A published dashboard ``<dashboard_id>`` defined in code (no console-made analysis to keep in
     sync) over ``datasets`` (identifier -> dataset): daily revenue by store from ``daily`` and the
-    top products from ``sales``. Every column a visual uses is checked against its dataset at synth.
-    Owners may change and share it, viewers may view it. Exposes ``dashboard`` and ``definition``."""
+    top products by units from ``sales``, one below the other. Every column a visual uses is
+    checked against its dataset at synth. Owners may change and share it, viewers may view it.
+    Exposes ``dashboard`` and ``definition``."""
 
     def __init__(
         self,
@@ -119,6 +137,7 @@ class SalesDashboard(Construct):
         :param groups: who may change it and who may view it.
         """
         super().__init__(scope, construct_id)
+        visuals = [daily_revenue("daily"), top_products("sales")]
         self.definition: dict[str, Any] = {
             "DataSetIdentifierDeclarations": [
                 {"Identifier": identifier, "DataSetArn": dataset.arn}
@@ -128,7 +147,8 @@ class SalesDashboard(Construct):
                 {
                     "SheetId": "sales",
                     "Name": "Sales",
-                    "Visuals": [daily_revenue("daily"), top_products("sales")],
+                    "Visuals": visuals,
+                    "Layouts": [grid(visuals)],
                 }
             ],
         }

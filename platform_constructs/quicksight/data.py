@@ -17,9 +17,19 @@ ATHENA_ACTIONS = (
     "athena:StartQueryExecution",
     "athena:GetQueryExecution",
     "athena:GetQueryResults",
+    "athena:GetQueryResultsStream",
     "athena:StopQueryExecution",
     "athena:GetWorkGroup",
 )
+ATHENA_CATALOG_ACTIONS = (
+    "athena:GetDataCatalog",
+    "athena:GetDatabase",
+    "athena:GetTableMetadata",
+    "athena:ListDatabases",
+    "athena:ListTableMetadata",
+)
+ATHENA_LIST_ACTIONS = ("athena:ListDataCatalogs", "athena:ListWorkGroups", "athena:ListEngineVersions")
+"""What QuickSight's Athena client calls to browse; these take no resource."""
 CATALOG_ACTIONS = (
     "glue:GetDatabase",
     "glue:GetDatabases",
@@ -46,8 +56,15 @@ def input_type(glue_type: str) -> str:
 
 
 def input_columns(table: Table) -> list[dict[str, str]]:
-    """A table's columns and partition keys as QuickSight reads them: names and types from the schema."""
-    return [{"Name": c.name, "Type": input_type(c.type)} for c in (*table.columns, *table.partition_keys)]
+    """A table's columns and partition keys as QuickSight reads them: names and types from the
+    schema, decimals as ``FIXED`` and doubles as ``FLOAT``."""
+    columns = []
+    for column in (*table.columns, *table.partition_keys):
+        spec = {"Name": column.name, "Type": input_type(column.type)}
+        if spec["Type"] == "DECIMAL":
+            spec["SubType"] = "FIXED" if column.type.startswith("decimal") else "FLOAT"
+        columns.append(spec)
+    return columns
 
 
 class AthenaDataSource(Construct):
@@ -95,10 +112,21 @@ class AthenaDataSource(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(ATHENA_ACTIONS), resources=[workgroup_arn])
         )
+        data_catalog = stack.format_arn(
+            service="athena", resource="datacatalog", resource_name="AwsDataCatalog"
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(ATHENA_CATALOG_ACTIONS), resources=[data_catalog])
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(ATHENA_LIST_ACTIONS), resources=["*"])
+        )
         key.grant(self.role, "kms:Decrypt", "kms:GenerateDataKey")
         self.role.acknowledge_wildcards(
             "The tables' objects under their prefixes, query results under the workgroup's prefix and "
-            "the tables of the platform's databases, all of which grow with the lake."
+            "the tables of the platform's databases, all of which grow with the lake; Athena's list "
+            "actions, which take no resource.",
+            resources=["*"],
         )
         self.data_source = quicksight.CfnDataSource(
             self,
@@ -158,6 +186,10 @@ class SpiceDataset(Construct):
             data_set_id=dataset_id,
             name=name,
             import_mode="SPICE",
+            # SPICE imports on its own; a deployment must not wait for (or roll back over) an import.
+            ingestion_wait_policy=quicksight.CfnDataSet.IngestionWaitPolicyProperty(
+                wait_for_spice_ingestion=False
+            ),
         )
         self.data_set.add_property_override(
             "PhysicalTableMap",

@@ -25,6 +25,14 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "CreateIngestion",
             "CancelIngestion",
             "UpdateDataSetPermissions",
+            "CreateRefreshSchedule",
+            "UpdateRefreshSchedule",
+            "DeleteRefreshSchedule",
+            "DescribeRefreshSchedule",
+            "ListRefreshSchedules",
+            "PutDataSetRefreshProperties",
+            "DescribeDataSetRefreshProperties",
+            "DeleteDataSetRefreshProperties",
         ),
     },
     "dashboard": {
@@ -38,7 +46,11 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
-"""QuickSight actions per resource kind: a viewer's, and what an owner has on top of them."""
+"""QuickSight actions per resource kind: a viewer's, and what an owner has on top of them. Viewer
+groups get only the dashboard's: viewing a dashboard needs no right on its datasets, and passing
+the data source would let them query the lake as its role."""
+VIEWED = ("dashboard",)
+"""The kinds of resource viewer groups are granted."""
 
 
 def actions(kind: str, role: str) -> list[str]:
@@ -49,10 +61,11 @@ def actions(kind: str, role: str) -> list[str]:
 
 class QuickSightGroups(Construct):
     """The QuickSight groups of ``owners`` (authors) and ``viewers`` in ``namespace``, addressed in
-    ``identity_region`` (the QuickSight identity region of the account; default: the stack's). When
-    the identity region is the stack's, the stack creates the groups (``AWS::QuickSight::Group``);
-    otherwise they must already exist there. ``grant(resource, kind)`` gives each owner group the
-    owner actions and each viewer group the viewer actions on a resource. Exposes ``groups``."""
+    ``identity_region`` (the QuickSight identity region of the account; default: the stack's). With
+    ``create`` (the identity region is the stack's), the stack creates the groups
+    (``AWS::QuickSight::Group``); otherwise they must already exist there. ``grant(resource, kind)``
+    gives each owner group the owner actions on a resource and, on a dashboard, each viewer group
+    the viewer actions. Exposes ``groups``."""
 
     def __init__(
         self,
@@ -63,19 +76,21 @@ class QuickSightGroups(Construct):
         viewers: Sequence[str],
         namespace: str,
         identity_region: str | None,
+        create: bool,
     ) -> None:
         """
         :param owners: groups that may change and share the resources.
         :param viewers: groups that may only use them.
         :param namespace: the QuickSight namespace of the groups.
         :param identity_region: region of the account's QuickSight identities; None: the stack's.
+        :param create: create the groups (only possible in the stack's own region).
         """
         super().__init__(scope, construct_id)
         self._roles = {**{group: "owner" for group in owners}, **{group: "viewer" for group in viewers}}
         region = identity_region or Aws.REGION
         self._arn = f"arn:{Aws.PARTITION}:quicksight:{region}:{Aws.ACCOUNT_ID}:group/{namespace}/"
         self.groups: list[quicksight.CfnGroup] = []
-        if identity_region is None:
+        if create:
             self.groups = [
                 quicksight.CfnGroup(
                     self,
@@ -94,6 +109,7 @@ class QuickSightGroups(Construct):
         permissions = [
             {"Principal": self._arn + group, "Actions": actions(kind, role)}
             for group, role in self._roles.items()
+            if role == "owner" or kind in VIEWED
         ]
         resource.add_property_override("Permissions", permissions)
         for group in self.groups:
