@@ -35,7 +35,8 @@ class CameraAccess(Construct):
     Devices: a producer role trusted by AWS IoT's credentials provider, a role alias
     ``<name_prefix>-camera`` for it, and an IoT policy that lets a device's certificate assume that
     alias, nothing else. The role lets each device reach only the stream named after its IoT thing
-    (``${credentials-iot:ThingName}``, and only things named ``<name_prefix>-*``) with
+    (``${credentials-iot:ThingName}``; an explicit deny keeps it off streams not named
+    ``<name_prefix>-*``) with
     ``PutMedia``, ``DescribeStream`` and ``GetDataEndpoint``, and use ``key`` only through Kinesis
     Video. Viewers: a consumer role, assumable by ``consumer_principals`` (default: this account),
     that may read media, images and clips and open HLS and DASH sessions on ``stream_arns``, and
@@ -72,10 +73,16 @@ class CameraAccess(Construct):
             max_session_duration=Duration.seconds(max(3600, credential_duration.to_seconds())),
         )
         self.producer_role.add_to_policy(
-            iam.PolicyStatement(
+            iam.PolicyStatement(actions=list(PRODUCER_ACTIONS), resources=[streams])
+        )
+        platform_streams = stack.format_arn(
+            service="kinesisvideo", resource="stream", resource_name=f"{name_prefix}-*/*"
+        )
+        self.producer_role.add_to_policy(
+            iam.PolicyStatement(  # a thing named like another stream of the account still reaches none
+                effect=iam.Effect.DENY,
                 actions=list(PRODUCER_ACTIONS),
-                resources=[streams],
-                conditions={"StringLike": {"credentials-iot:ThingName": f"{name_prefix}-*"}},
+                not_resources=[platform_streams],
             )
         )
         self.producer_role.add_to_policy(

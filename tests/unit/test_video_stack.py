@@ -78,13 +78,15 @@ def test_cameras_assume_the_producer_role_through_the_iot_role_alias_only(env: S
 
 def test_a_camera_may_only_put_into_the_stream_named_after_its_thing(env: Synthesized) -> None:
     statements = role_statements(env, STACK, PRODUCER)
-    (media,) = [s for s in statements if "kinesisvideo:PutMedia" in as_list(s["Action"])]
+    (media,) = [
+        s for s in statements if "kinesisvideo:PutMedia" in as_list(s["Action"]) and s["Effect"] == "Allow"
+    ]
     assert sorted(as_list(media["Action"])) == sorted(PRODUCER_ACTIONS)
     assert json.dumps(media["Resource"]).endswith(f':stream/{THING_NAME}/*"]]}}')
-    assert media["Condition"] == {
-        "StringLike": {"credentials-iot:ThingName": f"{env.settings.name_prefix}-*"}
-    }
-    (key,) = [s for s in statements if s is not media]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert sorted(as_list(deny["Action"])) == sorted(PRODUCER_ACTIONS)
+    assert json.dumps(deny["NotResource"]).endswith(f':stream/{env.settings.name_prefix}-*/*"]]}}')
+    (key,) = [s for s in statements if s not in (media, deny)]
     assert key["Action"] == "kms:GenerateDataKey" and key["Resource"] == {"Fn::GetAtt": [KEY, "Arn"]}
     assert "kinesisvideo." in json.dumps(key["Condition"]["StringEquals"]["kms:ViaService"])
 
