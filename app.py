@@ -21,6 +21,7 @@ from stacks.data_lake_stack import DataLakeStack
 from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
 from stacks.network_stack import NetworkStack
+from stacks.pipeline_stack import PipelineStack
 from stacks.quicksight_stack import QuickSightStack
 from stacks.sagemaker_stack import SageMakerStack
 from stacks.video_stack import VideoStack
@@ -41,6 +42,7 @@ class Platform:
     sagemaker: SageMakerStack | None
     video: VideoStack | None
     quicksight: QuickSightStack | None
+    pipeline: PipelineStack | None
 
 
 def add_checks(app: App) -> None:
@@ -99,6 +101,18 @@ def build_platform(app: App, settings: Settings) -> Platform:
             catalog=data_lake.catalog,
             athena=data_lake.athena,
         )
+    pipeline = None
+    if settings.pipeline.enabled:
+        pipeline = PipelineStack(
+            app,
+            "Pipeline",
+            settings=settings,
+            glue=glue,
+            emr=emr,
+            sagemaker=sagemaker,
+            quicksight=quicksight,
+            alarm_topic=alarms.alarms.topic,
+        )
     return Platform(
         network=network,
         data_lake=data_lake,
@@ -108,6 +122,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
         sagemaker=sagemaker,
         video=video,
         quicksight=quicksight,
+        pipeline=pipeline,
     )
 
 

@@ -432,6 +432,23 @@ class QuickSightSettings(ServiceSettings):
         return self
 
 
+class PipelineSettings(ServiceSettings):
+    """The end-to-end pipeline: its EventBridge Scheduler schedule (or none: start it by hand) in
+    ``timezone``, the fixed UTC offset that decides which day is "yesterday" for a run started
+    without a date, and how long a run may take."""
+
+    schedule: str | None
+    timezone: str = Field(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")
+    utc_offset: str = Field(pattern=r"^[+-](0[0-9]|1[0-4])[0-5][0-9]$")
+    timeout_hours: int = Field(ge=1, le=48)
+    log_retention_days: LogRetentionDays
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return None if value is None else check_schedule(value)
+
+
 class AlarmSettings(_Strict):
     """Who hears about failures: e-mail addresses subscribed to the platform alarm topic."""
 
@@ -466,6 +483,7 @@ class Settings(_Strict):
     sagemaker: SageMakerSettings
     video: VideoSettings
     quicksight: QuickSightSettings
+    pipeline: PipelineSettings
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -504,6 +522,11 @@ class Settings(_Strict):
                         f"video.cameras: stream {stream!r} has {len(stream)} characters; Kinesis Video "
                         f"streams and IoT things allow {VIDEO_NAME_LIMIT}: shorten the camera name or prefix"
                     )
+        if self.pipeline.enabled and self.pipeline.schedule and self.glue.enabled and self.glue.schedule:
+            raise ValueError(
+                "pipeline.schedule and glue.schedule are both set: the ingest would run twice a day; "
+                "set glue.schedule: null (the pipeline runs the crawler and the ETL job)"
+            )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self

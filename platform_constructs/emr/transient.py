@@ -70,7 +70,8 @@ class TransientFeatureRun(Construct):
     cluster. A step that fails or runs past ``step_timeout`` is caught and the cluster terminated
     before the execution fails. An execution stopped by hand (or past the machine's own timeout)
     runs no catch: its cluster ends the step and then terminates itself after ``idle_timeout``.
-    Logs (all events, encrypted) and X-Ray tracing are on. Exposes ``state_machine``.
+    Logs (all events, encrypted) and X-Ray tracing are on. Exposes ``state_machine`` and its name,
+    ``state_machine_name`` (``name``: other stacks start it by name).
 
     Input: ``{"first_day": "yyyy-mm-dd", "last_day": "yyyy-mm-dd"}``.
     """
@@ -91,7 +92,7 @@ class TransientFeatureRun(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
-        :param name: name of the clusters it creates.
+        :param name: name of the state machine and of the clusters it creates.
         :param shape: release, fleets and scaling (as the long-running cluster).
         :param step_arguments: ``spark-submit`` and its arguments, without the days.
         :param step_timeout: the step is abandoned (and the cluster terminated) after this long.
@@ -180,9 +181,11 @@ class TransientFeatureRun(Construct):
         log_group = logs.LogGroup(
             self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
         )
+        self.state_machine_name = name
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=name,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=step_timeout.plus(Duration.hours(1)),  # cluster start and termination around the step
             tracing_enabled=True,

@@ -60,8 +60,9 @@ class ForecastTraining(Construct):
        ``automatic`` (then ``Deploy`` runs the ``deploy`` state machine and waits for it),
        pending manual approval otherwise (approving it in the registry deploys it).
 
-    Logs (all events, encrypted) and X-Ray tracing are on. Exposes ``state_machine``, ``role``
-    (the jobs' execution role) and ``source`` (the code asset).
+    Logs (all events, encrypted) and X-Ray tracing are on. Exposes ``state_machine`` (named
+    ``<job_prefix>-training``, ``state_machine_name``: other stacks start it by name), ``role`` (the
+    jobs' execution role) and ``source`` (the code asset).
     """
 
     def __init__(
@@ -213,9 +214,11 @@ class ForecastTraining(Construct):
             self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
         )
         waiting = settings.max_runtime_minutes * (SPOT_WAIT_FACTOR if settings.spot else 1)
+        self.state_machine_name = f"{job_prefix}-training"
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=self.state_machine_name,
             query_language=sfn.QueryLanguage.JSONATA,
             definition_body=sfn.DefinitionBody.from_chainable(sfn.Chain.start(train).next(gate)),
             timeout=Duration.minutes(waiting).plus(

@@ -103,4 +103,9 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
     if env.settings.quicksight.enabled:  # the data source role: table prefixes, results, tables, list actions
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("Athena/Role", "AwsSolutions-IAM5"): 6, ("Athena/Role", inline): 1})
+    if env.settings.pipeline.enabled:  # its steps' ingestions and nested executions, X-Ray and logs
+        inline = "NIST.800.53.R5-IAMNoInlinePolicy"
+        expected.update({("StateMachine/Role", "AwsSolutions-IAM5"): 5, ("StateMachine/Role", inline): 1})
+        if env.settings.pipeline.schedule is not None:
+            expected[("ScheduleRole", inline)] = 1
     assert found == expected

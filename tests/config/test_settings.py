@@ -402,6 +402,11 @@ BAD_INPUTS = [
     ("quicksight.refresh.day", "MONDAY", "quicksight.refresh: a DAILY refresh takes no day"),
     ("quicksight.identity_region", "eu-west", "quicksight.identity_region: 'eu-west' is not allowed"),
     ("quicksight.identity_region", "Europe", "quicksight.identity_region: 'Europe' is not allowed"),
+    ("pipeline.schedule", "daily", "pipeline.schedule: 'daily' is not allowed: must be rate("),
+    ("pipeline.utc_offset", "+1", "pipeline.utc_offset: '+1' is not allowed"),
+    ("pipeline.utc_offset", "+2500", "pipeline.utc_offset: '+2500' is not allowed"),
+    ("pipeline.timezone", "Central European", "pipeline.timezone: 'Central European' is not allowed"),
+    ("pipeline.timeout_hours", 0, "pipeline.timeout_hours: 0 is not allowed"),
 ]
 
 
@@ -464,6 +469,14 @@ def test_sagemaker_needs_a_region_with_the_image(tmp_path: Path, region: str, lo
     document["sagemaker"]["enabled"] = False
     _write(tmp_path, document)
     assert load_settings("dev", tmp_path).region == "xx-moon-1"
+
+
+def test_the_pipeline_and_the_glue_workflow_are_not_both_scheduled(tmp_path: Path) -> None:
+    changes = {"pipeline.schedule": "cron(0 3 * * ? *)", "glue.schedule": "cron(0 2 * * ? *)"}
+    assert _config_error(tmp_path, "dev", changes) == (
+        "dev.yaml: (top level): pipeline.schedule and glue.schedule are both set: the ingest would run twice "
+        "a day; set glue.schedule: null (the pipeline runs the crawler and the ETL job)"
+    )
 
 
 def test_a_monthly_refresh_needs_a_day_of_the_month(tmp_path: Path) -> None:

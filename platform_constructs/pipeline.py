@@ -1,0 +1,319 @@
+"""The end-to-end pipeline: one day's data from the raw zone to a refreshed dashboard."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+
+POLL = Duration.seconds(60)
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+@dataclass(frozen=True)
+class PipelineSteps:
+    """What the pipeline runs, each None when its service is off: the raw crawler's name, the ETL
+    job's name (its data-quality gate fails the job), the EMR feature run and the forecast
+    training state machines, the QuickSight dataset IDs to re-import, and each step's time limit."""
+
+    crawler: str | None
+    etl_job: str | None
+    features: sfn.IStateMachine | None
+    training: sfn.IStateMachine | None
+    datasets: Sequence[str]
+    timeouts: dict[str, Duration]
+
+
+class PlatformPipeline(Construct):
+    """A standard state machine that runs one day end to end, skipping the services that are off:
+    ``Crawl`` (start the raw crawler, poll until it is ready again), ``Clean`` (the Glue ETL job;
+    a failed data-quality gate fails it and so stops the run), ``Features`` (the EMR transient
+    run for the day), ``Train`` (training, gate and deploy), ``Refresh`` (a SPICE ingestion per
+    dataset, polled until complete). Input ``{"date": "yyyy-mm-dd"}``; without it, yesterday at
+    ``utc_offset``. Every step retries throttling and transient errors with backoff, has a time
+    limit, and on failure ends the run in ``RunFailed`` with the step, the date and the cause.
+    A rerun of a date is safe (the steps overwrite what the day produced). With ``schedule``, an
+    EventBridge Scheduler schedule in ``time_zone`` starts it. Logs (all events, encrypted) and
+    X-Ray tracing are on. Exposes ``state_machine`` and ``schedule`` (or None)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        steps: PipelineSteps,
+        utc_offset: str,
+        timeout: Duration,
+        schedule: str | None,
+        time_zone: str,
+        logs_key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param steps: what to run.
+        :param utc_offset: ``+hhmm``: the fixed offset that decides "yesterday".
+        :param timeout: the longest a run may take.
+        :param schedule: a ``cron()`` or ``rate()`` expression, or None (started by hand).
+        :param time_zone: the IANA time zone of ``schedule``.
+        :param logs_key: encrypts the state machine's log group.
+        :param log_retention: how long its logs are kept.
+        :param removal_policy: of the log group; default RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        self._steps = steps
+        stack = Stack.of(self)
+        failed = sfn.Fail.jsonata(
+            self,
+            "RunFailed",
+            error="{% $failed_step %}",
+            cause="{% 'Step ' & $failed_step & ' failed for ' & $date & ': ' & "
+            "($exists($states.input.Cause) ? $states.input.Cause : $string($states.input)) %}",
+        )
+        self._failed = failed
+        run_date = sfn.Pass.jsonata(
+            self,
+            "RunDate",
+            assign={
+                "date": "{% $exists($states.input.date) ? $states.input.date : "
+                f"$fromMillis($toMillis($states.context.Execution.StartTime) - 86400000, "
+                f"'[Y0001]-[M01]-[D01]', '{utc_offset}') %}}"
+            },
+        )
+        bad_date = sfn.Fail.jsonata(
+            self,
+            "BadDate",
+            error="BadInput",
+            cause="{% 'date must be yyyy-mm-dd, got ' & $string($date) %}",
+        )
+        check = sfn.Choice.jsonata(self, "DateIsValid")
+        chain = sfn.Chain.start(run_date).next(check)
+        body: list[sfn.IChainable] = []
+        if steps.crawler is not None:
+            body.append(self._crawl(steps.crawler))
+        if steps.etl_job is not None:
+            body.append(self._clean(steps.etl_job))
+        if steps.features is not None:
+            body.append(
+                self._nested(
+                    "Features", steps.features, {"first_day": "{% $date %}", "last_day": "{% $date %}"}
+                )
+            )
+        if steps.training is not None:
+            body.append(self._nested("Train", steps.training, {}))
+        for dataset in steps.datasets:
+            body.append(self._refresh(dataset))
+        succeed = sfn.Succeed.jsonata(self, "Done")
+        first: sfn.IChainable = succeed
+        if body:
+            first = body[0]
+            current = sfn.Chain.start(body[0])
+            for step in body[1:]:
+                current = current.next(step)
+            current.next(succeed)
+        check.when(
+            sfn.Condition.jsonata(f"{{% $contains($date, /{DATE[1:-1]}/) and $length($date) = 10 %}}"), first
+        )
+        check.otherwise(bad_date)
+
+        log_group = logs.LogGroup(
+            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            query_language=sfn.QueryLanguage.JSONATA,
+            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        self._acknowledge(stack)
+        self.schedule: scheduler.Schedule | None = None
+        if schedule is not None:
+            starter = iam.Role(
+                self,
+                "ScheduleRole",
+                assumed_by=iam.ServicePrincipal(
+                    "scheduler.amazonaws.com",
+                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                ),
+                description="Starts the pipeline on its schedule",
+            )
+            self.schedule = scheduler.Schedule(
+                self,
+                "Schedule",
+                description="Runs yesterday's data end to end",
+                schedule=scheduler.ScheduleExpression.expression(schedule, TimeZone.of(time_zone)),
+                target=scheduler_targets.StepFunctionsStartExecution(
+                    self.state_machine, input=scheduler.ScheduleTargetInput.from_object({}), role=starter
+                ),
+            )
+            acknowledge_own_policy(starter, "The schedule's own role: it may start this state machine only.")
+
+    def _guard(self, task: sfn.TaskStateBase | sfn.CustomState, step: str, service: str) -> None:
+        """Retry ``service``'s throttling and transient errors with backoff; on anything else end
+        the run in ``RunFailed`` naming ``step``."""
+        task.add_retry(
+            errors=[f"{service}.ThrottlingException", f"{service}.SdkClientException"],
+            interval=Duration.seconds(10),
+            max_attempts=4,
+            backoff_rate=2,
+        )
+        task.add_catch(self._failed, assign={"failed_step": step}, outputs="{% $states.errorOutput %}")
+
+    def _crawl(self, crawler: str) -> sfn.IChainable:
+        """Start the crawler (one already running is fine) and poll until it is ready again."""
+        stack = Stack.of(self)
+        arn = stack.format_arn(service="glue", resource="crawler", resource_name=crawler)
+        start = tasks.CallAwsService.jsonata(
+            self,
+            "Crawl",
+            service="glue",
+            action="startCrawler",
+            iam_resources=[arn],
+            parameters={"Name": crawler},
+        )
+        wait = sfn.Wait.jsonata(self, "WaitForCrawler", time=sfn.WaitTime.duration(POLL))
+        status = tasks.CallAwsService.jsonata(
+            self,
+            "CrawlerState",
+            service="glue",
+            action="getCrawler",
+            iam_resources=[arn],
+            parameters={"Name": crawler},
+            task_timeout=sfn.Timeout.duration(Duration.minutes(1)),
+        )
+        self._guard(status, "Crawl", "Glue")
+        wait_for_crawler = wait
+        start.add_catch(
+            wait_for_crawler, errors=["Glue.CrawlerRunningException"]
+        )  # already crawling: wait for it
+        self._guard(start, "Crawl", "Glue")
+        done = sfn.Pass.jsonata(self, "Crawled")
+        ready = sfn.Choice.jsonata(self, "CrawlerReady")
+        ready.when(
+            sfn.Condition.jsonata(
+                "{% $states.input.Crawler.State = 'READY' and "
+                "$not($states.input.Crawler.LastCrawl.Status = 'FAILED') %}"
+            ),
+            done,
+        )
+        ready.when(
+            sfn.Condition.jsonata("{% $states.input.Crawler.State = 'READY' %}"),
+            sfn.Pass.jsonata(
+                self,
+                "CrawlFailed",
+                assign={"failed_step": "Crawl"},
+                outputs={"Cause": "{% $states.input.Crawler.LastCrawl.ErrorMessage %}"},
+            ).next(self._failed),
+        )
+        ready.otherwise(wait)
+        sfn.Chain.start(start).next(wait).next(status).next(ready)
+        return sfn.Chain.custom(start, [done], start)
+
+    def _clean(self, job: str) -> sfn.IChainable:
+        task = tasks.GlueStartJobRun.jsonata(
+            self,
+            "Clean",
+            glue_job_name=job,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            task_timeout=sfn.Timeout.duration(self._steps.timeouts["Clean"]),
+        )
+        self._guard(task, "Clean", "Glue")
+        return task
+
+    def _nested(self, step: str, machine: sfn.IStateMachine, payload: dict[str, str]) -> sfn.IChainable:
+        task = tasks.StepFunctionsStartExecution.jsonata(
+            self,
+            step,
+            state_machine=machine,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            input=sfn.TaskInput.from_object(payload),
+            task_timeout=sfn.Timeout.duration(self._steps.timeouts[step]),
+        )
+        self._guard(task, step, "StepFunctions")
+        return task
+
+    def _refresh(self, dataset: str) -> sfn.IChainable:
+        """Start a SPICE ingestion of ``dataset`` and poll until it completes."""
+        stack = Stack.of(self)
+        arn = stack.format_arn(service="quicksight", resource="dataset", resource_name=dataset)
+        suffix = dataset.title().replace("-", "")
+        start = tasks.CallAwsService.jsonata(
+            self,
+            f"Refresh{suffix}",
+            service="quicksight",
+            action="createIngestion",
+            iam_resources=[arn, f"{arn}/ingestion/*"],
+            parameters={
+                "AwsAccountId": Aws.ACCOUNT_ID,
+                "DataSetId": dataset,
+                "IngestionId": "{% $date & '-' & $states.context.Execution.Name %}",
+            },
+        )
+        self._guard(start, "Refresh", "QuickSight")
+        wait = sfn.Wait.jsonata(self, f"WaitFor{suffix}", time=sfn.WaitTime.duration(POLL))
+        status = tasks.CallAwsService.jsonata(
+            self,
+            f"{suffix}Ingestion",
+            service="quicksight",
+            action="describeIngestion",
+            iam_resources=[f"{arn}/ingestion/*"],
+            parameters={
+                "AwsAccountId": Aws.ACCOUNT_ID,
+                "DataSetId": dataset,
+                "IngestionId": "{% $date & '-' & $states.context.Execution.Name %}",
+            },
+        )
+        self._guard(status, "Refresh", "QuickSight")
+        done = sfn.Pass.jsonata(self, f"{suffix}Refreshed")
+        state = sfn.Choice.jsonata(self, f"{suffix}Complete")
+        state.when(sfn.Condition.jsonata("{% $states.input.Ingestion.IngestionStatus = 'COMPLETED' %}"), done)
+        state.when(
+            sfn.Condition.jsonata("{% $states.input.Ingestion.IngestionStatus in ['FAILED', 'CANCELLED'] %}"),
+            sfn.Pass.jsonata(
+                self,
+                f"{suffix}IngestionFailed",
+                assign={"failed_step": "Refresh"},
+                outputs={"Cause": "{% $string($states.input.Ingestion.ErrorInfo) %}"},
+            ).next(self._failed),
+        )
+        state.otherwise(wait)
+        sfn.Chain.start(start).next(wait).next(status).next(state)
+        return sfn.Chain.custom(start, [done], start)
+
+    def _acknowledge(self, stack: Stack) -> None:
+        role = self.state_machine.role
+        assert isinstance(role, iam.Role)
+        resources: list[str] = ["*"]
+        for dataset in self._steps.datasets:
+            arn = stack.format_arn(service="quicksight", resource="dataset", resource_name=dataset)
+            resources.append(f"{arn}/ingestion/*")
+        for machine in (self._steps.features, self._steps.training):
+            if machine is not None:
+                name = stack.split_arn(machine.state_machine_arn, ArnFormat.COLON_RESOURCE_NAME).resource_name
+                resources.append(
+                    stack.format_arn(
+                        service="states",
+                        resource="execution",
+                        resource_name=f"{name}*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                )
+        acknowledge_wildcards(
+            role,
+            reason="Ingestions and nested executions are named at run time under the platform's datasets "
+            "and state machines; X-Ray and the log delivery actions take no resource.",
+            resources=resources,
+        )
+        acknowledge_own_policy(role, "The pipeline's own role: its steps' jobs, machines and datasets only.")

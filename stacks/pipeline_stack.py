@@ -1,0 +1,103 @@
+"""PipelineStack: one run from raw data to a refreshed dashboard."""
+
+from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from config.settings import Settings
+from platform_constructs.failure_alerts import FailureAlerts, failed_executions
+from platform_constructs.keys import logs_key
+from platform_constructs.log_retention import RETENTION_BY_DAYS
+from platform_constructs.pipeline import PipelineSteps, PlatformPipeline
+from platform_constructs.removal import data_removal_policy
+from stacks.base import PlatformStack
+from stacks.emr_stack import EmrStack
+from stacks.glue_stack import GlueStack
+from stacks.quicksight_stack import QuickSightStack
+from stacks.sagemaker_stack import SageMakerStack
+
+
+class PipelineStack(PlatformStack):
+    """The end-to-end pipeline (:class:`PlatformPipeline`) over the stacks of the enabled services:
+    the Glue crawler and ETL job, the EMR transient feature run, SageMaker training, QuickSight's
+    datasets; a service that is off is left out of the definition. Step time limits follow each
+    service's settings; failed, timed-out or aborted runs reach the alarm topic with the step,
+    the date and the cause. Exposes ``pipeline`` and ``alerts``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        glue: GlueStack | None,
+        emr: EmrStack | None,
+        sagemaker: SageMakerStack | None,
+        quicksight: QuickSightStack | None,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            settings=settings,
+            suffix="pipeline",
+            description="Data science platform: the end-to-end pipeline",
+        )
+        config = settings.pipeline
+        removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
+        training = settings.sagemaker.training
+        timeouts = {
+            "Clean": Duration.minutes(settings.glue.timeout_minutes + 10),
+            "Features": Duration.minutes(settings.emr.step_timeout_minutes + 90),  # cluster start and stop
+            "Train": Duration.minutes(training.max_runtime_minutes * (2 if training.spot else 1) + 180),
+        }
+        self.pipeline = PlatformPipeline(
+            self,
+            "Pipeline",
+            steps=PipelineSteps(
+                crawler=glue.crawler.crawler.ref if glue else None,
+                etl_job=glue.job.job.job_name if glue else None,
+                features=self._by_name("Features", emr, emr.transient.state_machine_name) if emr else None,
+                training=self._by_name("Train", sagemaker, sagemaker.training.state_machine_name)
+                if sagemaker
+                else None,
+                datasets=[d.data_set.data_set_id or "" for d in quicksight.datasets.values()]
+                if quicksight
+                else [],
+                timeouts=timeouts,
+            ),
+            utc_offset=config.utc_offset,
+            timeout=Duration.hours(config.timeout_hours),
+            schedule=config.schedule,
+            time_zone=config.timezone,
+            logs_key=logs_key(
+                self, "LogsKey", description="Encrypts the pipeline's logs", removal_policy=removal_policy
+            ),
+            log_retention=RETENTION_BY_DAYS[config.log_retention_days],
+            removal_policy=removal_policy,
+        )
+        self.alerts = FailureAlerts(
+            self,
+            "Alerts",
+            topic=alarm_topic,
+            alerts={
+                "RunFailed": (
+                    failed_executions(self.pipeline.state_machine),
+                    "Pipeline run failed: execution <detail.name> is <detail.status> "
+                    "(<detail.error>: <detail.cause>): <detail.executionArn>",
+                )
+            },
+        )
+        CfnOutput(
+            self,
+            "StateMachine",
+            value=self.pipeline.state_machine.state_machine_arn,
+            description="Start a run",
+        )
+
+    def _by_name(self, step: str, stack: PlatformStack, name: str) -> sfn.IStateMachine:
+        """``stack``'s state machine ``name``, addressed by name in this stack's account and region
+        (its ARN split across stacks is not a valid template), deployed after ``stack``."""
+        self.add_dependency(stack)
+        return sfn.StateMachine.from_state_machine_name(self, f"{step}Machine", name)
