@@ -435,12 +435,11 @@ class QuickSightSettings(ServiceSettings):
 class PipelineSettings(ServiceSettings):
     """The end-to-end pipeline: its EventBridge Scheduler schedule (or none: start it by hand) in
     ``timezone``, the fixed UTC offset that decides which day is "yesterday" for a run started
-    without a date, and how long a run may take."""
+    without a date. A run's time limit is the sum of its steps' (from their services' settings)."""
 
     schedule: str | None
     timezone: str = Field(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")
     utc_offset: str = Field(pattern=r"^[+-](0[0-9]|1[0-4])[0-5][0-9]$")
-    timeout_hours: int = Field(ge=1, le=48)
     log_retention_days: LogRetentionDays
 
     @field_validator("schedule")
@@ -526,6 +525,11 @@ class Settings(_Strict):
             raise ValueError(
                 "pipeline.schedule and glue.schedule are both set: the ingest would run twice a day; "
                 "set glue.schedule: null (the pipeline runs the crawler and the ETL job)"
+            )
+        if self.pipeline.enabled and self.glue.enabled and self.glue.max_retries:
+            raise ValueError(
+                f"glue.max_retries {self.glue.max_retries} with the pipeline on: Glue retries as a new run "
+                "the pipeline does not wait for; set 0 (rerun the pipeline for the day instead)"
             )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")

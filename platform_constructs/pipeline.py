@@ -16,7 +16,16 @@ from constructs import Construct
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 
 POLL = Duration.seconds(60)
+POLLS = 60
+"""The most status checks of one crawl or one ingestion (an hour at one a minute)."""
 DATE = r"^\d{4}-\d{2}-\d{2}$"
+GLUE_API = ("Glue.ThrottlingException", "Glue.OperationTimeoutException", "Glue.InternalServiceException")
+"""Transient errors of Glue API calls (aws-sdk integration)."""
+GLUE_JOB = ("Glue.AWSGlueException", "Glue.ConcurrentRunsExceededException")
+"""Transient errors of the optimized Glue job integration (starting the run)."""
+NESTED = ("StepFunctions.ExecutionLimitExceededException", "StepFunctions.AWSStepFunctionsException")
+"""Transient errors of starting a nested execution."""
+QUICKSIGHT_API = ("QuickSight.ThrottlingException", "QuickSight.InternalFailureException")
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,6 @@ class PlatformPipeline(Construct):
         *,
         steps: PipelineSteps,
         utc_offset: str,
-        timeout: Duration,
         schedule: str | None,
         time_zone: str,
         logs_key: kms.IKey,
@@ -62,7 +70,6 @@ class PlatformPipeline(Construct):
         """
         :param steps: what to run.
         :param utc_offset: ``+hhmm``: the fixed offset that decides "yesterday".
-        :param timeout: the longest a run may take.
         :param schedule: a ``cron()`` or ``rate()`` expression, or None (started by hand).
         :param time_zone: the IANA time zone of ``schedule``.
         :param logs_key: encrypts the state machine's log group.
@@ -84,9 +91,10 @@ class PlatformPipeline(Construct):
             self,
             "RunDate",
             assign={
-                "date": "{% $exists($states.input.date) ? $states.input.date : "
+                "date": "{% $string($exists($states.input.date) ? $states.input.date : "
                 f"$fromMillis($toMillis($states.context.Execution.StartTime) - 86400000, "
-                f"'[Y0001]-[M01]-[D01]', '{utc_offset}') %}}"
+                f"'[Y0001]-[M01]-[D01]', '{utc_offset}')) %}}",
+                "run_id": "{% $replace($states.context.Execution.Name, /[^A-Za-z0-9_-]/, '_') %}",
             },
         )
         bad_date = sfn.Fail.jsonata(
@@ -133,7 +141,7 @@ class PlatformPipeline(Construct):
             "StateMachine",
             query_language=sfn.QueryLanguage.JSONATA,
             definition_body=sfn.DefinitionBody.from_chainable(chain),
-            timeout=timeout,
+            timeout=self._run_limit(),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
@@ -160,15 +168,26 @@ class PlatformPipeline(Construct):
             )
             acknowledge_own_policy(starter, "The schedule's own role: it may start this state machine only.")
 
-    def _guard(self, task: sfn.TaskStateBase | sfn.CustomState, step: str, service: str) -> None:
-        """Retry ``service``'s throttling and transient errors with backoff; on anything else end
-        the run in ``RunFailed`` naming ``step``."""
-        task.add_retry(
-            errors=[f"{service}.ThrottlingException", f"{service}.SdkClientException"],
-            interval=Duration.seconds(10),
-            max_attempts=4,
-            backoff_rate=2,
+    def _run_limit(self) -> Duration:
+        """The run's own limit: every step's limit and poll budget, plus half an hour, so a step
+        always times out (into ``RunFailed``) before the run does."""
+        steps = self._steps
+        minutes = sum(
+            steps.timeouts[step].to_minutes()
+            for step, present in (
+                ("Clean", steps.etl_job),
+                ("Features", steps.features),
+                ("Train", steps.training),
+            )
+            if present is not None
         )
+        polled = (steps.crawler is not None) + len(steps.datasets)
+        return Duration.minutes(minutes + polled * POLLS * POLL.to_minutes() + 30)
+
+    def _guard(self, task: sfn.TaskStateBase | sfn.CustomState, step: str, transient: Sequence[str]) -> None:
+        """Retry the ``transient`` errors (throttling, service-side failures) with backoff; on
+        anything else end the run in ``RunFailed`` naming ``step``."""
+        task.add_retry(errors=list(transient), interval=Duration.seconds(10), max_attempts=4, backoff_rate=2)
         task.add_catch(self._failed, assign={"failed_step": step}, outputs="{% $states.errorOutput %}")
 
     def _crawl(self, crawler: str) -> sfn.IChainable:
@@ -182,6 +201,7 @@ class PlatformPipeline(Construct):
             action="startCrawler",
             iam_resources=[arn],
             parameters={"Name": crawler},
+            assign={"polls": 0},
         )
         wait = sfn.Wait.jsonata(self, "WaitForCrawler", time=sfn.WaitTime.duration(POLL))
         status = tasks.CallAwsService.jsonata(
@@ -192,13 +212,14 @@ class PlatformPipeline(Construct):
             iam_resources=[arn],
             parameters={"Name": crawler},
             task_timeout=sfn.Timeout.duration(Duration.minutes(1)),
+            assign={"polls": "{% $polls + 1 %}"},
         )
-        self._guard(status, "Crawl", "Glue")
+        self._guard(status, "Crawl", GLUE_API)
         wait_for_crawler = wait
         start.add_catch(
             wait_for_crawler, errors=["Glue.CrawlerRunningException"]
         )  # already crawling: wait for it
-        self._guard(start, "Crawl", "Glue")
+        self._guard(start, "Crawl", GLUE_API)
         done = sfn.Pass.jsonata(self, "Crawled")
         ready = sfn.Choice.jsonata(self, "CrawlerReady")
         ready.when(
@@ -214,7 +235,19 @@ class PlatformPipeline(Construct):
                 self,
                 "CrawlFailed",
                 assign={"failed_step": "Crawl"},
-                outputs={"Cause": "{% $states.input.Crawler.LastCrawl.ErrorMessage %}"},
+                outputs={
+                    "Cause": "{% $exists($states.input.Crawler.LastCrawl.ErrorMessage) ? "
+                    "$states.input.Crawler.LastCrawl.ErrorMessage : 'the last crawl failed' %}"
+                },
+            ).next(self._failed),
+        )
+        ready.when(
+            sfn.Condition.jsonata(f"{{% $polls >= {POLLS} %}}"),
+            sfn.Pass.jsonata(
+                self,
+                "CrawlTooSlow",
+                assign={"failed_step": "Crawl"},
+                outputs={"Cause": f"the crawler was not ready again after {POLLS} checks a minute apart"},
             ).next(self._failed),
         )
         ready.otherwise(wait)
@@ -227,9 +260,10 @@ class PlatformPipeline(Construct):
             "Clean",
             glue_job_name=job,
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            timeout=self._steps.timeouts["CleanRun"],  # the job run's own limit (the job's setting)
             task_timeout=sfn.Timeout.duration(self._steps.timeouts["Clean"]),
         )
-        self._guard(task, "Clean", "Glue")
+        self._guard(task, "Clean", GLUE_JOB)
         return task
 
     def _nested(self, step: str, machine: sfn.IStateMachine, payload: dict[str, str]) -> sfn.IChainable:
@@ -239,9 +273,10 @@ class PlatformPipeline(Construct):
             state_machine=machine,
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
             input=sfn.TaskInput.from_object(payload),
+            associate_with_parent=True,
             task_timeout=sfn.Timeout.duration(self._steps.timeouts[step]),
         )
-        self._guard(task, step, "StepFunctions")
+        self._guard(task, step, NESTED)
         return task
 
     def _refresh(self, dataset: str) -> sfn.IChainable:
@@ -254,14 +289,15 @@ class PlatformPipeline(Construct):
             f"Refresh{suffix}",
             service="quicksight",
             action="createIngestion",
-            iam_resources=[arn, f"{arn}/ingestion/*"],
+            iam_resources=[f"{arn}/ingestion/*"],
             parameters={
                 "AwsAccountId": Aws.ACCOUNT_ID,
                 "DataSetId": dataset,
-                "IngestionId": "{% $date & '-' & $states.context.Execution.Name %}",
+                "IngestionId": "{% $substring($date & '-' & $run_id, 0, 128) %}",
             },
+            assign={"polls": 0},
         )
-        self._guard(start, "Refresh", "QuickSight")
+        self._guard(start, "Refresh", QUICKSIGHT_API)
         wait = sfn.Wait.jsonata(self, f"WaitFor{suffix}", time=sfn.WaitTime.duration(POLL))
         status = tasks.CallAwsService.jsonata(
             self,
@@ -272,10 +308,11 @@ class PlatformPipeline(Construct):
             parameters={
                 "AwsAccountId": Aws.ACCOUNT_ID,
                 "DataSetId": dataset,
-                "IngestionId": "{% $date & '-' & $states.context.Execution.Name %}",
+                "IngestionId": "{% $substring($date & '-' & $run_id, 0, 128) %}",
             },
+            assign={"polls": "{% $polls + 1 %}"},
         )
-        self._guard(status, "Refresh", "QuickSight")
+        self._guard(status, "Refresh", QUICKSIGHT_API)
         done = sfn.Pass.jsonata(self, f"{suffix}Refreshed")
         state = sfn.Choice.jsonata(self, f"{suffix}Complete")
         state.when(sfn.Condition.jsonata("{% $states.input.Ingestion.IngestionStatus = 'COMPLETED' %}"), done)
@@ -285,7 +322,19 @@ class PlatformPipeline(Construct):
                 self,
                 f"{suffix}IngestionFailed",
                 assign={"failed_step": "Refresh"},
-                outputs={"Cause": "{% $string($states.input.Ingestion.ErrorInfo) %}"},
+                outputs={
+                    "Cause": "{% $exists($states.input.Ingestion.ErrorInfo) ? "
+                    "$string($states.input.Ingestion.ErrorInfo) : $states.input.Ingestion.IngestionStatus %}"
+                },
+            ).next(self._failed),
+        )
+        state.when(
+            sfn.Condition.jsonata(f"{{% $polls >= {POLLS} %}}"),
+            sfn.Pass.jsonata(
+                self,
+                f"{suffix}TooSlow",
+                assign={"failed_step": "Refresh"},
+                outputs={"Cause": f"ingestion not complete after {POLLS} checks a minute apart"},
             ).next(self._failed),
         )
         state.otherwise(wait)

@@ -48,7 +48,8 @@ class PipelineStack(PlatformStack):
         removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
         training = settings.sagemaker.training
         timeouts = {
-            "Clean": Duration.minutes(settings.glue.timeout_minutes + 10),
+            "CleanRun": Duration.minutes(settings.glue.timeout_minutes),
+            "Clean": Duration.minutes(settings.glue.timeout_minutes + 15),  # starting and finishing the run
             "Features": Duration.minutes(settings.emr.step_timeout_minutes + 90),  # cluster start and stop
             "Train": Duration.minutes(training.max_runtime_minutes * (2 if training.spot else 1) + 180),
         }
@@ -62,13 +63,10 @@ class PipelineStack(PlatformStack):
                 training=self._by_name("Train", sagemaker, sagemaker.training.state_machine_name)
                 if sagemaker
                 else None,
-                datasets=[d.data_set.data_set_id or "" for d in quicksight.datasets.values()]
-                if quicksight
-                else [],
+                datasets=self._datasets(quicksight),
                 timeouts=timeouts,
             ),
             utc_offset=config.utc_offset,
-            timeout=Duration.hours(config.timeout_hours),
             schedule=config.schedule,
             time_zone=config.timezone,
             logs_key=logs_key(
@@ -101,3 +99,10 @@ class PipelineStack(PlatformStack):
         (its ARN split across stacks is not a valid template), deployed after ``stack``."""
         self.add_dependency(stack)
         return sfn.StateMachine.from_state_machine_name(self, f"{step}Machine", name)
+
+    def _datasets(self, quicksight: QuickSightStack | None) -> list[str]:
+        """The QuickSight datasets to re-import, after the QuickSight stack is deployed."""
+        if quicksight is None:
+            return []
+        self.add_dependency(quicksight)
+        return [dataset.data_set.data_set_id or "" for dataset in quicksight.datasets.values()]

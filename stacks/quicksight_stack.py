@@ -83,7 +83,8 @@ class QuickSightStack(PlatformStack):
             key=lake.key,
             groups=self.groups,
         )
-        refresh = refresh_frequency(config.refresh)
+        # The pipeline re-imports after each day's run; a schedule of its own would race it.
+        refresh = None if settings.pipeline.enabled else refresh_frequency(config.refresh)
         titles = {"sales": "Sales lines (curated)", "daily": "Daily store sales (analytics)"}
         self.datasets = {
             identifier: SpiceDataset(

@@ -163,7 +163,7 @@ class SpiceDataset(Construct):
         database: str,
         data_source: quicksight.CfnDataSource,
         calculated: Mapping[str, str],
-        refresh: quicksight.CfnRefreshSchedule.ScheduleFrequencyProperty,
+        refresh: quicksight.CfnRefreshSchedule.ScheduleFrequencyProperty | None,
         groups: QuickSightGroups,
     ) -> None:
         """
@@ -173,7 +173,7 @@ class SpiceDataset(Construct):
         :param database: its Glue database.
         :param data_source: the Athena data source.
         :param calculated: calculated fields: name -> expression.
-        :param refresh: when SPICE re-imports it.
+        :param refresh: when SPICE re-imports it; None: only when asked (the pipeline does).
         :param groups: who may use and change it.
         """
         super().__init__(scope, construct_id)
@@ -220,6 +220,8 @@ class SpiceDataset(Construct):
         self.data_set.add_property_override("LogicalTableMap", {"table": logical})
         groups.grant(self.data_set, "data_set")
         self.arn = self.data_set.attr_arn
+        if refresh is None:
+            return
         refresh_schedule = quicksight.CfnRefreshSchedule(
             self,
             "Refresh",

@@ -406,7 +406,11 @@ BAD_INPUTS = [
     ("pipeline.utc_offset", "+1", "pipeline.utc_offset: '+1' is not allowed"),
     ("pipeline.utc_offset", "+2500", "pipeline.utc_offset: '+2500' is not allowed"),
     ("pipeline.timezone", "Central European", "pipeline.timezone: 'Central European' is not allowed"),
-    ("pipeline.timeout_hours", 0, "pipeline.timeout_hours: 0 is not allowed"),
+    (
+        "glue.max_retries",
+        1,
+        "dev.yaml: (top level): glue.max_retries 1 with the pipeline on: Glue retries as a new run",
+    ),
 ]
 
 

@@ -13,6 +13,18 @@ from tests.conftest import Synthesized
 STACK = "Pipeline"
 MACHINE = "PipelineStateMachine1814BD05"
 STEPS = ["Crawl", "Clean", "Features", "Train", "Refresh"]
+TRANSIENT = {
+    "Glue.ThrottlingException",
+    "Glue.OperationTimeoutException",
+    "Glue.InternalServiceException",
+    "Glue.AWSGlueException",
+    "Glue.ConcurrentRunsExceededException",
+    "StepFunctions.ExecutionLimitExceededException",
+    "StepFunctions.AWSStepFunctionsException",
+    "QuickSight.ThrottlingException",
+    "QuickSight.InternalFailureException",
+}
+"""The throttling and service-side errors the integrations raise, written out here."""
 
 
 def _definition(template: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +67,9 @@ def test_a_run_goes_crawl_clean_features_train_refresh(env: Synthesized) -> None
     )  # its DQ gate fails the job
     for nested in ("Features", "Train"):
         assert states[nested]["Resource"].endswith(":states:::states:startExecution.sync:2")
-    assert states["Features"]["Arguments"]["Input"] == {"first_day": "{% $date %}", "last_day": "{% $date %}"}
+    features = states["Features"]["Arguments"]["Input"]
+    assert (features["first_day"], features["last_day"]) == ("{% $date %}", "{% $date %}")
+    assert "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID" in features  # linked to the run in the console
 
 
 def test_the_run_date_defaults_to_yesterday_and_is_checked(env: Synthesized) -> None:
@@ -70,16 +84,13 @@ def test_every_task_retries_transient_errors_and_ends_a_failure_in_run_failed(en
     tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
     assert tasks
     for name, task in tasks.items():
-        (retry,) = [
-            r for r in task["Retry"] if any(e.endswith("ThrottlingException") for e in r["ErrorEquals"])
-        ]
+        (retry,) = task["Retry"]
         assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 3, name
+        assert set(retry["ErrorEquals"]) <= TRANSIENT, name  # named errors only: no rerun of a real failure
         catch = task["Catch"][-1]
         assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "RunFailed", name
         assert catch["Assign"]["failed_step"] in STEPS, name
-    assert (
-        tasks["Clean"]["Arguments"]["Timeout"] == env.settings.glue.timeout_minutes + 10
-    )  # the job run's limit
+    assert tasks["Clean"]["Arguments"]["Timeout"] == env.settings.glue.timeout_minutes  # the job's own limit
     for nested in ("Features", "Train"):
         assert tasks[nested]["TimeoutSeconds"] > 0
         assert not [
@@ -117,9 +128,13 @@ def test_logged_traced_and_time_limited(env: Synthesized) -> None:
     assert (
         props["TracingConfiguration"] == {"Enabled": True} and props["LoggingConfiguration"]["Level"] == "ALL"
     )
-    assert json.loads(json.dumps(_definition(env.raw(STACK))))["TimeoutSeconds"] == (
-        env.settings.pipeline.timeout_hours * 3600
-    )
+    definition = _definition(env.raw(STACK))
+    states = definition["States"]
+    steps = [states["Clean"]["Arguments"]["Timeout"] * 60] + [
+        states[n]["TimeoutSeconds"] for n in ("Features", "Train")
+    ]
+    polls = 3 * 60 * 60  # the crawl and two ingestions, an hour of checks each
+    assert definition["TimeoutSeconds"] > sum(steps) + polls  # a step always times out first, into RunFailed
 
 
 def test_services_switched_off_are_not_in_the_definition(tmp_path: Path) -> None:

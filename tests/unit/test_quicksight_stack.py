@@ -78,6 +78,9 @@ def test_spice_datasets_take_their_columns_and_types_from_the_schema_module(env:
 def test_each_dataset_has_a_refresh_schedule_from_config(env: Synthesized) -> None:
     refresh = env.settings.quicksight.refresh
     schedules = env.resources(STACK, "AWS::QuickSight::RefreshSchedule")
+    if env.settings.pipeline.enabled:  # the pipeline re-imports after each run
+        assert schedules == {}
+        return
     assert len(schedules) == len(DATASETS)
     ids = {env.properties(STACK, logical_id)["DataSetId"] for logical_id, _ in DATASETS.values()}
     assert {s["Properties"]["DataSetId"] for s in schedules.values()} == ids
