@@ -216,9 +216,8 @@ class PlatformPipeline(Construct):
         )
         self._guard(status, "Crawl", GLUE_API)
         wait_for_crawler = wait
-        start.add_catch(
-            wait_for_crawler, errors=["Glue.CrawlerRunningException"]
-        )  # already crawling: wait for it
+        # Already crawling: wait for that crawl, counting checks from zero.
+        start.add_catch(wait_for_crawler, errors=["Glue.CrawlerRunningException"], assign={"polls": 0})
         self._guard(start, "Crawl", GLUE_API)
         done = sfn.Pass.jsonata(self, "Crawled")
         ready = sfn.Choice.jsonata(self, "CrawlerReady")

@@ -49,7 +49,9 @@ class PipelineStack(PlatformStack):
         training = settings.sagemaker.training
         timeouts = {
             "CleanRun": Duration.minutes(settings.glue.timeout_minutes),
-            "Clean": Duration.minutes(settings.glue.timeout_minutes + 15),  # starting and finishing the run
+            "Clean": Duration.minutes(
+                settings.glue.timeout_minutes + 15
+            ),  # a share of the run's limit; Glue's own timeout bounds the step
             "Features": Duration.minutes(settings.emr.step_timeout_minutes + 90),  # cluster start and stop
             "Train": Duration.minutes(training.max_runtime_minutes * (2 if training.spot else 1) + 180),
         }

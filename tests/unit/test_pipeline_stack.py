@@ -100,6 +100,16 @@ def test_every_task_retries_transient_errors_and_ends_a_failure_in_run_failed(en
     assert failed["Type"] == "Fail" and "$failed_step" in failed["Cause"] and "$date" in failed["Cause"]
 
 
+def test_polls_are_counted_on_every_way_into_the_loop(env: Synthesized) -> None:
+    states = _definition(env.raw(STACK))["States"]
+    assert states["Crawl"]["Assign"] == {"polls": 0}
+    (running,) = [c for c in states["Crawl"]["Catch"] if c["ErrorEquals"] == ["Glue.CrawlerRunningException"]]
+    assert running["Next"] == "WaitForCrawler" and running["Assign"] == {"polls": 0}  # already crawling
+    assert states["CrawlerState"]["Assign"] == {"polls": "{% $polls + 1 %}"}
+    choices = states["CrawlerReady"]["Choices"]
+    assert "$polls >=" in choices[-1]["Condition"]  # the limit only after ready and failed
+
+
 def test_failed_runs_reach_the_alarm_topic(env: Synthesized) -> None:
     (rule,) = env.resources(STACK, "AWS::Events::Rule").values()
     pattern = rule["Properties"]["EventPattern"]
