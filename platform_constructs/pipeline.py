@@ -14,6 +14,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+from platform_constructs.state_machines import logged_state_machine, own_role
 
 POLL = Duration.seconds(60)
 POLLS = 60
@@ -133,17 +134,14 @@ class PlatformPipeline(Construct):
         )
         check.otherwise(bad_date)
 
-        log_group = logs.LogGroup(
-            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
-        )
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = logged_state_machine(
             self,
-            "StateMachine",
-            query_language=sfn.QueryLanguage.JSONATA,
-            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            definition=chain,
             timeout=self._run_limit(),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            jsonata=True,
         )
         self._acknowledge(stack)
         self.schedule: scheduler.Schedule | None = None
@@ -341,8 +339,7 @@ class PlatformPipeline(Construct):
         return sfn.Chain.custom(start, [done], start)
 
     def _acknowledge(self, stack: Stack) -> None:
-        role = self.state_machine.role
-        assert isinstance(role, iam.Role)
+        role = own_role(self.state_machine)
         resources: list[str] = ["*"]
         for dataset in self._steps.datasets:
             arn = stack.format_arn(service="quicksight", resource="dataset", resource_name=dataset)

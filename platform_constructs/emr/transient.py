@@ -19,6 +19,7 @@ from platform_constructs.emr.cluster import (
     ClusterShape,
 )
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+from platform_constructs.state_machines import logged_state_machine, own_role
 
 Create = tasks.EmrCreateCluster
 CLUSTER_ID = "$.cluster.ClusterId"
@@ -178,18 +179,15 @@ class TransientFeatureRun(Construct):
         )
         definition = create.next(step).next(terminate).next(sfn.Succeed(self, "Done"))
 
-        log_group = logs.LogGroup(
-            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
-        )
         self.state_machine_name = name
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = logged_state_machine(
             self,
-            "StateMachine",
-            state_machine_name=name,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition=definition,
             timeout=step_timeout.plus(Duration.hours(1)),  # cluster start and termination around the step
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            name=name,
         )
         clusters = Stack.of(self).format_arn(
             service="elasticmapreduce", resource="cluster", resource_name="*"
@@ -221,8 +219,7 @@ class TransientFeatureRun(Construct):
 
     def _acknowledge(self, clusters: str) -> None:
         """The role's wildcards: ``clusters`` (every cluster of the account), and CDK's own."""
-        role = self.state_machine.role
-        assert isinstance(role, iam.Role)
+        role = own_role(self.state_machine)
         stack = Stack.of(self)
         acknowledge_wildcards(
             role,

@@ -16,6 +16,7 @@ from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.sagemaker.hosting import Hosting
 from platform_constructs.sagemaker.naming import api_tags, run_name
+from platform_constructs.state_machines import logged_state_machine, own_role
 
 POLL = Duration.seconds(60)
 BUSY_RETRIES = 10
@@ -225,20 +226,16 @@ class ForecastDeployment(Construct):
         )
         approved.otherwise(not_approved)
 
-        log_group = logs.LogGroup(
-            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
-        )
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = logged_state_machine(
             self,
-            "StateMachine",
-            query_language=sfn.QueryLanguage.JSONATA,
-            definition_body=sfn.DefinitionBody.from_chainable(describe_package.next(approved)),
+            definition=describe_package.next(approved),
             timeout=Duration.hours(2),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            jsonata=True,
         )
-        role = self.state_machine.role
-        assert isinstance(role, iam.Role)
+        role = own_role(self.state_machine)
         grant_for_aws_resources(hosting.key, role)  # the endpoint config's storage and capture key
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[models, configs])

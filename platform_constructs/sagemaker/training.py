@@ -22,6 +22,7 @@ from platform_constructs.sagemaker.hosting import CONTENT_TYPES, RESPONSE_TYPES,
 from platform_constructs.sagemaker.image import FrameworkImage
 from platform_constructs.sagemaker.naming import RUN_ID, api_tags, run_name
 from platform_constructs.sagemaker.roles import SageMakerRole
+from platform_constructs.state_machines import logged_state_machine, own_role
 from workloads.sagemaker.contract import METRIC, METRIC_REGEX, SERVING_CODE
 
 TRAIN_SCRIPT = "workloads/sagemaker/train.py"
@@ -210,22 +211,19 @@ class ForecastTraining(Construct):
                 )
             )
 
-        log_group = logs.LogGroup(
-            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
-        )
         waiting = settings.max_runtime_minutes * (SPOT_WAIT_FACTOR if settings.spot else 1)
         self.state_machine_name = f"{job_prefix}-training"
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = logged_state_machine(
             self,
-            "StateMachine",
-            state_machine_name=self.state_machine_name,
-            query_language=sfn.QueryLanguage.JSONATA,
-            definition_body=sfn.DefinitionBody.from_chainable(sfn.Chain.start(train).next(gate)),
+            definition=sfn.Chain.start(train).next(gate),
             timeout=Duration.minutes(waiting).plus(
                 Duration.hours(2)
             ),  # the job, then registering and deploying
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            name=self.state_machine_name,
+            jsonata=True,
         )
         self._grant_training(job_prefix, package_group, deploy)
 
@@ -333,8 +331,7 @@ class ForecastTraining(Construct):
                 actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[rule]
             )
         )
-        role = self.state_machine.role
-        assert isinstance(role, iam.Role)
+        role = own_role(self.state_machine)
         deployments = []  # what CDK's StartExecution task grants: the deploy machine's executions
         if deploy is not None:
             machine = Arn.split(deploy.state_machine_arn, ArnFormat.COLON_RESOURCE_NAME).resource_name
