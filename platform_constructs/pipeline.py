@@ -257,8 +257,8 @@ class PlatformPipeline(Construct):
             "Clean",
             glue_job_name=job,
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-            timeout=self._steps.timeouts["CleanRun"],  # the job run's own limit (the job's setting)
-            task_timeout=sfn.Timeout.duration(self._steps.timeouts["Clean"]),
+            # Glue stops the run at the job's own limit; CDK passes this as the run's Timeout.
+            task_timeout=sfn.Timeout.duration(self._steps.timeouts["CleanRun"]),
         )
         self._guard(task, "Clean", GLUE_JOB)
         return task

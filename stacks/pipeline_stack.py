@@ -99,12 +99,12 @@ class PipelineStack(PlatformStack):
     def _by_name(self, step: str, stack: PlatformStack, name: str) -> sfn.IStateMachine:
         """``stack``'s state machine ``name``, addressed by name in this stack's account and region
         (its ARN split across stacks is not a valid template), deployed after ``stack``."""
-        self.add_dependency(stack)
+        self.add_stack_dependency(stack)
         return sfn.StateMachine.from_state_machine_name(self, f"{step}Machine", name)
 
     def _datasets(self, quicksight: QuickSightStack | None) -> list[str]:
         """The QuickSight datasets to re-import, after the QuickSight stack is deployed."""
         if quicksight is None:
             return []
-        self.add_dependency(quicksight)
+        self.add_stack_dependency(quicksight)
         return [dataset.data_set.data_set_id or "" for dataset in quicksight.datasets.values()]
