@@ -20,6 +20,8 @@ from platform_constructs.python_modules import entry_modules, stage_modules
 from platform_constructs.video.access import via_kinesis_video
 
 HANDLER = "workloads/video/frame_sampler.py"
+METRICS_NAMESPACE = "DataSciencePlatform/FrameSampler"
+"""Where the function's per-stream counts (``FramesWritten``, ``FramesFailed``; dimension ``Stream``) go."""
 
 
 class FrameSampler(Construct):
@@ -30,8 +32,9 @@ class FrameSampler(Construct):
     Kinesis Video, and put objects only under ``prefix``. Reserved concurrency 1 (runs never
     overlap), X-Ray tracing, logs encrypted with ``logs_key`` and kept ``log_retention``; failed
     runs are retried twice, then kept in an encrypted dead-letter queue (14 days). Alarms on
-    errors, throttles and dead letters notify ``alarm_topic``. Exposes ``function``, ``rule``,
-    ``dead_letters`` and ``alarms``."""
+    errors, throttles and dead letters notify ``alarm_topic``. Each run's frame counts per stream
+    become CloudWatch metrics in :data:`METRICS_NAMESPACE` (see :meth:`frames_metric`). Exposes
+    ``function``, ``rule``, ``dead_letters`` and ``alarms``."""
 
     def __init__(
         self,
@@ -101,6 +104,7 @@ class FrameSampler(Construct):
                 "BUCKET": bucket.bucket_name,
                 "PREFIX": prefix,
                 "SAMPLING_INTERVAL_MS": str(int(sampling_interval.to_milliseconds())),
+                "METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
         )
         role.add_to_policy(
@@ -163,6 +167,17 @@ class FrameSampler(Construct):
                 alarm_topic,
             ),
         ]
+
+    @staticmethod
+    def frames_metric(stream: str, metric_name: str = "FramesWritten") -> cloudwatch.Metric:
+        """One of the function's per-stream counts, summed per hour."""
+        return cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"Stream": stream},
+            statistic="Sum",
+            period=Duration.hours(1),
+        )
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, topic: sns.ITopic) -> cloudwatch.Alarm:
         """Alarm on any ``name`` in five minutes, notifying ``topic``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +22,13 @@ BUCKET, PREFIX = "raw", "video/frames/"
 STREAM, OTHER = "dsp-dev-store-001-entrance", "dsp-dev-store-002-entrance"
 END = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
-ENVIRONMENT = {"BUCKET": BUCKET, "PREFIX": PREFIX, "SAMPLING_INTERVAL_MS": "60000"}
+NAMESPACE = "Test/FrameSampler"
+ENVIRONMENT = {
+    "BUCKET": BUCKET,
+    "PREFIX": PREFIX,
+    "SAMPLING_INTERVAL_MS": "60000",
+    "METRICS_NAMESPACE": NAMESPACE,
+}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +121,23 @@ def _run(
     return summary
 
 
+def _metrics(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, int]]:
+    """Stream -> counts, from the embedded-metric-format lines the run printed (checked for shape)."""
+    counts = {}
+    for line in capsys.readouterr().out.splitlines():
+        if not line.startswith("{"):
+            continue  # a frame the run could not use, described
+        record = json.loads(line)
+        if "_aws" not in record:
+            continue
+        (directive,) = record["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == NAMESPACE and directive["Dimensions"] == [["Stream"]]
+        names = [metric["Name"] for metric in directive["Metrics"]]
+        assert all(metric["Unit"] == "Count" for metric in directive["Metrics"])
+        counts[record["Stream"]] = {name: record[name] for name in names}
+    return counts
+
+
 def _keys(s3: Any) -> list[str]:
     return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
@@ -126,7 +150,7 @@ ASK_FROM = WINDOW_START - timedelta(minutes=1)
 
 
 def test_frames_land_partitioned_with_their_capture_time(
-    aws: dict[str, Any], clean: Any, media: tuple[Any, Stubber]
+    aws: dict[str, Any], clean: Any, media: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
 ) -> None:
     client, stub = media
     kept = [WINDOW_START, WINDOW_START + timedelta(minutes=1, milliseconds=250)]
@@ -137,6 +161,7 @@ def test_frames_land_partitioned_with_their_capture_time(
     _expect(stub, [lookback, *[_frame(at) for at in kept], next_slice], ASK_FROM, WINDOW_END)
     summary = _run(aws, client, [STREAM])
     assert summary["streams"][STREAM] == {"written": 2, "without_media": 0, "unreadable": 0, "failed": 0}
+    assert _metrics(capsys) == {STREAM: {"FramesWritten": 2, "FramesFailed": 0}}
     first = f"{PREFIX}stream={STREAM}/date=2026-11-25/hour=02/{int(kept[0].timestamp() * 1000)}.jpg"
     assert _keys(clean)[0] == first and len(_keys(clean)) == 2
     stored = clean.get_object(Bucket=BUCKET, Key=_keys(clean)[1])
@@ -224,7 +249,7 @@ class FlakyS3:
 
 
 def test_one_failing_frame_never_loses_the_others(
-    aws: dict[str, Any], clean: Any, media: tuple[Any, Stubber]
+    aws: dict[str, Any], clean: Any, media: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
 ) -> None:
     client, stub = media
     at = [WINDOW_START + timedelta(minutes=n) for n in range(4)]
@@ -240,16 +265,18 @@ def test_one_failing_frame_never_loses_the_others(
     ):
         _run(aws, client, [STREAM], s3=FlakyS3(aws["s3"], at[1]))
     assert len(_keys(clean)) == 2
+    assert _metrics(capsys) == {STREAM: {"FramesWritten": 2, "FramesFailed": 1}}
 
 
 def test_a_stream_that_does_not_exist_fails_the_run_but_not_the_others(
-    aws: dict[str, Any], clean: Any, media: tuple[Any, Stubber]
+    aws: dict[str, Any], clean: Any, media: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
 ) -> None:
     client, stub = media
     _expect(stub, [_frame(WINDOW_START)], ASK_FROM, WINDOW_END, stream=OTHER)
     with pytest.raises(SamplingFailed, match="no-such-camera: ResourceNotFoundException"):
         _run(aws, client, ["dsp-dev-no-such-camera", OTHER])
     assert [key.split("/")[2] for key in _keys(clean)] == [f"stream={OTHER}"]
+    assert _metrics(capsys) == {OTHER: {"FramesWritten": 1, "FramesFailed": 0}}  # the error is the Lambda's
 
 
 @pytest.mark.parametrize(
