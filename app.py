@@ -21,6 +21,7 @@ from stacks.data_lake_stack import DataLakeStack
 from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
 from stacks.network_stack import NetworkStack
+from stacks.observability_stack import ObservabilityStack
 from stacks.pipeline_stack import PipelineStack
 from stacks.quicksight_stack import QuickSightStack
 from stacks.sagemaker_stack import SageMakerStack
@@ -43,6 +44,7 @@ class Platform:
     video: VideoStack | None
     quicksight: QuickSightStack | None
     pipeline: PipelineStack | None
+    observability: ObservabilityStack
 
 
 def add_checks(app: App) -> None:
@@ -100,6 +102,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
             lake=data_lake.lake,
             catalog=data_lake.catalog,
             athena=data_lake.athena,
+            alarm_topic=alarms.alarms.topic,
         )
     pipeline = None
     if settings.pipeline.enabled:
@@ -113,6 +116,19 @@ def build_platform(app: App, settings: Settings) -> Platform:
             quicksight=quicksight,
             alarm_topic=alarms.alarms.topic,
         )
+    observability = ObservabilityStack(
+        app,
+        "Observability",
+        settings=settings,
+        alarm_topic=alarms.alarms.topic,
+        athena=data_lake.athena,
+        glue=glue,
+        emr=emr,
+        sagemaker=sagemaker,
+        video=video,
+        quicksight=quicksight,
+        pipeline=pipeline,
+    )
     return Platform(
         network=network,
         data_lake=data_lake,
@@ -123,6 +139,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
         video=video,
         quicksight=quicksight,
         pipeline=pipeline,
+        observability=observability,
     )
 
 

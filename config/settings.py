@@ -67,6 +67,8 @@ VIDEO_NAME_LIMIT = 128
 FORECAST_NAME_LIMIT = 40
 """Longest :attr:`Settings.forecast_name`: run names add ``-``, 17 digits of start time, ``-`` and
 up to 4 digits of redrive count, and SageMaker names stop at 63 characters."""
+BUDGET_NOTIFICATION_LIMIT = 5
+"""Most notifications one AWS Budgets budget may have."""
 
 
 class ConfigError(Exception):
@@ -270,10 +272,12 @@ class InstanceEndpointSettings(_Strict):
 
 
 class EndpointSettings(_Strict):
-    """The endpoint's kind: set exactly one of ``serverless`` and ``instances``."""
+    """The endpoint's kind (set exactly one of ``serverless`` and ``instances``) and its latency alarm:
+    ``latency_alarm_ms`` is the p90 model latency that, held for 15 minutes, raises an alarm."""
 
     serverless: ServerlessEndpointSettings | None = None
     instances: InstanceEndpointSettings | None = None
+    latency_alarm_ms: int = Field(ge=1, le=60_000)
 
     @model_validator(mode="after")
     def _one_kind(self) -> EndpointSettings:
@@ -464,6 +468,37 @@ class AlarmSettings(_Strict):
         return value
 
 
+class BudgetSettings(_Strict):
+    """A monthly AWS Budgets budget over the platform's cost-allocation tags (``project`` and
+    ``environment``). Each percentage of ``monthly_usd`` in ``actual_percent`` (spent) and
+    ``forecast_percent`` (forecast for the month) notifies the alarm topic; Budgets allows five."""
+
+    enabled: bool
+    monthly_usd: float = Field(gt=0, le=1_000_000)
+    actual_percent: list[int]
+    forecast_percent: list[int]
+
+    @field_validator("actual_percent", "forecast_percent")
+    @classmethod
+    def _percentages(cls, value: list[int]) -> list[int]:
+        for percent in value:
+            if not 1 <= percent <= 1000:
+                raise ValueError(f"{percent} is not a percentage between 1 and 1000")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a percentage twice")
+        return value
+
+    @model_validator(mode="after")
+    def _notifications(self) -> BudgetSettings:
+        count = len(self.actual_percent) + len(self.forecast_percent)
+        if self.enabled and not 1 <= count <= BUDGET_NOTIFICATION_LIMIT:
+            raise ValueError(
+                f"{count} thresholds: a budget notifies at 1 to {BUDGET_NOTIFICATION_LIMIT} "
+                "(actual_percent and forecast_percent together)"
+            )
+        return self
+
+
 class Settings(_Strict):
     """The whole configuration of one environment."""
 
@@ -477,6 +512,7 @@ class Settings(_Strict):
     network: NetworkSettings
     lake: LakeSettings
     alarms: AlarmSettings
+    budget: BudgetSettings
     glue: GlueSettings
     emr: EmrSettings
     sagemaker: SageMakerSettings

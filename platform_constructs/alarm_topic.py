@@ -13,14 +13,14 @@ from constructs import Construct
 
 from platform_constructs.keys import rotating_key
 
-PUBLISHERS = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
-"""AWS services that publish alarms: EventBridge rules and CloudWatch alarms."""
+PUBLISHERS = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "budgets.amazonaws.com")
+"""AWS services that publish alarms: EventBridge rules, CloudWatch alarms and AWS Budgets."""
 
 
 class AlarmTopic(Construct):
     """An SNS topic for platform alarms, encrypted with its own rotating KMS key, TLS-only.
 
-    EventBridge and CloudWatch of this account may publish to it (topic policy) and use its key
+    EventBridge, CloudWatch and AWS Budgets of this account may publish to it (topic policy) and use its key
     (key policy), both conditioned on ``aws:SourceAccount``. Each address in ``emails`` is
     subscribed (AWS mails a confirmation first). Exposes ``topic`` and ``key``.
     """

@@ -2,6 +2,7 @@
 
 from aws_cdk import Annotations, CfnOutput, Duration, Fn, Tags
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -14,7 +15,7 @@ from platform_constructs.emr.cluster import ClusterPlacement, ClusterShape, Long
 from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
-from platform_constructs.emr.transient import TransientFeatureRun
+from platform_constructs.emr.transient import STEP_NAME, TransientFeatureRun
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions
 from platform_constructs.keys import logs_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
@@ -43,10 +44,10 @@ class EmrStack(PlatformStack):
     (:class:`EmrRoles`), the empty EMR-managed security groups clusters get in the VPC's private
     subnets (EMR writes their rules), the shape every cluster shares, and, when
     ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`); always the
-    transient path (:class:`TransientFeatureRun`), whose failures reach the alarm topic. Exposes
-    ``security``, ``roles``, ``security_groups``, ``feature_step`` (its code as assets;
-    its spark-submit arguments are also a stack output), ``shape``, ``placement``, ``transient``,
-    ``alerts`` and
+    transient path (:class:`TransientFeatureRun`). Failed transient runs, failed feature steps and
+    the platform's clusters terminating with errors reach the alarm topic. Exposes ``security``,
+    ``roles``, ``security_groups``, ``feature_step`` (its code as assets; its spark-submit
+    arguments are also a stack output), ``shape``, ``placement``, ``transient``, ``alerts`` and
     ``cluster``."""
 
     def __init__(
@@ -162,10 +163,11 @@ class EmrStack(PlatformStack):
             security_groups=self.security_groups,
             log_uri=lake.artifacts.s3_url_for_object(LOGS_PREFIX),
         )
+        cluster_names = [f"{settings.name_prefix}-features", f"{settings.name_prefix}-spark"]
         self.transient = TransientFeatureRun(
             self,
             "TransientRun",
-            name=f"{settings.name_prefix}-features",
+            name=cluster_names[0],
             shape=self.shape,
             step_arguments=self.feature_step.arguments,
             step_timeout=Duration.minutes(config.step_timeout_minutes),
@@ -186,6 +188,22 @@ class EmrStack(PlatformStack):
                     "<detail.executionArn> (a failed step terminates its cluster; an aborted or "
                     "timed-out run leaves it to its idle timeout)",
                 ),
+                "ClusterFailed": (
+                    events.EventPattern(
+                        source=["aws.emr"],
+                        detail_type=["EMR Cluster State Change"],
+                        detail={"state": ["TERMINATED_WITH_ERRORS"], "name": cluster_names},
+                    ),
+                    "EMR cluster <detail.name> (<detail.clusterId>) terminated with errors: <detail.message>",
+                ),
+                "StepFailed": (
+                    events.EventPattern(
+                        source=["aws.emr"],
+                        detail_type=["EMR Step Status Change"],
+                        detail={"state": ["FAILED"], "name": [STEP_NAME]},
+                    ),
+                    "EMR step <detail.name> failed on cluster <detail.clusterId>: <detail.message>",
+                ),
             },
         )
         self.cluster: LongRunningCluster | None = None
@@ -193,7 +211,7 @@ class EmrStack(PlatformStack):
             self.cluster = LongRunningCluster(
                 self,
                 "LongRunning",
-                name=f"{settings.name_prefix}-spark",
+                name=cluster_names[1],
                 shape=self.shape,
                 idle_timeout_seconds=config.cluster.idle_timeout_seconds,
                 generation=config.cluster.generation,

@@ -1,15 +1,18 @@
 """QuickSightStack: BI over the lake through Athena."""
 
 from aws_cdk import CfnOutput
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_quicksight as quicksight
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.settings import RefreshSettings, Settings
+from platform_constructs.alarm_topic import topic_alarm
 from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
 from platform_constructs.quicksight.dashboard import SalesDashboard
-from platform_constructs.quicksight.data import AthenaDataSource, SpiceDataset
+from platform_constructs.quicksight.data import AthenaDataSource, SpiceDataset, ingestion_metric
 from platform_constructs.quicksight.groups import QuickSightGroups
 from stacks.base import PlatformStack
 from workloads.schema import CURATED_TRANSACTIONS, STORE_DAILY_FEATURES
@@ -40,7 +43,8 @@ class QuickSightStack(PlatformStack):
     least-privilege role (:class:`AthenaDataSource`), SPICE datasets of the curated sales and the
     daily store features with columns from the schema module and a refresh schedule each
     (:class:`SpiceDataset`), and the sales dashboard (:class:`SalesDashboard`). Authors own every
-    resource, viewers may use them. Exposes ``groups``, ``data_source``, ``datasets`` and
+    resource, viewers may use them. A failed SPICE ingestion of either dataset reaches the alarm
+    topic. Exposes ``groups``, ``data_source``, ``datasets``, ``ingestion_alarms`` and
     ``dashboard``."""
 
     def __init__(
@@ -52,6 +56,7 @@ class QuickSightStack(PlatformStack):
         lake: DataLake,
         catalog: LakeCatalog,
         athena: AthenaWorkgroup,
+        alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(
             scope,
@@ -101,6 +106,20 @@ class QuickSightStack(PlatformStack):
             )
             for identifier, table in tables.items()
         }
+        self.ingestion_alarms = [
+            topic_alarm(
+                self,
+                f"{identifier.title()}IngestionFailed",
+                topic=alarm_topic,
+                metric=ingestion_metric(dataset.dataset_id, "IngestionErrorCount"),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"SPICE ingestion of QuickSight dataset {dataset.dataset_id} failed",
+            )
+            for identifier, dataset in self.datasets.items()
+        ]
         self.dashboard = SalesDashboard(
             self,
             "Dashboard",

@@ -19,6 +19,7 @@ from platform_constructs.sagemaker.deployment import ForecastDeployment
 from platform_constructs.sagemaker.endpoint import ForecastEndpoint
 from platform_constructs.sagemaker.hosting import Hosting
 from platform_constructs.sagemaker.image import scikit_learn_image
+from platform_constructs.sagemaker.monitoring import EndpointAlarms
 from platform_constructs.sagemaker.roles import SageMakerRole
 from platform_constructs.sagemaker.training import ForecastTraining, TrainingData
 from stacks.base import PlatformStack
@@ -40,8 +41,9 @@ class SageMakerStack(PlatformStack):
     ``approval`` is manual) and the training state machine (:class:`ForecastTraining`, which
     deploys what it registers when ``approval`` is automatic). Jobs and instance-hosted models run
     in the VPC's private subnets in one security group that may only leave on HTTPS; everything
-    they store is encrypted with the lake key. Failed runs reach the alarm topic. Exposes
-    ``package_group``, ``model_role``, ``endpoint``, ``deployment``, ``training`` and ``alerts``."""
+    they store is encrypted with the lake key. Failed runs, endpoint 5xx errors and slow answers
+    (:class:`EndpointAlarms`) reach the alarm topic. Exposes ``package_group``, ``model_role``,
+    ``endpoint``, ``endpoint_alarms``, ``deployment``, ``training`` and ``alerts``."""
 
     def __init__(
         self,
@@ -123,6 +125,13 @@ class SageMakerStack(PlatformStack):
             removal_policy=removal_policy,
         )
         self.model_role.read_asset(self.endpoint.baseline)
+        self.endpoint_alarms = EndpointAlarms(
+            self,
+            "EndpointAlarms",
+            endpoint_name=name,
+            latency_ms=config.endpoint.latency_alarm_ms,
+            topic=alarm_topic,
+        )
         self.model_role.acknowledge_wildcards(
             "Model artifacts of every training job under their prefix; captured requests under the "
             "capture prefix; the endpoint's log streams; ECR's token, SageMaker's metric namespaces "

@@ -23,6 +23,8 @@ from platform_constructs.state_machines import logged_state_machine, own_role
 
 Create = tasks.EmrCreateCluster
 CLUSTER_ID = "$.cluster.ClusterId"
+STEP_NAME = "store-daily-features"
+"""The name of the feature step on the clusters the transient runs create."""
 
 
 def _fleet(
@@ -151,7 +153,7 @@ class TransientFeatureRun(Construct):
             "RunFeatureStep",
             query_language=sfn.QueryLanguage.JSONATA,
             cluster_id="{% $states.input.cluster.ClusterId %}",
-            name="store-daily-features",
+            name=STEP_NAME,
             jar="command-runner.jar",
             args=[
                 *step_arguments,

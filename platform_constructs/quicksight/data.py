@@ -2,7 +2,8 @@
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_quicksight as quicksight
@@ -150,7 +151,8 @@ class SpiceDataset(Construct):
     """A SPICE dataset ``<dataset_id>`` of ``table`` (database ``database``) through ``data_source``:
     its columns and types come from the schema module, plus ``calculated`` fields (name ->
     QuickSight expression). SPICE re-imports it ``refresh`` (a refresh schedule). Exposes
-    ``data_set``, ``arn`` and ``columns`` (every field name, calculated ones included)."""
+    ``dataset_id``, ``data_set``, ``arn`` and ``columns`` (every field name, calculated ones
+    included)."""
 
     def __init__(
         self,
@@ -177,6 +179,7 @@ class SpiceDataset(Construct):
         :param groups: who may use and change it.
         """
         super().__init__(scope, construct_id)
+        self.dataset_id = dataset_id
         columns = input_columns(table)
         self.columns = [column["Name"] for column in columns] + list(calculated)
         self.data_set = quicksight.CfnDataSet(
@@ -232,3 +235,15 @@ class SpiceDataset(Construct):
             ),
         )
         refresh_schedule.node.add_dependency(self.data_set)
+
+
+def ingestion_metric(dataset_id: str, metric_name: str) -> cloudwatch.Metric:
+    """``metric_name`` (``AWS/QuickSight`` ingestion metrics, e.g. ``IngestionErrorCount``) of one
+    SPICE dataset, summed per hour."""
+    return cloudwatch.Metric(
+        namespace="AWS/QuickSight",
+        metric_name=metric_name,
+        dimensions_map={"DatasetId": dataset_id},
+        statistic="Sum",
+        period=Duration.hours(1),
+    )

@@ -17,6 +17,7 @@ def test_two_synths_of_dev_are_byte_identical(dev: Synthesized, tmp_path: Path) 
         "Emr.template.json",
         "Glue.template.json",
         "Network.template.json",
+        "Observability.template.json",
         "Pipeline.template.json",
         "QuickSight.template.json",
         "SageMaker.template.json",

@@ -411,6 +411,17 @@ BAD_INPUTS = [
         1,
         "dev.yaml: (top level): glue.max_retries 1 with the pipeline on: Glue retries as a new run",
     ),
+    ("budget.monthly_usd", 0, "budget.monthly_usd: 0 is not allowed: Input should be greater than 0"),
+    ("budget.monthly_usd", "lots", "budget.monthly_usd: 'lots' is not allowed: Input should be a valid"),
+    ("budget.actual_percent", [80, 0], "budget.actual_percent: [80, 0] is not allowed: 0 is not a percent"),
+    ("budget.actual_percent", [80, 80], "budget.actual_percent: [80, 80] is not allowed: lists a percentage"),
+    (
+        "budget.actual_percent",
+        [10, 20, 30, 40, 50],
+        "dev.yaml: budget: 6 thresholds: a budget notifies at 1 to 5",
+    ),
+    ("budget.forecast_percent", _DELETE, "budget.forecast_percent: required key is missing"),
+    ("sagemaker.endpoint.latency_alarm_ms", 0, "sagemaker.endpoint.latency_alarm_ms: 0 is not allowed"),
 ]
 
 

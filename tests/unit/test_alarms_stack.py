@@ -1,4 +1,5 @@
-"""AlarmsStack: one KMS-encrypted, TLS-only topic that EventBridge and CloudWatch of this account reach."""
+"""AlarmsStack: one KMS-encrypted, TLS-only topic that EventBridge, CloudWatch and Budgets of this
+account reach."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def test_topic_is_encrypted_with_its_own_rotating_key(env: Synthesized) -> None:
     )
 
 
-def test_only_eventbridge_and_cloudwatch_of_this_account_publish_and_use_the_key(env: Synthesized) -> None:
-    services = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+def test_only_alarm_publishers_of_this_account_publish_and_use_the_key(env: Synthesized) -> None:
+    services = ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]
     condition = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     (policy,) = env.resources(STACK, "AWS::SNS::TopicPolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
