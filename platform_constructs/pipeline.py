@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_iam as iam
@@ -27,6 +28,16 @@ GLUE_JOB = ("Glue.AWSGlueException", "Glue.ConcurrentRunsExceededException")
 NESTED = ("StepFunctions.ExecutionLimitExceededException", "StepFunctions.AWSStepFunctionsException")
 """Transient errors of starting a nested execution."""
 QUICKSIGHT_API = ("QuickSight.ThrottlingException", "QuickSight.InternalFailureException")
+
+
+class PollStates(NamedTuple):
+    """The state names of one polled step: its wait, its choice, and where the choice goes."""
+
+    wait: str
+    choice: str
+    done: str
+    failed: str
+    too_slow: str
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,6 @@ class PlatformPipeline(Construct):
             parameters={"Name": crawler},
             assign={"polls": 0},
         )
-        wait = sfn.Wait.jsonata(self, "WaitForCrawler", time=sfn.WaitTime.duration(POLL))
         status = tasks.CallAwsService.jsonata(
             self,
             "CrawlerState",
@@ -213,43 +223,21 @@ class PlatformPipeline(Construct):
             assign={"polls": "{% $polls + 1 %}"},
         )
         self._guard(status, "Crawl", GLUE_API)
-        wait_for_crawler = wait
-        # Already crawling: wait for that crawl, counting checks from zero.
-        start.add_catch(wait_for_crawler, errors=["Glue.CrawlerRunningException"], assign={"polls": 0})
+        ready = "$states.input.Crawler.State = 'READY'"
+        chain = self._poll(
+            start,
+            status,
+            step="Crawl",
+            names=PollStates("WaitForCrawler", "CrawlerReady", "Crawled", "CrawlFailed", "CrawlTooSlow"),
+            done=f"{ready} and $not($states.input.Crawler.LastCrawl.Status = 'FAILED')",
+            failed=ready,
+            cause="$exists($states.input.Crawler.LastCrawl.ErrorMessage) ? "
+            "$states.input.Crawler.LastCrawl.ErrorMessage : 'the last crawl failed'",
+            too_slow=f"the crawler was not ready again after {POLLS} checks a minute apart",
+            busy=["Glue.CrawlerRunningException"],
+        )
         self._guard(start, "Crawl", GLUE_API)
-        done = sfn.Pass.jsonata(self, "Crawled")
-        ready = sfn.Choice.jsonata(self, "CrawlerReady")
-        ready.when(
-            sfn.Condition.jsonata(
-                "{% $states.input.Crawler.State = 'READY' and "
-                "$not($states.input.Crawler.LastCrawl.Status = 'FAILED') %}"
-            ),
-            done,
-        )
-        ready.when(
-            sfn.Condition.jsonata("{% $states.input.Crawler.State = 'READY' %}"),
-            sfn.Pass.jsonata(
-                self,
-                "CrawlFailed",
-                assign={"failed_step": "Crawl"},
-                outputs={
-                    "Cause": "{% $exists($states.input.Crawler.LastCrawl.ErrorMessage) ? "
-                    "$states.input.Crawler.LastCrawl.ErrorMessage : 'the last crawl failed' %}"
-                },
-            ).next(self._failed),
-        )
-        ready.when(
-            sfn.Condition.jsonata(f"{{% $polls >= {POLLS} %}}"),
-            sfn.Pass.jsonata(
-                self,
-                "CrawlTooSlow",
-                assign={"failed_step": "Crawl"},
-                outputs={"Cause": f"the crawler was not ready again after {POLLS} checks a minute apart"},
-            ).next(self._failed),
-        )
-        ready.otherwise(wait)
-        sfn.Chain.start(start).next(wait).next(status).next(ready)
-        return sfn.Chain.custom(start, [done], start)
+        return chain
 
     def _clean(self, job: str) -> sfn.IChainable:
         task = tasks.GlueStartJobRun.jsonata(
@@ -281,62 +269,86 @@ class PlatformPipeline(Construct):
         stack = Stack.of(self)
         arn = stack.format_arn(service="quicksight", resource="dataset", resource_name=dataset)
         suffix = dataset.title().replace("-", "")
+        ingestion_id = {
+            "AwsAccountId": Aws.ACCOUNT_ID,
+            "DataSetId": dataset,
+            "IngestionId": "{% $substring($date & '-' & $run_id, 0, 128) %}",
+        }
         start = tasks.CallAwsService.jsonata(
             self,
             f"Refresh{suffix}",
             service="quicksight",
             action="createIngestion",
             iam_resources=[f"{arn}/ingestion/*"],
-            parameters={
-                "AwsAccountId": Aws.ACCOUNT_ID,
-                "DataSetId": dataset,
-                "IngestionId": "{% $substring($date & '-' & $run_id, 0, 128) %}",
-            },
+            parameters=ingestion_id,
             assign={"polls": 0},
         )
         self._guard(start, "Refresh", QUICKSIGHT_API)
-        wait = sfn.Wait.jsonata(self, f"WaitFor{suffix}", time=sfn.WaitTime.duration(POLL))
         status = tasks.CallAwsService.jsonata(
             self,
             f"{suffix}Ingestion",
             service="quicksight",
             action="describeIngestion",
             iam_resources=[f"{arn}/ingestion/*"],
-            parameters={
-                "AwsAccountId": Aws.ACCOUNT_ID,
-                "DataSetId": dataset,
-                "IngestionId": "{% $substring($date & '-' & $run_id, 0, 128) %}",
-            },
+            parameters=ingestion_id,
             assign={"polls": "{% $polls + 1 %}"},
         )
         self._guard(status, "Refresh", QUICKSIGHT_API)
-        done = sfn.Pass.jsonata(self, f"{suffix}Refreshed")
-        state = sfn.Choice.jsonata(self, f"{suffix}Complete")
-        state.when(sfn.Condition.jsonata("{% $states.input.Ingestion.IngestionStatus = 'COMPLETED' %}"), done)
-        state.when(
-            sfn.Condition.jsonata("{% $states.input.Ingestion.IngestionStatus in ['FAILED', 'CANCELLED'] %}"),
-            sfn.Pass.jsonata(
-                self,
+        ingestion = "$states.input.Ingestion"
+        return self._poll(
+            start,
+            status,
+            step="Refresh",
+            names=PollStates(
+                f"WaitFor{suffix}",
+                f"{suffix}Complete",
+                f"{suffix}Refreshed",
                 f"{suffix}IngestionFailed",
-                assign={"failed_step": "Refresh"},
-                outputs={
-                    "Cause": "{% $exists($states.input.Ingestion.ErrorInfo) ? "
-                    "$string($states.input.Ingestion.ErrorInfo) : $states.input.Ingestion.IngestionStatus %}"
-                },
-            ).next(self._failed),
-        )
-        state.when(
-            sfn.Condition.jsonata(f"{{% $polls >= {POLLS} %}}"),
-            sfn.Pass.jsonata(
-                self,
                 f"{suffix}TooSlow",
-                assign={"failed_step": "Refresh"},
-                outputs={"Cause": f"ingestion not complete after {POLLS} checks a minute apart"},
-            ).next(self._failed),
+            ),
+            done=f"{ingestion}.IngestionStatus = 'COMPLETED'",
+            failed=f"{ingestion}.IngestionStatus in ['FAILED', 'CANCELLED']",
+            cause=f"$exists({ingestion}.ErrorInfo) ? $string({ingestion}.ErrorInfo) : "
+            f"{ingestion}.IngestionStatus",
+            too_slow=f"ingestion not complete after {POLLS} checks a minute apart",
         )
-        state.otherwise(wait)
-        sfn.Chain.start(start).next(wait).next(status).next(state)
-        return sfn.Chain.custom(start, [done], start)
+
+    def _poll(
+        self,
+        start: sfn.TaskStateBase,
+        status: sfn.TaskStateBase,
+        *,
+        step: str,
+        names: PollStates,
+        done: str,
+        failed: str,
+        cause: str,
+        too_slow: str,
+        busy: Sequence[str] = (),
+    ) -> sfn.IChainable:
+        """``start``, then a minute's wait and ``status`` (which counts ``$polls``) until the JSONata
+        condition ``done`` holds. When ``failed`` holds instead, the run fails in ``step`` with
+        ``cause`` (a JSONata expression); after :data:`POLLS` checks with ``too_slow``. ``busy``:
+        errors of ``start`` that mean the work is already under way, to be waited for."""
+        wait = sfn.Wait.jsonata(self, names.wait, time=sfn.WaitTime.duration(POLL))
+        if busy:
+            start.add_catch(wait, errors=list(busy), assign={"polls": 0})
+        finished = sfn.Pass.jsonata(self, names.done)
+        choice = sfn.Choice.jsonata(self, names.choice)
+        choice.when(sfn.Condition.jsonata(f"{{% {done} %}}"), finished)
+        for state, condition, message in (
+            (names.failed, failed, f"{{% {cause} %}}"),
+            (names.too_slow, f"$polls >= {POLLS}", too_slow),
+        ):
+            choice.when(
+                sfn.Condition.jsonata(f"{{% {condition} %}}"),
+                sfn.Pass.jsonata(self, state, assign={"failed_step": step}, outputs={"Cause": message}).next(
+                    self._failed
+                ),
+            )
+        choice.otherwise(wait)
+        sfn.Chain.start(start).next(wait).next(status).next(choice)
+        return sfn.Chain.custom(start, [finished], start)
 
     def _acknowledge(self, stack: Stack) -> None:
         role = own_role(self.state_machine)
