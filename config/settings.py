@@ -159,6 +159,10 @@ class ServiceSettings(_Strict):
     enabled: bool
 
 
+GLUE_DPU_PER_WORKER = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
+"""Data processing units (what Glue bills by the hour) of each worker type."""
+
+
 class GlueSettings(ServiceSettings):
     """AWS Glue: the ETL job's size and limits, the ingest workflow's schedule, logs, data quality."""
 

@@ -10,10 +10,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from platform_constructs.dead_letters import alarmed_dead_letters
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.state_machines import logged_state_machine, own_role
 
@@ -63,8 +65,9 @@ class PlatformPipeline(Construct):
     ``utc_offset``. Every step retries throttling and transient errors with backoff, has a time
     limit, and on failure ends the run in ``RunFailed`` with the step, the date and the cause.
     A rerun of a date is safe (the steps overwrite what the day produced). With ``schedule``, an
-    EventBridge Scheduler schedule in ``time_zone`` starts it. Logs (all events, encrypted) and
-    X-Ray tracing are on. Exposes ``state_machine`` and ``schedule`` (or None)."""
+    EventBridge Scheduler schedule in ``time_zone`` starts it; a start it cannot make lands in a
+    dead-letter queue that alarms on ``alarm_topic``. Logs (all events, encrypted) and X-Ray
+    tracing are on. Exposes ``state_machine`` and ``schedule`` (or None)."""
 
     def __init__(
         self,
@@ -75,6 +78,7 @@ class PlatformPipeline(Construct):
         utc_offset: str,
         schedule: str | None,
         time_zone: str,
+        alarm_topic: sns.ITopic,
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -84,6 +88,7 @@ class PlatformPipeline(Construct):
         :param utc_offset: ``+hhmm``: the fixed offset that decides "yesterday".
         :param schedule: a ``cron()`` or ``rate()`` expression, or None (started by hand).
         :param time_zone: the IANA time zone of ``schedule``.
+        :param alarm_topic: where a start the schedule could not make is reported.
         :param logs_key: encrypts the state machine's log group.
         :param log_retention: how long its logs are kept.
         :param removal_policy: of the log group; default RETAIN.
@@ -172,7 +177,15 @@ class PlatformPipeline(Construct):
                 description="Runs yesterday's data end to end",
                 schedule=scheduler.ScheduleExpression.expression(schedule, TimeZone.of(time_zone)),
                 target=scheduler_targets.StepFunctionsStartExecution(
-                    self.state_machine, input=scheduler.ScheduleTargetInput.from_object({}), role=starter
+                    self.state_machine,
+                    input=scheduler.ScheduleTargetInput.from_object({}),
+                    role=starter,
+                    dead_letter_queue=alarmed_dead_letters(
+                        self,
+                        "ScheduleDeadLetters",
+                        topic=alarm_topic,
+                        description="Pipeline: the schedule could not start a run (see its dead letters)",
+                    )[0],
                 ),
             )
             acknowledge_own_policy(starter, "The schedule's own role: it may start this state machine only.")

@@ -24,7 +24,8 @@ class DashboardSources:
     """What the dashboard shows; a service switched off is left out (None or empty).
 
     :param pipeline: the end-to-end pipeline's state machine.
-    :param glue_job: the ETL job, and ``glue_dpu_per_worker`` (1 for G.1X, 2 for G.2X, ...).
+    :param glue_job: the ETL job.
+    :param glue_dpu_per_worker: DPUs of one of its workers (1 for G.1X, 2 for G.2X, ...).
     :param dq_context: the evaluation context the ETL job publishes data-quality metrics under.
     :param feature_runs: the EMR transient feature runs' state machine.
     :param cluster_id: the long-running EMR cluster.
@@ -113,54 +114,45 @@ def _runs(title: str, machine: sfn.IStateMachine | None) -> list[cloudwatch.IWid
 
 
 def _glue(sources: DashboardSources) -> list[cloudwatch.IWidget]:
-    """DPUs in use (executors plus the driver, times DPU per worker) and DPU-hours per 5 minutes;
-    the data-quality rules that passed and failed."""
+    """DPUs in use (executors plus the driver, times DPU per worker) and DPU-hours per period; the
+    data-quality score (per cent of rules passed) with the rules passed and failed."""
     if sources.glue_job is None:
         return []
     executors = sources.glue_job.metric(
         EXECUTORS, glue.MetricType.GAUGE, statistic="Average", period=PERIOD, label="executors"
     )
-    dpu = f"{sources.glue_dpu_per_worker:g}"
+    dpus = f"(executors + 1) * {sources.glue_dpu_per_worker:g}"
     widgets: list[cloudwatch.IWidget] = [
         _graph(
             "Glue ETL: DPUs in use",
-            [
-                cloudwatch.MathExpression(
-                    expression=f"(executors + 1) * {dpu}",
-                    using_metrics={"executors": executors},
-                    label="DPUs (driver and executors)",
-                    period=PERIOD,
-                )
-            ],
+            [_math(dpus, "DPUs (driver and executors)", executors=executors)],
             right=[
-                cloudwatch.MathExpression(
-                    expression=f"(executors + 1) * {dpu} * {PERIOD.to_minutes()} / 60",
-                    using_metrics={"executors": executors},
-                    label="≈ DPU-hours per 5 minutes",
-                    period=PERIOD,
-                )
+                _math(f"{dpus} * PERIOD(executors) / 3600", "≈ DPU-hours per period", executors=executors)
             ],
         )
     ]
     if sources.dq_context is not None:
+        rules = {
+            outcome: _search(
+                f'Namespace="Glue Data Quality" MetricName="glue.data.quality.rules.{outcome}" '
+                f'"{sources.dq_context}"',
+                outcome,
+            )
+            for outcome in ("passed", "failed")
+        }
         widgets.append(
             _graph(
-                "Glue data quality: rules per run",
-                [
-                    _search(
-                        f'Namespace="Glue Data Quality" MetricName="glue.data.quality.rules.{outcome}" '
-                        f'"{sources.dq_context}"',
-                        outcome,
-                    )
-                    for outcome in ("passed", "failed")
-                ],
+                "Glue data quality: score (% of rules passed)",
+                [_math("100 * passed / (passed + failed)", "score", Duration.hours(1), **rules)],
+                right=list(rules.values()),
             )
         )
     return widgets
 
 
 def _emr(sources: DashboardSources) -> list[cloudwatch.IWidget]:
-    """Transient feature runs, and whether the long-running cluster is idle and how many apps run."""
+    """Transient feature runs (their durations are the pipeline's Features step), and whether the
+    long-running cluster is idle and how many apps run."""
     widgets = _runs("EMR feature runs", sources.feature_runs)[:1]
     if sources.cluster_id is not None:
         widgets.append(
@@ -188,12 +180,8 @@ def _endpoint(endpoint_name: str | None) -> list[cloudwatch.IWidget]:
         return []
 
     def latency(statistic: str) -> cloudwatch.IMetric:
-        return cloudwatch.MathExpression(
-            expression=f"{statistic} / 1000",
-            using_metrics={statistic: endpoint_metric(endpoint_name, "ModelLatency", statistic)},
-            label=f"{statistic} (ms)",
-            period=PERIOD,
-        )
+        metric = endpoint_metric(endpoint_name, "ModelLatency", statistic)
+        return _math(f"{statistic} / 1000", f"{statistic} (ms)", **{statistic: metric})
 
     return [
         _graph("Forecast endpoint: invocations", [endpoint_metric(endpoint_name, "Invocations", "Sum")]),
@@ -214,7 +202,7 @@ def _frames(streams: Sequence[str]) -> list[cloudwatch.IWidget]:
         return []
     return [
         _graph(
-            "Video frames sampled (per hour)",
+            "Video frames sampled (per hour; a retried run counts again)",
             [FrameSampler.frames_metric(stream).with_(label=stream) for stream in streams],
         )
     ]
@@ -242,6 +230,13 @@ def _athena_and_spice(workgroup: str, datasets: Sequence[str]) -> list[cloudwatc
             )
         )
     return widgets
+
+
+def _math(
+    expression: str, label: str, period: Duration = PERIOD, **metrics: cloudwatch.IMetric
+) -> cloudwatch.IMetric:
+    """``expression`` over ``metrics`` (named by their keys), per ``period``."""
+    return cloudwatch.MathExpression(expression=expression, using_metrics=metrics, label=label, period=period)
 
 
 def _search(query: str, label: str) -> cloudwatch.IMetric:

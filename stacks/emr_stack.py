@@ -15,7 +15,7 @@ from platform_constructs.emr.cluster import ClusterPlacement, ClusterShape, Long
 from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
-from platform_constructs.emr.transient import STEP_NAME, TransientFeatureRun
+from platform_constructs.emr.transient import TransientFeatureRun
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions
 from platform_constructs.keys import logs_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
@@ -44,11 +44,11 @@ class EmrStack(PlatformStack):
     (:class:`EmrRoles`), the empty EMR-managed security groups clusters get in the VPC's private
     subnets (EMR writes their rules), the shape every cluster shares, and, when
     ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`); always the
-    transient path (:class:`TransientFeatureRun`). Failed transient runs, failed feature steps and
-    the platform's clusters terminating with errors reach the alarm topic. Exposes ``security``,
-    ``roles``, ``security_groups``, ``feature_step`` (its code as assets; its spark-submit
-    arguments are also a stack output), ``shape``, ``placement``, ``transient``, ``alerts`` and
-    ``cluster``."""
+    transient path (:class:`TransientFeatureRun`). Failed transient runs, failed steps on the
+    long-running cluster and the platform's clusters terminating with errors reach the alarm
+    topic. Exposes ``security``, ``roles``, ``security_groups``, ``feature_step`` (its code as
+    assets; its spark-submit arguments are also a stack output), ``shape``, ``placement``,
+    ``transient``, ``alerts`` and ``cluster``."""
 
     def __init__(
         self,
@@ -163,55 +163,30 @@ class EmrStack(PlatformStack):
             security_groups=self.security_groups,
             log_uri=lake.artifacts.s3_url_for_object(LOGS_PREFIX),
         )
-        cluster_names = [f"{settings.name_prefix}-features", f"{settings.name_prefix}-spark"]
+        transient_name, long_running_name = (
+            f"{settings.name_prefix}-features",
+            f"{settings.name_prefix}-spark",
+        )
         self.transient = TransientFeatureRun(
             self,
             "TransientRun",
-            name=cluster_names[0],
+            name=transient_name,
             shape=self.shape,
             step_arguments=self.feature_step.arguments,
             step_timeout=Duration.minutes(config.step_timeout_minutes),
             idle_timeout=Duration.seconds(config.cluster.idle_timeout_seconds),
             placement=self.placement,
+            tags=settings.resource_tags,
             logs_key=orchestration_logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
-        )
-        self.alerts = FailureAlerts(
-            self,
-            "Alerts",
-            topic=alarm_topic,
-            alerts={
-                "TransientRunFailed": (
-                    failed_executions(self.transient.state_machine),
-                    "EMR feature run failed: execution <detail.name> is <detail.status>: "
-                    "<detail.executionArn> (a failed step terminates its cluster; an aborted or "
-                    "timed-out run leaves it to its idle timeout)",
-                ),
-                "ClusterFailed": (
-                    events.EventPattern(
-                        source=["aws.emr"],
-                        detail_type=["EMR Cluster State Change"],
-                        detail={"state": ["TERMINATED_WITH_ERRORS"], "name": cluster_names},
-                    ),
-                    "EMR cluster <detail.name> (<detail.clusterId>) terminated with errors: <detail.message>",
-                ),
-                "StepFailed": (
-                    events.EventPattern(
-                        source=["aws.emr"],
-                        detail_type=["EMR Step Status Change"],
-                        detail={"state": ["FAILED"], "name": [STEP_NAME]},
-                    ),
-                    "EMR step <detail.name> failed on cluster <detail.clusterId>: <detail.message>",
-                ),
-            },
         )
         self.cluster: LongRunningCluster | None = None
         if config.cluster.enabled:
             self.cluster = LongRunningCluster(
                 self,
                 "LongRunning",
-                name=cluster_names[1],
+                name=long_running_name,
                 shape=self.shape,
                 idle_timeout_seconds=config.cluster.idle_timeout_seconds,
                 generation=config.cluster.generation,
@@ -219,6 +194,38 @@ class EmrStack(PlatformStack):
                 log_key=lake.key,
                 termination_protected=settings.termination_protection,
             )
+        alerts: dict[str, tuple[events.EventPattern, str]] = {
+            "TransientRunFailed": (
+                failed_executions(self.transient.state_machine),
+                "EMR feature run failed: execution <detail.name> is <detail.status>: "
+                "<detail.executionArn> (a failed step terminates its cluster; an aborted or "
+                "timed-out run leaves it to its idle timeout)",
+            ),
+            "ClusterFailed": (
+                events.EventPattern(
+                    source=["aws.emr"],
+                    detail_type=["EMR Cluster State Change"],
+                    # The long-running cluster's name goes on with a fingerprint and generation.
+                    detail={
+                        "state": ["TERMINATED_WITH_ERRORS"],
+                        "name": [transient_name, {"prefix": f"{long_running_name}-"}],
+                    },
+                ),
+                "EMR cluster <detail.name> (<detail.clusterId>) terminated with errors: <detail.message>",
+            ),
+        }
+        if self.cluster is not None:
+            # A transient run's failed step already fails the run; steps on this cluster have no run.
+            alerts["StepFailed"] = (
+                events.EventPattern(
+                    source=["aws.emr"],
+                    detail_type=["EMR Step Status Change"],
+                    detail={"state": ["FAILED"], "clusterId": [self.cluster.cluster.ref]},
+                ),
+                "EMR step <detail.name> failed on the long-running cluster <detail.clusterId>: "
+                "<detail.message>",
+            )
+        self.alerts = FailureAlerts(self, "Alerts", topic=alarm_topic, alerts=alerts)
 
     def _open_emr_paths(self) -> None:
         """Outbound rules EMR does not add to custom managed groups: nodes to the VPC's endpoints

@@ -4,7 +4,7 @@ from aws_cdk import CfnOutput
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from config.settings import Settings
+from config.settings import GLUE_DPU_PER_WORKER, Settings
 from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.budget import PlatformBudget
 from platform_constructs.platform_dashboard import DashboardSources, PlatformDashboard
@@ -52,12 +52,13 @@ class ObservabilityStack(PlatformStack):
             description="Data science platform: dashboard and budget",
         )
         name = settings.name_prefix
+        dashboard_name = f"{name}-platform"
         cluster = emr.cluster if emr else None
         sources = DashboardSources(
             workgroup=athena.name,
             pipeline=pipeline.pipeline.state_machine if pipeline else None,
             glue_job=glue.job.job if glue else None,
-            glue_dpu_per_worker=float(settings.glue.worker_type.removeprefix("G.").removesuffix("X")),
+            glue_dpu_per_worker=GLUE_DPU_PER_WORKER[settings.glue.worker_type],
             dq_context=EVALUATION_CONTEXT if glue else None,
             feature_runs=emr.transient.state_machine if emr else None,
             cluster_id=cluster.cluster.ref if cluster else None,
@@ -66,10 +67,8 @@ class ObservabilityStack(PlatformStack):
             streams=[settings.stream_name(camera) for camera in settings.video.cameras] if video else (),
             datasets=[dataset.dataset_id for dataset in quicksight.datasets.values()] if quicksight else (),
         )
-        self.dashboard = PlatformDashboard(
-            self, "Dashboard", dashboard_name=f"{name}-platform", sources=sources
-        )
-        CfnOutput(self, "DashboardName", value=f"{name}-platform", description="CloudWatch > Dashboards")
+        self.dashboard = PlatformDashboard(self, "Dashboard", dashboard_name=dashboard_name, sources=sources)
+        CfnOutput(self, "DashboardName", value=dashboard_name, description="CloudWatch > Dashboards")
         self.budget: PlatformBudget | None = None
         if settings.budget.enabled:
             config = settings.budget

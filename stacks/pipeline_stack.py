@@ -71,6 +71,7 @@ class PipelineStack(PlatformStack):
             utc_offset=config.utc_offset,
             schedule=config.schedule,
             time_zone=config.timezone,
+            alarm_topic=alarm_topic,
             logs_key=logs_key(
                 self, "LogsKey", description="Encrypts the pipeline's logs", removal_policy=removal_policy
             ),

@@ -144,6 +144,7 @@ class SageMakerStack(PlatformStack):
             hosting=hosting,
             package_group=name,
             on_approval=config.approval == "manual",
+            alarm_topic=alarm_topic,
             tags=settings.resource_tags,
             logs_key=key,
             log_retention=log_retention,

@@ -1,6 +1,6 @@
 """A Step Functions state machine that runs the feature step on its own short-lived EMR cluster."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
@@ -23,8 +23,6 @@ from platform_constructs.state_machines import logged_state_machine, own_role
 
 Create = tasks.EmrCreateCluster
 CLUSTER_ID = "$.cluster.ClusterId"
-STEP_NAME = "store-daily-features"
-"""The name of the feature step on the clusters the transient runs create."""
 
 
 def _fleet(
@@ -90,6 +88,7 @@ class TransientFeatureRun(Construct):
         step_timeout: Duration,
         idle_timeout: Duration,
         placement: ClusterPlacement,
+        tags: Mapping[str, str],
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -101,6 +100,7 @@ class TransientFeatureRun(Construct):
         :param step_timeout: the step is abandoned (and the cluster terminated) after this long.
         :param idle_timeout: EMR terminates the cluster after this long without work.
         :param placement: security configuration, roles, subnets, security groups, log URI.
+        :param tags: put on every cluster (and so its instances), for cost allocation.
         :param logs_key: encrypts the state machine's log group.
         :param log_retention: how long its logs are kept.
         :param removal_policy: of the log group; default RETAIN.
@@ -144,6 +144,7 @@ class TransientFeatureRun(Construct):
             cluster_role=placement.instance_role,
             log_uri=placement.log_uri,
             visible_to_all_users=True,
+            tags=dict(tags),
             integration_pattern=sfn.IntegrationPattern.REQUEST_RESPONSE,
             result_path="$.cluster",
         )
@@ -153,7 +154,7 @@ class TransientFeatureRun(Construct):
             "RunFeatureStep",
             query_language=sfn.QueryLanguage.JSONATA,
             cluster_id="{% $states.input.cluster.ClusterId %}",
-            name=STEP_NAME,
+            name="store-daily-features",
             jar="command-runner.jar",
             args=[
                 *step_arguments,

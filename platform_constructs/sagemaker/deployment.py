@@ -8,10 +8,12 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from platform_constructs.dead_letters import alarmed_dead_letters
 from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.sagemaker.hosting import Hosting
@@ -38,7 +40,8 @@ class ForecastDeployment(Construct):
     instance count through the update. It polls until the endpoint serves that config (or a later
     deployment's: ``Superseded``); an endpoint that fails or rolls back fails the run. When
     ``on_approval`` is set, an EventBridge rule starts it for every package of the group whose
-    status is ``Approved`` after a change. Logs (all events, encrypted) and X-Ray tracing are on.
+    status is ``Approved`` after a change (a start it cannot make lands in a dead-letter queue that
+    alarms on ``alarm_topic``). Logs (all events, encrypted) and X-Ray tracing are on.
     Exposes ``state_machine`` and ``approval_rule`` (or None).
     """
 
@@ -51,6 +54,7 @@ class ForecastDeployment(Construct):
         hosting: Hosting,
         package_group: str,
         on_approval: bool,
+        alarm_topic: sns.ITopic,
         tags: Mapping[str, str],
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
@@ -61,6 +65,7 @@ class ForecastDeployment(Construct):
         :param hosting: the endpoint and how its models run.
         :param package_group: the only model package group it deploys from.
         :param on_approval: start a deployment whenever a package of the group is approved.
+        :param alarm_topic: where an approval that could not start a deployment is reported.
         :param tags: given to every model and endpoint config it creates.
         :param logs_key: encrypts the state machine's log group.
         :param log_retention: how long its logs are kept.
@@ -277,6 +282,13 @@ class ForecastDeployment(Construct):
                         {"model_package_arn": events.EventField.from_path("$.detail.ModelPackageArn")}
                     ),
                     retry_attempts=3,
+                    dead_letter_queue=alarmed_dead_letters(
+                        self,
+                        "OnApprovalDeadLetters",
+                        topic=alarm_topic,
+                        description="Forecast deployment: an approval could not start a deployment "
+                        "(see the dead-letter queue)",
+                    )[0],
                 )
             )
             acknowledge_own_policy(starter, "The rule's own role: it may start this state machine only.")

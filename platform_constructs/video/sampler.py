@@ -10,10 +10,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from platform_constructs.alarm_topic import topic_alarm
+from platform_constructs.dead_letters import alarmed_dead_letters
 from platform_constructs.lambda_functions import ARCHITECTURE, RUNTIME
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import entry_modules, stage_modules
@@ -70,12 +70,12 @@ class FrameSampler(Construct):
         log_group = logs.LogGroup(
             self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
         )
-        self.dead_letters = sqs.Queue(
+        self.dead_letters, dead_letters_alarm = alarmed_dead_letters(
             self,
             "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+            topic=alarm_topic,
+            description="Frame sampler: deadletters (see its logs)",
+            of_target=False,
         )
         role = iam.Role(
             self,
@@ -161,11 +161,7 @@ class FrameSampler(Construct):
         self.alarms = [
             self._alarm("Errors", self.function.metric_errors(period=Duration.minutes(5)), alarm_topic),
             self._alarm("Throttles", self.function.metric_throttles(period=Duration.minutes(5)), alarm_topic),
-            self._alarm(
-                "DeadLetters",
-                self.dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
-                alarm_topic,
-            ),
+            dead_letters_alarm,
         ]
 
     @staticmethod

@@ -84,8 +84,9 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("BootstrapRole", wildcards): 2, ("BootstrapRole", inline): 1})
         for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
             expected[("Bootstrap", f"NIST.800.53.R5-{rule}")] = 1
-        if not automatic:
+        if not automatic:  # the rule's own role, and its target's dead-letter queue
             expected[("OnApprovalRole", inline)] = 1
+            expected[("OnApprovalDeadLetters", "AwsSolutions-SQS3")] = 1
         if serverless:  # serverless inference rejects VPC configs and network isolation
             for rule in (
                 "AwsSolutions-SM1",
@@ -106,6 +107,7 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
     if env.settings.pipeline.enabled:  # its steps' ingestions and nested executions, X-Ray and logs
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("StateMachine/Role", "AwsSolutions-IAM5"): 5, ("StateMachine/Role", inline): 1})
-        if env.settings.pipeline.schedule is not None:
+        if env.settings.pipeline.schedule is not None:  # the schedule's own role and dead-letter queue
             expected[("ScheduleRole", inline)] = 1
+            expected[("ScheduleDeadLetters", "AwsSolutions-SQS3")] = 1
     assert found == expected

@@ -424,6 +424,8 @@ def test_transient_cluster_has_the_shared_security_fleets_and_metastore(env: Syn
     )
     classifications = {c["Classification"] for c in parameters["Configurations"]}
     assert {"hive-site", "spark-hive-site", "spark-defaults", "spark"} <= classifications
+    tags = {tag["Key"]: tag["Value"] for tag in parameters["Tags"]}  # cost allocation (the budget's filter)
+    assert tags.items() >= env.settings.resource_tags.items()
 
 
 def test_transient_runs_are_logged_traced_and_their_failures_alarm(env: Synthesized) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from config.settings import Settings
 from tests.conftest import Synthesized
 from tests.unit.references import alarm_topic, referenced, resource_type
 
@@ -48,16 +49,28 @@ def routed_signals(env: Synthesized) -> list[Signal]:
 Check = Callable[[Synthesized, Signal], bool]
 
 
-def event(source: str, detail_type: str, **detail: list[str]) -> Check:
-    """A rule on ``source``'s ``detail_type`` events that matches at least the ``detail`` values."""
+def event(
+    source: str, detail_type: str, *, names: tuple[str, str] | None = None, **detail: list[str]
+) -> Check:
+    """A rule on ``source``'s ``detail_type`` events that matches at least the ``detail`` values and,
+    with ``names`` (a dotted detail field, a resource type), only resources of that type in the
+    platform's templates."""
 
-    def check(_: Synthesized, signal: Signal) -> bool:
+    def check(env: Synthesized, signal: Signal) -> bool:
         pattern = signal.body
-        return (
+        if not (
             signal.kind == "rule"
             and pattern.get("source") == [source]
             and pattern.get("detail-type") == [detail_type]
             and all(set(values) <= set(_flat(pattern["detail"], key)) for key, values in detail.items())
+        ):
+            return False
+        if names is None:
+            return True
+        field, resource = names
+        values = _flat(pattern["detail"], field)
+        return bool(values) and all(
+            resource_type(env, referenced(env, signal.stack, value)) == resource for value in values
         )
 
     return check
@@ -67,9 +80,8 @@ def failed_runs(stack: str) -> Check:
     """A rule on failed, timed-out and aborted executions of a state machine of ``stack``."""
 
     def check(env: Synthesized, signal: Signal) -> bool:
-        if not event("aws.states", "Step Functions Execution Status Change", status=["FAILED", "TIMED_OUT"])(
-            env, signal
-        ):
+        failed = ["FAILED", "TIMED_OUT", "ABORTED"]
+        if not event("aws.states", "Step Functions Execution Status Change", status=failed)(env, signal):
             return False
         (machine,) = signal.body["detail"]["stateMachineArn"]
         target = referenced(env, signal.stack, machine)
@@ -78,17 +90,53 @@ def failed_runs(stack: str) -> Check:
     return check
 
 
-def alarm(namespace: str, metric_name: str) -> Check:
-    """An alarm on ``namespace``'s ``metric_name``."""
+def alarm(namespace: str, metric_name: str, **dimensions: Callable[[Synthesized, str, Any], bool]) -> Check:
+    """An alarm on ``namespace``'s ``metric_name`` whose dimensions each pass their check (given the
+    stack and the dimension's value)."""
 
-    def check(_: Synthesized, signal: Signal) -> bool:
+    def check(env: Synthesized, signal: Signal) -> bool:
         body = signal.body
-        return signal.kind == "alarm" and (body.get("Namespace"), body.get("MetricName")) == (
+        if signal.kind != "alarm" or (body.get("Namespace"), body.get("MetricName")) != (
             namespace,
             metric_name,
+        ):
+            return False
+        found = {d["Name"]: d["Value"] for d in body.get("Dimensions", [])}
+        return set(found) >= set(dimensions) and all(
+            valid(env, signal.stack, found[name]) for name, valid in dimensions.items()
         )
 
     return check
+
+
+def resource_of(resource: str) -> Callable[[Synthesized, str, Any], bool]:
+    """A dimension value that references a resource of type ``resource``."""
+    return lambda env, stack, value: resource_type(env, referenced(env, stack, value)) == resource
+
+
+def property_of(resource: str, field: str) -> Callable[[Synthesized, str, Any], bool]:
+    """A dimension value equal to ``field`` of a ``resource`` somewhere in the platform."""
+
+    def valid(env: Synthesized, _: str, value: Any) -> bool:
+        return any(
+            value == r["Properties"].get(field)
+            for artifact in env.assembly.stacks
+            for r in env.resources(artifact.id, resource).values()
+        )
+
+    return valid
+
+
+def cluster_names(env: Synthesized, signal: Signal) -> bool:
+    """The rule covers every cluster the platform makes: the transient runs' and the long-running one."""
+    patterns = _flat(signal.body["detail"], "name")
+    names = [f"{env.settings.name_prefix}-features"] + [
+        r["Properties"]["Name"] for r in env.resources("Emr", "AWS::EMR::Cluster").values()
+    ]
+    return all(
+        any(name == p if isinstance(p, str) else name.startswith(p["prefix"]) for p in patterns)
+        for name in names
+    )
 
 
 def _flat(detail: dict[str, Any], dotted: str) -> list[Any]:
@@ -97,44 +145,156 @@ def _flat(detail: dict[str, Any], dotted: str) -> list[Any]:
     return detail if isinstance(detail, list) else []
 
 
-ROUTES: list[tuple[str, str, Check]] = [
-    ("pipeline", "a run failed, timed out or was aborted", failed_runs("Pipeline")),
+def both(first: Check, second: Check) -> Check:
+    return lambda env, signal: first(env, signal) and second(env, signal)
+
+
+Applies = Callable[[Settings], bool]
+ALWAYS: Applies = lambda _: True  # noqa: E731
+
+ROUTES: list[tuple[str, str, Check, Applies]] = [
+    ("pipeline", "a run failed, timed out or was aborted", failed_runs("Pipeline"), ALWAYS),
+    (
+        "pipeline",
+        "the schedule could not start a run",
+        alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName=resource_of("AWS::SQS::Queue")),
+        lambda settings: settings.pipeline.schedule is not None,
+    ),
     (
         "glue",
         "the ETL job failed or timed out",
-        event("aws.glue", "Glue Job State Change", state=["FAILED", "TIMEOUT"]),
+        event(
+            "aws.glue",
+            "Glue Job State Change",
+            names=("jobName", "AWS::Glue::Job"),
+            state=["FAILED", "TIMEOUT"],
+        ),
+        ALWAYS,
     ),
-    ("glue", "the raw crawler failed", event("aws.glue", "Glue Crawler State Change", state=["Failed"])),
+    (
+        "glue",
+        "the raw crawler failed",
+        event(
+            "aws.glue",
+            "Glue Crawler State Change",
+            names=("crawlerName", "AWS::Glue::Crawler"),
+            state=["Failed"],
+        ),
+        ALWAYS,
+    ),
     (
         "glue",
         "the data-quality gate failed",
-        event("aws.glue-dataquality", "Data Quality Evaluation Results Available", state=["FAILED"]),
+        event(
+            "aws.glue-dataquality",
+            "Data Quality Evaluation Results Available",
+            names=("context.jobName", "AWS::Glue::Job"),
+            state=["FAILED"],
+        ),
+        ALWAYS,
     ),
-    ("emr", "a transient feature run failed", failed_runs("Emr")),
-    ("emr", "the feature step failed", event("aws.emr", "EMR Step Status Change", state=["FAILED"])),
+    ("emr", "a transient feature run (its cluster or its step) failed", failed_runs("Emr"), ALWAYS),
     (
         "emr",
         "a cluster terminated with errors",
-        event("aws.emr", "EMR Cluster State Change", state=["TERMINATED_WITH_ERRORS"]),
+        both(event("aws.emr", "EMR Cluster State Change", state=["TERMINATED_WITH_ERRORS"]), cluster_names),
+        ALWAYS,
     ),
-    ("sagemaker", "training (the job, the gate or registering) failed", failed_runs("SageMaker")),
-    ("sagemaker", "the endpoint answered with 5xx errors", alarm("AWS/SageMaker", "Invocation5XXErrors")),
-    ("sagemaker", "the endpoint is slow", alarm("AWS/SageMaker", "ModelLatency")),
-    ("video", "the frame sampler failed", alarm("AWS/Lambda", "Errors")),
-    ("video", "the frame sampler was throttled", alarm("AWS/Lambda", "Throttles")),
-    ("video", "sampler events were dead-lettered", alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible")),
-    ("quicksight", "a SPICE ingestion failed", alarm("AWS/QuickSight", "IngestionErrorCount")),
+    (
+        "emr",
+        "a step on the long-running cluster failed",
+        event(
+            "aws.emr", "EMR Step Status Change", names=("clusterId", "AWS::EMR::Cluster"), state=["FAILED"]
+        ),
+        lambda settings: settings.emr.cluster.enabled,
+    ),
+    (
+        "sagemaker",
+        "training (the job, the gate or registering) or a deployment failed",
+        failed_runs("SageMaker"),
+        ALWAYS,
+    ),
+    (
+        "sagemaker",
+        "an approval could not start a deployment",
+        alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName=resource_of("AWS::SQS::Queue")),
+        lambda settings: settings.sagemaker.approval == "manual",
+    ),
+    (
+        "sagemaker",
+        "the endpoint answered with 5xx errors",
+        alarm(
+            "AWS/SageMaker",
+            "Invocation5XXErrors",
+            EndpointName=property_of("Custom::SageMakerEndpoint", "EndpointName"),
+        ),
+        ALWAYS,
+    ),
+    (
+        "sagemaker",
+        "the endpoint is slow",
+        alarm(
+            "AWS/SageMaker",
+            "ModelLatency",
+            EndpointName=property_of("Custom::SageMakerEndpoint", "EndpointName"),
+        ),
+        ALWAYS,
+    ),
+    (
+        "video",
+        "the frame sampler failed",
+        alarm("AWS/Lambda", "Errors", FunctionName=resource_of("AWS::Lambda::Function")),
+        ALWAYS,
+    ),
+    (
+        "video",
+        "the frame sampler was throttled",
+        alarm("AWS/Lambda", "Throttles", FunctionName=resource_of("AWS::Lambda::Function")),
+        ALWAYS,
+    ),
+    (
+        "video",
+        "sampler events were dead-lettered",
+        alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName=resource_of("AWS::SQS::Queue")),
+        ALWAYS,
+    ),
+    (
+        "video",
+        "a camera went silent",
+        alarm(
+            "AWS/KinesisVideo",
+            "PutMedia.IncomingFragments",
+            StreamName=property_of("AWS::KinesisVideo::Stream", "Name"),
+        ),
+        lambda settings: settings.video.no_fragments_alarm_minutes is not None,
+    ),
+    (
+        "quicksight",
+        "a SPICE ingestion failed",
+        alarm(
+            "AWS/QuickSight",
+            "IngestionErrorCount",
+            DatasetId=property_of("AWS::QuickSight::DataSet", "DataSetId"),
+        ),
+        ALWAYS,
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("service", "failure", "check"), ROUTES, ids=[f"{service}: {failure}" for service, failure, _ in ROUTES]
+    ("service", "failure", "check", "applies"),
+    ROUTES,
+    ids=[f"{service}: {failure}" for service, failure, _, _ in ROUTES],
 )
 def test_each_failure_reaches_the_alarm_topic(
-    env: Synthesized, service: str, failure: str, check: Check
+    env: Synthesized, service: str, failure: str, check: Check, applies: Applies
 ) -> None:
     assert getattr(env.settings, service).enabled
-    assert any(check(env, signal) for signal in routed_signals(env)), f"{service}: {failure} is silent"
+    if not applies(env.settings):
+        pytest.skip(f"{env.settings.environment} has no such failure")
+    stacks = {"video": "Video", "sagemaker": "SageMaker", "pipeline": "Pipeline"}
+    signals = [s for s in routed_signals(env) if service not in stacks or s.stack == stacks[service]]
+    assert any(check(env, signal) for signal in signals), f"{service}: {failure} is silent"
 
 
 def test_every_state_machine_has_its_failures_routed(env: Synthesized) -> None:

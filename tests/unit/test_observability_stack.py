@@ -13,6 +13,7 @@ from app import create_app
 from config.settings import load_settings
 from tests.conftest import Synthesized
 from tests.unit.references import alarm_topic, referenced, resource_type
+from workloads.glue.quality import EVALUATION_CONTEXT
 
 STACK = "Observability"
 
@@ -93,6 +94,20 @@ def test_every_dashboard_metric_names_a_resource_of_the_platform(env: Synthesize
         expected.add("AWS/ElasticMapReduce")
     assert expected <= namespaces
     assert {stack for stack, _ in machines} == {"Pipeline", "Emr", "SageMaker"}
+    metrics = {(namespace, name) for namespace, name, _ in _metrics(body)}
+    assert {
+        ("AWS/States", "ExecutionsFailed"),
+        ("AWS/States", "ExecutionTime"),
+        ("Glue", "glue.driver.ExecutorAllocationManager.executors.numberAllExecutors"),
+        ("AWS/SageMaker", "Invocations"),
+        ("AWS/SageMaker", "ModelLatency"),
+        ("AWS/SageMaker", "Invocation5XXErrors"),
+        (frames, "FramesWritten"),
+        ("AWS/QuickSight", "IngestionErrorCount"),
+    } <= metrics
+    quality = [e for e in _expressions(body) if "Glue Data Quality" in e]
+    assert len(quality) == 2 and all(f'"{EVALUATION_CONTEXT}"' in e for e in quality)
+    assert "100 * passed / (passed + failed)" in _expressions(body)
     (workgroup,) = _names(env, "DataLake", "AWS::Athena::WorkGroup", "Name")
     athena = [e for e in _expressions(body) if "AWS/Athena" in e]
     assert athena and all(f'WorkGroup="{workgroup}"' in e for e in athena)

@@ -131,6 +131,8 @@ def test_schedule_per_environment(env: Synthesized) -> None:
         config.timezone,
     )
     assert props["Target"]["Arn"] == {"Ref": MACHINE}
+    (queue,) = env.resources(STACK, "AWS::SQS::Queue")  # a start it cannot make is kept, and alarms
+    assert props["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
 
 
 def test_logged_traced_and_time_limited(env: Synthesized) -> None:

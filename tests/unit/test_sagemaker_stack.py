@@ -168,6 +168,8 @@ def test_approval_in_the_registry_starts_a_deployment_only_in_manual_mode(env: S
     }
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Ref": DEPLOYMENT}
+    (queue,) = env.resources(STACK, "AWS::SQS::Queue")  # a start it cannot make is kept, and alarms
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
     assert target["InputTransformer"]["InputPathsMap"] == {
         "detail-ModelPackageArn": "$.detail.ModelPackageArn"
     }
@@ -420,3 +422,23 @@ def test_disabled_sagemaker_leaves_the_stack_out() -> None:
     app, platform = create_app(settings.model_copy(update={"sagemaker": off}))
     assert platform.sagemaker is None
     assert STACK not in [child.node.id for child in app.node.children]
+
+
+def test_endpoint_alarms_on_any_5xx_and_on_slow_p90_latency_in_microseconds(env: Synthesized) -> None:
+    alarms = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in env.resources(STACK, "AWS::CloudWatch::Alarm").values()
+    }
+    dimensions = [
+        {"Name": "EndpointName", "Value": env.settings.forecast_name},
+        {"Name": "VariantName", "Value": "AllTraffic"},
+    ]
+    errors, latency = alarms["Invocation5XXErrors"], alarms["ModelLatency"]
+    assert errors["Dimensions"] == latency["Dimensions"] == dimensions
+    assert (errors["Statistic"], errors["Threshold"], errors["EvaluationPeriods"]) == ("Sum", 1, 1)
+    assert errors["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert (latency["ExtendedStatistic"], latency["Period"], latency["EvaluationPeriods"]) == ("p90", 300, 3)
+    assert (
+        latency["Threshold"] == env.settings.sagemaker.endpoint.latency_alarm_ms * 1000
+    )  # ModelLatency is in µs
+    assert errors["TreatMissingData"] == latency["TreatMissingData"] == "notBreaching"  # no traffic is fine

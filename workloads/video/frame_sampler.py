@@ -22,7 +22,8 @@ schedule's rule passes its event time as ``end``). Environment: ``BUCKET``, ``PR
 
 Each stream read also becomes two CloudWatch metrics, ``FramesWritten`` and ``FramesFailed``
 (dimension ``Stream``; two custom metrics a camera keep the cost at ~0.60 USD a month), in the
-embedded metric format: one JSON log line per stream, which CloudWatch Logs turns into metrics.
+embedded metric format: one JSON log line per stream, which CloudWatch Logs turns into metrics. A
+run that is retried after a failure writes the same objects again and counts them again.
 """
 
 from __future__ import annotations
