@@ -50,13 +50,14 @@ def main(assembly: Path) -> int:
     """Print the summary of ``assembly`` and return cfn-lint's exit code."""
     rows = list(stacks(assembly))
     print(f"\nSynthesized {len(rows)} stacks into {assembly}/")
+    width = max(len(artifact_id) for artifact_id, _ in rows)
     for artifact_id, artifact in rows:
         template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
         stack_name = artifact["properties"].get("stackName", artifact_id)
         resources = len(template.get("Resources", {}))
         acknowledged = len(nag_acknowledgements(assembly, artifact))
         counts = f"{resources:>4} resources  {acknowledged:>2} acknowledged findings"
-        print(f"  {artifact_id:<12} {stack_name:<28} {counts}")
+        print(f"  {artifact_id:<{width}} {stack_name:<32} {counts}")
     print("  cdk-nag AwsSolutions + NIST 800-53 rev 5: no unacknowledged findings")
     templates = sorted(str(path) for path in assembly.glob("*.template.json"))
     lint = run_cfn_lint(templates)
