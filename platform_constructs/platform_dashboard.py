@@ -143,7 +143,7 @@ def _glue(sources: DashboardSources) -> list[cloudwatch.IWidget]:
         widgets.append(
             _graph(
                 "Glue data quality: score (% of rules passed)",
-                [_math("100 * passed / (passed + failed)", "score", Duration.hours(1), **rules)],
+                [_math("100 * passed / (passed + failed)", "score", period=Duration.hours(1), **rules)],
                 right=list(rules.values()),
             )
         )
@@ -233,7 +233,7 @@ def _athena_and_spice(workgroup: str, datasets: Sequence[str]) -> list[cloudwatc
 
 
 def _math(
-    expression: str, label: str, period: Duration = PERIOD, **metrics: cloudwatch.IMetric
+    expression: str, label: str, *, period: Duration = PERIOD, **metrics: cloudwatch.IMetric
 ) -> cloudwatch.IMetric:
     """``expression`` over ``metrics`` (named by their keys), per ``period``."""
     return cloudwatch.MathExpression(expression=expression, using_metrics=metrics, label=label, period=period)
