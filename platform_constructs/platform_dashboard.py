@@ -1,6 +1,6 @@
 """The platform's CloudWatch dashboard: one row per service, from the metrics each service emits."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration
@@ -125,9 +125,11 @@ def _glue(sources: DashboardSources) -> list[cloudwatch.IWidget]:
     widgets: list[cloudwatch.IWidget] = [
         _graph(
             "Glue ETL: DPUs in use",
-            [_math(dpus, "DPUs (driver and executors)", executors=executors)],
+            [_math(dpus, "DPUs (driver and executors)", {"executors": executors})],
             right=[
-                _math(f"{dpus} * PERIOD(executors) / 3600", "≈ DPU-hours per period", executors=executors)
+                _math(
+                    f"{dpus} * PERIOD(executors) / 3600", "≈ DPU-hours per period", {"executors": executors}
+                )
             ],
         )
     ]
@@ -143,7 +145,7 @@ def _glue(sources: DashboardSources) -> list[cloudwatch.IWidget]:
         widgets.append(
             _graph(
                 "Glue data quality: score (% of rules passed)",
-                [_math("100 * passed / (passed + failed)", "score", period=Duration.hours(1), **rules)],
+                [_math("100 * passed / (passed + failed)", "score", rules, period=Duration.hours(1))],
                 right=list(rules.values()),
             )
         )
@@ -181,7 +183,7 @@ def _endpoint(endpoint_name: str | None) -> list[cloudwatch.IWidget]:
 
     def latency(statistic: str) -> cloudwatch.IMetric:
         metric = endpoint_metric(endpoint_name, "ModelLatency", statistic)
-        return _math(f"{statistic} / 1000", f"{statistic} (ms)", **{statistic: metric})
+        return _math(f"{statistic} / 1000", f"{statistic} (ms)", {statistic: metric})
 
     return [
         _graph("Forecast endpoint: invocations", [endpoint_metric(endpoint_name, "Invocations", "Sum")]),
@@ -233,7 +235,7 @@ def _athena_and_spice(workgroup: str, datasets: Sequence[str]) -> list[cloudwatc
 
 
 def _math(
-    expression: str, label: str, *, period: Duration = PERIOD, **metrics: cloudwatch.IMetric
+    expression: str, label: str, metrics: Mapping[str, cloudwatch.IMetric], *, period: Duration = PERIOD
 ) -> cloudwatch.IMetric:
     """``expression`` over ``metrics`` (named by their keys), per ``period``."""
     return cloudwatch.MathExpression(expression=expression, using_metrics=metrics, label=label, period=period)
