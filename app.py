@@ -54,9 +54,10 @@ def add_checks(app: App) -> None:
 
 def build_platform(app: App, settings: Settings) -> Platform:
     """Create every stack of the environment described by ``settings``."""
-    network = NetworkStack(app, "Network", settings=settings)
-    data_lake = DataLakeStack(app, "DataLake", settings=settings)
     alarms = AlarmsStack(app, "Alarms", settings=settings)
+    logs_key = alarms.operations_key
+    network = NetworkStack(app, "Network", settings=settings, logs_key=logs_key)
+    data_lake = DataLakeStack(app, "DataLake", settings=settings)
     glue = None
     if settings.glue.enabled:
         glue = GlueStack(
@@ -66,6 +67,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
             lake=data_lake.lake,
             catalog=data_lake.catalog,
             alarm_topic=alarms.alarms.topic,
+            logs_key=logs_key,
         )
     emr = None
     if settings.emr.enabled:
@@ -77,6 +79,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
             lake=data_lake.lake,
             catalog=data_lake.catalog,
             alarm_topic=alarms.alarms.topic,
+            logs_key=logs_key,
         )
     sagemaker = None
     if settings.sagemaker.enabled:
@@ -87,11 +90,17 @@ def build_platform(app: App, settings: Settings) -> Platform:
             vpc=network.network.vpc,
             lake=data_lake.lake,
             alarm_topic=alarms.alarms.topic,
+            logs_key=logs_key,
         )
     video = None
     if settings.video.enabled:
         video = VideoStack(
-            app, "Video", settings=settings, lake=data_lake.lake, alarm_topic=alarms.alarms.topic
+            app,
+            "Video",
+            settings=settings,
+            lake=data_lake.lake,
+            alarm_topic=alarms.alarms.topic,
+            logs_key=logs_key,
         )
     quicksight = None
     if settings.quicksight.enabled:
@@ -115,6 +124,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
             sagemaker=sagemaker,
             quicksight=quicksight,
             alarm_topic=alarms.alarms.topic,
+            logs_key=logs_key,
         )
     observability = ObservabilityStack(
         app,

@@ -3,26 +3,26 @@
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
-
-from platform_constructs.keys import rotating_key
 
 PUBLISHERS = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "budgets.amazonaws.com")
 """AWS services that publish alarms: EventBridge rules, CloudWatch alarms and AWS Budgets."""
 
 
 class AlarmTopic(Construct):
-    """An SNS topic for platform alarms, encrypted with its own rotating KMS key, TLS-only.
+    """An SNS topic for platform alarms, encrypted with ``key``, TLS-only.
 
-    EventBridge, CloudWatch and AWS Budgets of this account may publish to it (topic policy) and use its key
-    (key policy), both conditioned on ``aws:SourceAccount``. Each address in ``emails`` is
-    subscribed (AWS mails a confirmation first). Exposes ``topic`` and ``key``.
+    EventBridge, CloudWatch and AWS Budgets of this account may publish to it (topic policy) and
+    use its key (a statement added to the key policy), both conditioned on ``aws:SourceAccount``.
+    Each address in ``emails`` is subscribed (AWS mails a confirmation first). Exposes ``topic``
+    and ``key``.
     """
 
     def __init__(
@@ -30,26 +30,18 @@ class AlarmTopic(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        key_alias: str,
+        key: kms.IKey,
         emails: Sequence[str] = (),
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
-        :param key_alias: alias of the topic's key, e.g. ``alias/dsp-dev-alarms``.
+        :param key: encrypts the topic; its policy gains the publishers' statement.
         :param emails: addresses to subscribe; default none.
-        :param removal_policy: of the key; default RETAIN.
         """
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
         services = [iam.ServicePrincipal(service) for service in PUBLISHERS]
         from_this_account = {"StringEquals": {"aws:SourceAccount": account}}
-        self.key = rotating_key(
-            self,
-            "Key",
-            alias=key_alias,
-            description="Encrypts the platform alarm topic",
-            removal_policy=removal_policy,
-        )
+        self.key = key
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowAlarmPublishers",

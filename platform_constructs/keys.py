@@ -33,36 +33,40 @@ def logs_key(
     *,
     description: str,
     removal_policy: RemovalPolicy,
-    log_group_names: str = "*",
-    sid: str = "AllowCloudWatchLogsOfThisAccountAndRegion",
+    alias: str | None = None,
 ) -> kms.Key:
-    """A :func:`rotating_key` that CloudWatch Logs of this account and region may use for the log
-    groups matching ``log_group_names`` only (policy statement ``sid``)."""
-    key = rotating_key(scope, construct_id, description=description, removal_policy=removal_policy)
-    key.add_to_resource_policy(_cloudwatch_logs_statement(Stack.of(scope), sid, log_group_names))
-    return key
-
-
-def _cloudwatch_logs_statement(stack: Stack, sid: str, log_group_names: str) -> iam.PolicyStatement:
-    """Lets CloudWatch Logs of ``stack``'s account and region use a key, only for log groups whose
-    names match ``log_group_names`` (e.g. ``*`` or ``/aws-glue/*``): the encryption context names
-    the log group, so the condition holds for every call the service makes."""
-    return iam.PolicyStatement(
-        sid=sid,
-        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-        actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-        resources=["*"],
-        conditions={
-            "ArnLike": {
-                "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                    service="logs",
-                    resource="log-group",
-                    resource_name=log_group_names,
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            }
-        },
+    """A :func:`rotating_key` (with ``alias``, if given) that CloudWatch Logs of this account and
+    region may use for this account's log groups only: the encryption context names the log group,
+    so the condition holds for every call the service makes."""
+    key = rotating_key(
+        scope, construct_id, description=description, removal_policy=removal_policy, alias=alias
     )
+    stack = Stack.of(scope)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfThisAccountAndRegion",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=[
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+    return key
 
 
 def grant_for_aws_resources(key: kms.IKey, role: iam.IRole) -> None:

@@ -5,10 +5,9 @@ from collections.abc import Mapping
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-
-from platform_constructs.keys import logs_key
 
 PRIVATE_SUBNET_GROUP = "Private"
 """Name of the subnets every workload runs in (isolated, or with egress through NAT when configured)."""
@@ -20,9 +19,9 @@ class PlatformNetwork(Construct):
     Creates private isolated subnets in ``max_azs`` zones (or, with ``nat_gateways`` > 0, public
     subnets that hold only the NAT gateways plus private subnets with egress through them), an S3
     gateway endpoint, one interface endpoint per entry of ``interface_endpoints``, and flow logs of
-    all traffic to a CloudWatch log group encrypted with its own rotating KMS key. The default
+    all traffic to a CloudWatch log group encrypted with ``flow_log_key``. The default
     security group has every rule removed; the endpoints share one security group that admits only
-    HTTPS from the VPC's range. Exposes ``vpc``, ``flow_log_group``, ``flow_log_key`` and
+    HTTPS from the VPC's range. Exposes ``vpc``, ``flow_log_group`` and
     ``endpoint_security_group`` (None without interface endpoints).
     """
 
@@ -32,6 +31,7 @@ class PlatformNetwork(Construct):
         construct_id: str,
         *,
         cidr: str,
+        flow_log_key: kms.IKey,
         max_azs: int = 2,
         nat_gateways: int = 0,
         interface_endpoints: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
@@ -40,22 +40,20 @@ class PlatformNetwork(Construct):
     ) -> None:
         """
         :param cidr: the VPC's IPv4 range.
+        :param flow_log_key: encrypts the flow log group (CloudWatch Logs must be allowed to use it).
         :param max_azs: availability zones to spread subnets over; default 2.
         :param nat_gateways: NAT gateways for outbound internet; default 0 (no internet route at all).
         :param interface_endpoints: endpoint construct ID -> AWS service; default none.
         :param flow_log_retention: how long flow logs are kept; default one year.
-        :param removal_policy: for the flow-log group and key; default RETAIN.
+        :param removal_policy: for the flow-log group; default RETAIN.
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
-        self.flow_log_key = logs_key(
-            self, "FlowLogKey", description="Encrypts the VPC flow log group", removal_policy=removal_policy
-        )
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogGroup",
-            encryption_key=self.flow_log_key,
+            encryption_key=flow_log_key,
             retention=flow_log_retention,
             removal_policy=removal_policy,
         )

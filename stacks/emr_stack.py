@@ -4,6 +4,7 @@ from aws_cdk import Annotations, CfnOutput, Duration, Fn, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -17,7 +18,6 @@ from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
 from platform_constructs.emr.transient import TransientFeatureRun
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions
-from platform_constructs.keys import logs_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PRIVATE_SUBNET_GROUP
 from platform_constructs.removal import data_removal_policy
@@ -60,6 +60,7 @@ class EmrStack(PlatformStack):
         lake: DataLake,
         catalog: LakeCatalog,
         alarm_topic: sns.ITopic,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(
             scope,
@@ -77,9 +78,6 @@ class EmrStack(PlatformStack):
                 "endpoints nor NAT (set network.interface_endpoints: true to run them).",
             )
         log_retention = RETENTION_BY_DAYS[config.log_retention_days]
-        orchestration_logs_key = logs_key(
-            self, "LogsKey", description="Encrypts EMR orchestration logs", removal_policy=removal_policy
-        )
         certificates_uri = config.certificates_zip
         if certificates_uri is None:
             certificates = TlsCertificates(
@@ -90,7 +88,7 @@ class EmrStack(PlatformStack):
                 prefix=CERTIFICATES_PREFIX,
                 vpc=vpc,
                 subnets=ec2.SubnetSelection(subnet_group_name=PRIVATE_SUBNET_GROUP),
-                logs_key=orchestration_logs_key,
+                logs_key=logs_key,
                 log_retention=log_retention,
                 removal_policy=removal_policy,
             )
@@ -177,7 +175,7 @@ class EmrStack(PlatformStack):
             idle_timeout=Duration.seconds(config.cluster.idle_timeout_seconds),
             placement=self.placement,
             tags=settings.resource_tags,
-            logs_key=orchestration_logs_key,
+            logs_key=logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
         )

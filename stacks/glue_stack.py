@@ -3,6 +3,7 @@
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -38,6 +39,7 @@ class GlueStack(PlatformStack):
         lake: DataLake,
         catalog: LakeCatalog,
         alarm_topic: sns.ITopic,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(
             scope,
@@ -53,6 +55,7 @@ class GlueStack(PlatformStack):
             "Encryption",
             name=f"{settings.name_prefix}-glue",
             data_key=lake.key,
+            logs_key=logs_key,
             removal_policy=removal_policy,
         )
         self.crawler = RawCrawler(

@@ -2,6 +2,7 @@
 
 from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config.settings import Settings
@@ -53,7 +54,9 @@ class NetworkStack(PlatformStack):
     EMR enabled, the private subnets carry the tag EMR's managed service policy requires.
     Exposes ``network``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, logs_key: kms.IKey
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -66,6 +69,7 @@ class NetworkStack(PlatformStack):
             self,
             "Network",
             cidr=net.vpc_cidr,
+            flow_log_key=logs_key,
             max_azs=net.max_azs,
             nat_gateways=net.nat_gateways,
             interface_endpoints=interface_endpoints(settings) if net.interface_endpoints else None,

@@ -1,13 +1,13 @@
 """PipelineStack: one run from raw data to a refreshed dashboard."""
 
 from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from config.settings import Settings
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions
-from platform_constructs.keys import logs_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.pipeline import PipelineSteps, PlatformPipeline
 from platform_constructs.removal import data_removal_policy
@@ -36,6 +36,7 @@ class PipelineStack(PlatformStack):
         sagemaker: SageMakerStack | None,
         quicksight: QuickSightStack | None,
         alarm_topic: sns.ITopic,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(
             scope,
@@ -72,9 +73,7 @@ class PipelineStack(PlatformStack):
             schedule=config.schedule,
             time_zone=config.timezone,
             alarm_topic=alarm_topic,
-            logs_key=logs_key(
-                self, "LogsKey", description="Encrypts the pipeline's logs", removal_policy=removal_policy
-            ),
+            logs_key=logs_key,
             log_retention=RETENTION_BY_DAYS[config.log_retention_days],
             removal_policy=removal_policy,
         )

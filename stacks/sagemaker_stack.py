@@ -2,6 +2,7 @@
 
 from aws_cdk import CfnOutput
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
@@ -10,7 +11,6 @@ from constructs import Construct
 from config.settings import Settings
 from platform_constructs.data_lake import DataLake
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions
-from platform_constructs.keys import logs_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PRIVATE_SUBNET_GROUP
 from platform_constructs.python_modules import ROOT
@@ -54,6 +54,7 @@ class SageMakerStack(PlatformStack):
         vpc: ec2.IVpc,
         lake: DataLake,
         alarm_topic: sns.ITopic,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(
             scope,
@@ -66,7 +67,6 @@ class SageMakerStack(PlatformStack):
         removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
         log_retention = RETENTION_BY_DAYS[config.log_retention_days]
         name = settings.forecast_name
-        key = logs_key(self, "LogsKey", description="Encrypts SageMaker logs", removal_policy=removal_policy)
         image = scikit_learn_image(self)
         subnets = vpc.select_subnets(subnet_group_name=PRIVATE_SUBNET_GROUP).subnets
         security_group = ec2.SecurityGroup(
@@ -119,7 +119,7 @@ class SageMakerStack(PlatformStack):
             image=image,
             baseline_model=BASELINE_MODEL,
             serving_code=SERVING_CODE,
-            logs_key=key,
+            logs_key=logs_key,
             log_retention=log_retention,
             tags=settings.resource_tags,
             removal_policy=removal_policy,
@@ -146,7 +146,7 @@ class SageMakerStack(PlatformStack):
             on_approval=config.approval == "manual",
             alarm_topic=alarm_topic,
             tags=settings.resource_tags,
-            logs_key=key,
+            logs_key=logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
@@ -169,7 +169,7 @@ class SageMakerStack(PlatformStack):
             package_group=name,
             deploy=self.deployment.state_machine if config.approval == "automatic" else None,
             tags=settings.resource_tags,
-            logs_key=key,
+            logs_key=logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
         )

@@ -1,12 +1,13 @@
 """VideoStack: camera streams, device and viewer access, and the frame sampler."""
 
 from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.settings import Settings
 from platform_constructs.data_lake import DataLake
-from platform_constructs.keys import logs_key, rotating_key
+from platform_constructs.keys import rotating_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.removal import data_removal_policy
 from platform_constructs.video.access import CameraAccess
@@ -34,6 +35,7 @@ class VideoStack(PlatformStack):
         settings: Settings,
         lake: DataLake,
         alarm_topic: sns.ITopic,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(
             scope,
@@ -82,12 +84,7 @@ class VideoStack(PlatformStack):
             window=Duration.minutes(config.sampler.window_minutes),
             sampling_interval=Duration.millis(config.sampler.sampling_interval_ms),
             alarm_topic=alarm_topic,
-            logs_key=logs_key(
-                self,
-                "LogsKey",
-                description="Encrypts the frame sampler's logs",
-                removal_policy=removal_policy,
-            ),
+            logs_key=logs_key,
             log_retention=RETENTION_BY_DAYS[config.log_retention_days],
             removal_policy=removal_policy,
         )

@@ -5,17 +5,14 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from platform_constructs.keys import logs_key
-
 GLUE_LOG_GROUPS = "/aws-glue/*"
 """Names of the log groups Glue jobs and crawlers write to."""
 
 
 class GlueEncryption(Construct):
-    """A Glue security configuration: SSE-KMS under ``data_key`` for S3 output, and a dedicated
-    rotating key for CloudWatch logs and job bookmarks whose policy lets CloudWatch Logs use it for
-    Glue's log groups only. The name is forced by Glue: pass one derived from the platform prefix.
-    Exposes ``configuration`` and ``key``."""
+    """A Glue security configuration: SSE-KMS under ``data_key`` for S3 output, ``logs_key`` for
+    CloudWatch logs and job bookmarks. The name is forced by Glue: pass one derived from the
+    platform prefix. Exposes ``configuration`` and ``key`` (``logs_key``)."""
 
     def __init__(
         self,
@@ -24,22 +21,17 @@ class GlueEncryption(Construct):
         *,
         name: str,
         data_key: kms.IKey,
+        logs_key: kms.IKey,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
         :param name: name of the security configuration.
         :param data_key: key for S3 output (the lake key).
-        :param removal_policy: of the logs key and the configuration; default RETAIN.
+        :param logs_key: key for logs and job bookmarks, which CloudWatch Logs may use.
+        :param removal_policy: of the configuration; default RETAIN.
         """
         super().__init__(scope, construct_id)
-        self.key = logs_key(
-            self,
-            "Key",
-            description="Encrypts Glue logs and job bookmarks",
-            removal_policy=removal_policy,
-            log_group_names=GLUE_LOG_GROUPS,
-            sid="AllowCloudWatchLogsForGlueLogGroups",
-        )
+        self.key = logs_key
         self.configuration = glue.SecurityConfiguration(
             self,
             "Configuration",

@@ -36,3 +36,9 @@ def alarm_topic(env: Synthesized) -> tuple[str, str]:
     """(stack ID, logical ID) of the platform alarm topic."""
     (logical_id,) = env.resources("Alarms", "AWS::SNS::Topic")
     return "Alarms", logical_id
+
+
+def operations_key(env: Synthesized) -> tuple[str, str]:
+    """(stack ID, logical ID) of the platform's operations key (log groups and the alarm topic)."""
+    (logical_id,) = env.resources("Alarms", "AWS::KMS::Key")
+    return "Alarms", logical_id

@@ -15,12 +15,12 @@ from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.python_modules import workload_modules
 from tests.conftest import ROOT, Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
+from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
 
 STACK = "Emr"
 CONFIGURATION = "SecurityConfigurationD94EC805"
 DISK_KEY = "SecurityDiskKey509DB1A7"
-LOGS_KEY = "LogsKeyA6AB43B2"
 CERTIFICATES = "TlsCertificates32120F24"
 FUNCTION = "TlsCertificatesFunction2FE991B9"
 FUNCTION_ROLE = "TlsCertificatesRole860B267F"
@@ -72,7 +72,7 @@ def test_certificate_function_runs_privately_alone_and_logs_encrypted(env: Synth
     assert len(function["Layers"]) == 1
     log_group_id = function["LoggingConfig"]["LogGroup"]["Ref"]
     log_group = env.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]
-    assert log_group["KmsKeyId"] == {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
+    assert referenced(env, STACK, log_group["KmsKeyId"]) == operations_key(env)
     assert log_group["RetentionInDays"] == env.settings.emr.log_retention_days
 
 
@@ -435,9 +435,8 @@ def test_transient_runs_are_logged_traced_and_their_failures_alarm(env: Synthesi
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     (destination,) = props["LoggingConfiguration"]["Destinations"]
     log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
-    assert env.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]["KmsKeyId"] == {
-        "Fn::GetAtt": [LOGS_KEY, "Arn"]
-    }
+    key = env.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]["KmsKeyId"]
+    assert referenced(env, STACK, key) == operations_key(env)
     rules = [
         r["Properties"]
         for r in env.resources(STACK, "AWS::Events::Rule").values()

@@ -14,12 +14,12 @@ from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.python_modules import workload_modules
 from tests.conftest import ROOT, Synthesized
 from tests.unit.policies import as_list, lake_buckets, lake_grants, role_statements
+from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
 from workloads.glue import quality
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, RAW_TRANSACTIONS
 
 STACK = "Glue"
-LOGS_KEY = "EncryptionKey3A692D6E"
 CONFIGURATION = "EncryptionConfiguration10700093"
 CRAWLER, CRAWLER_ROLE = "RawCrawlerCE3839D1", "RawCrawlerRoleE5BD0B04"
 JOB, JOB_ROLE = "CleaningJobA848848D", "CleaningJobRole5789E91F"
@@ -27,7 +27,7 @@ LOG_GROUPS = {"output": "CleaningJobOutputLogsCB82A3D0", "error": "CleaningJobEr
 RULESET = "CleaningJobRuleset23228ACD"
 WORKFLOW = "IngestWorkflow86E68368"
 ALARM_TOPIC = "AlarmsTopic3A2DFEBA"
-STATEFUL = [LOGS_KEY, CONFIGURATION, *LOG_GROUPS.values(), RULESET]
+STATEFUL = [CONFIGURATION, *LOG_GROUPS.values(), RULESET]
 
 
 def _asset(env: Synthesized, location: Any) -> Path:
@@ -41,27 +41,19 @@ def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
     assert set(STATEFUL) <= set(env.raw(STACK)["Resources"])
 
 
-def test_security_configuration_encrypts_s3_with_the_lake_key_and_logs_and_bookmarks_with_its_own(
+def test_security_configuration_encrypts_s3_with_the_lake_key_and_logs_and_bookmarks_with_operations_key(
     env: Synthesized,
 ) -> None:
     encryption = env.properties(STACK, CONFIGURATION)["EncryptionConfiguration"]
     ((s3,),) = [encryption["S3Encryptions"]]
     assert s3["S3EncryptionMode"] == "SSE-KMS" and KEY in json.dumps(s3["KmsKeyArn"])
-    own_key = {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
-    assert encryption["CloudWatchEncryption"] == {"CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": own_key}
-    assert encryption["JobBookmarksEncryption"] == {
-        "JobBookmarksEncryptionMode": "CSE-KMS",
-        "KmsKeyArn": own_key,
-    }
+    logs, bookmarks = encryption["CloudWatchEncryption"], encryption["JobBookmarksEncryption"]
+    assert logs["CloudWatchEncryptionMode"] == "SSE-KMS"
+    assert bookmarks["JobBookmarksEncryptionMode"] == "CSE-KMS"
+    for key in (logs["KmsKeyArn"], bookmarks["KmsKeyArn"]):
+        assert referenced(env, STACK, key) == operations_key(env)
+    env.template(STACK).resource_count_is("AWS::KMS::Key", 0)
     assert env.properties(STACK, CONFIGURATION)["Name"] == f"{env.settings.name_prefix}-glue"
-
-
-def test_logs_key_rotates_and_cloudwatch_logs_may_use_it_for_glue_log_groups_only(env: Synthesized) -> None:
-    key = env.properties(STACK, LOGS_KEY)
-    assert key["EnableKeyRotation"] is True
-    (logs,) = [s for s in key["KeyPolicy"]["Statement"] if "logs." in json.dumps(s.get("Principal"))]
-    (arn,) = logs["Condition"]["ArnLike"].values()
-    assert arn["Fn::Join"][1][-1] == ":log-group:/aws-glue/*"
 
 
 def test_every_crawler_and_job_runs_under_the_security_configuration(env: Synthesized) -> None:
@@ -107,7 +99,7 @@ def test_job_log_groups_take_the_prefix_the_logs_key_and_configured_retention(en
         group = env.properties(STACK, logical_id)
         name = group["LogGroupName"]["Fn::Join"][1]
         assert name[:-1] == prefix["Fn::Join"][1][:-1] and name[-1] == f"-etl/{stream}"
-        assert group["KmsKeyId"] == {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
+        assert referenced(env, STACK, group["KmsKeyId"]) == operations_key(env)
         assert group["RetentionInDays"] == env.settings.glue.log_retention_days
 
 

@@ -8,17 +8,18 @@ from aws_cdk.assertions import Match, Template
 
 from app import add_checks, feature_flags
 from config.settings import Settings, load_settings
+from stacks.alarms_stack import AlarmsStack
 from stacks.network_stack import NetworkStack, interface_endpoints
 from tests.conftest import Synthesized
+from tests.unit.references import operations_key, referenced
 
 STACK = "Network"
 VPC = "NetworkVpc7FB7348F"
-FLOW_LOG_KEY = "NetworkFlowLogKeyF785E5F9"
 FLOW_LOG_GROUP = "NetworkFlowLogGroup4F8CEEEF"
 
 
 def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
-    assert {VPC, FLOW_LOG_KEY, FLOW_LOG_GROUP} <= set(env.raw(STACK)["Resources"])
+    assert {VPC, FLOW_LOG_GROUP} <= set(env.raw(STACK)["Resources"])
 
 
 def test_vpc_uses_configured_cidr_and_only_private_isolated_subnets(env: Synthesized) -> None:
@@ -55,19 +56,9 @@ def test_flow_logs_capture_all_traffic_to_an_encrypted_group_with_retention(env:
         },
     )
     group = env.resources(STACK, "AWS::Logs::LogGroup")[FLOW_LOG_GROUP]["Properties"]
-    assert group["KmsKeyId"] == {"Fn::GetAtt": [FLOW_LOG_KEY, "Arn"]}
+    assert referenced(env, STACK, group["KmsKeyId"]) == operations_key(env)
     assert group["RetentionInDays"] == env.settings.network.flow_log_retention_days
-    assert env.resources(STACK, "AWS::KMS::Key")[FLOW_LOG_KEY]["Properties"]["EnableKeyRotation"] is True
-
-
-def test_flow_log_key_admits_cloudwatch_logs_only_for_this_accounts_log_groups(env: Synthesized) -> None:
-    statements = env.resources(STACK, "AWS::KMS::Key")[FLOW_LOG_KEY]["Properties"]["KeyPolicy"]["Statement"]
-    (logs,) = [s for s in statements if s.get("Sid") == "AllowCloudWatchLogsOfThisAccountAndRegion"]
-    assert logs["Principal"] == {
-        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
-    }
-    assert "kms:Decrypt" in logs["Action"] and "kms:*" not in logs["Action"]
-    assert list(logs["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+    env.template(STACK).resource_count_is("AWS::KMS::Key", 0)  # no key of its own: 1 USD a month each
 
 
 def test_flow_log_role_is_confined_to_this_account_and_its_log_group(env: Synthesized) -> None:
@@ -180,13 +171,19 @@ def _with_network(settings: Settings, **changes: object) -> Settings:
     return settings.model_copy(update={"network": settings.network.model_copy(update=changes)})
 
 
+def _network(app: App, settings: Settings) -> NetworkStack:
+    """A NetworkStack with the alarms stack whose operations key encrypts its flow logs."""
+    alarms = AlarmsStack(app, "Alarms", settings=settings)
+    return NetworkStack(app, STACK, settings=settings, logs_key=alarms.operations_key)
+
+
 @pytest.fixture(scope="module")
 def nat_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """A network with one NAT gateway, synthesized with the checks."""
     settings = _with_network(load_settings("dev"), nat_gateways=1)
     app = App(outdir=str(tmp_path_factory.mktemp("nat")), context=feature_flags())
     add_checks(app)
-    NetworkStack(app, STACK, settings=settings)
+    _network(app, settings)
     return Template.from_json(app.synth().get_stack_artifact(STACK).template)
 
 
@@ -203,7 +200,7 @@ def test_nat_option_adds_public_subnets_that_never_assign_public_ips(nat_templat
 
 def test_configured_account_and_region_pin_the_stack_environment() -> None:
     settings = load_settings("dev").model_copy(update={"account": "123456789012", "region": "eu-west-1"})
-    stack = NetworkStack(App(context=feature_flags()), STACK, settings=settings)
+    stack = _network(App(context=feature_flags()), settings)
     assert (stack.account, stack.region, stack.stack_name) == ("123456789012", "eu-west-1", "dsp-dev-network")
 
 
@@ -214,7 +211,7 @@ def test_smallest_allowed_range_fits_every_subnet(
     settings = _with_network(
         load_settings("dev"), vpc_cidr="192.168.4.0/24", max_azs=max_azs, nat_gateways=nat_gateways
     )
-    stack = NetworkStack(App(context=feature_flags()), STACK, settings=settings)
+    stack = _network(App(context=feature_flags()), settings)
     private = stack.network.vpc.private_subnets + stack.network.vpc.isolated_subnets
     assert len(private) == max_azs
     assert len(stack.network.vpc.public_subnets) == (max_azs if nat_gateways else 0)

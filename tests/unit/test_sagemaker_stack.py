@@ -15,6 +15,7 @@ from platform_constructs.sagemaker.roles import VPC_ACTIONS
 from stacks.sagemaker_stack import BASELINE_MODEL, CAPTURE_PREFIX, SERVING_CODE
 from tests.conftest import ROOT, Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
+from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
 from workloads.sagemaker.contract import METRIC, METRIC_REGEX
 from workloads.schema import STORE_DAILY_FEATURES
@@ -29,7 +30,7 @@ SCALING, SCALING_POLICY = "EndpointScalingE0B19612", "EndpointScalingInvocations
 TRAINING, DEPLOYMENT = "TrainingStateMachineEAE34FB3", "DeploymentStateMachineD161A8DF"
 TRAINING_ROLE, DEPLOYMENT_ROLE = "TrainingStateMachineRoleC2A5852B", "DeploymentStateMachineRoleAA790768"
 JOB_ROLE, MODEL_ROLE = "TrainingJobRoleF750C0D4", "ModelRoleEE661428"
-SECURITY_GROUP, LOGS_KEY = "SecurityGroupDD263621", "LogsKeyA6AB43B2"
+SECURITY_GROUP = "SecurityGroupDD263621"
 IMAGE_ACCOUNT = {"Fn::FindInMap": ["ScikitLearnImageRegistries", {"Ref": "AWS::Region"}, "Account"]}
 
 
@@ -394,7 +395,7 @@ def test_bootstrap_may_only_create_describe_and_delete_its_endpoint(env: Synthes
 
 def test_logs_are_encrypted_kept_and_failures_alarm(env: Synthesized) -> None:
     for group in env.resources(STACK, "AWS::Logs::LogGroup").values():
-        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [LOGS_KEY, "Arn"]}
+        assert referenced(env, STACK, group["Properties"]["KmsKeyId"]) == operations_key(env)
         assert group["Properties"]["RetentionInDays"] == env.settings.sagemaker.log_retention_days
     name = env.properties(STACK, ENDPOINT)["EndpointName"]
     assert any(
