@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 CDK := cdk --no-notices
 CDK_ARGS := -c env=$(ENV)
 
-.PHONY: help setup synth test lint diff deploy destroy bench sample-data sagemaker-image baseline-model clean
+.PHONY: help setup synth test lint diff deploy destroy bench gate baseline sample-data sagemaker-image baseline-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,11 +55,18 @@ lint: setup $(BIN)/.installed-test ## ruff, mypy on our packages
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The replacement gate: does ENV's synth delete or replace a stateful resource of baseline/ENV.json?
+gate: synth ## fail if ENV would delete or replace a stateful resource (also part of make test)
+	$(BIN)/python -m scripts.replacement_gate check --env $(ENV) cdk.out
+
+baseline: setup ## record every environment's stateful resources in baseline/ (deliberately, then commit)
+	$(BIN)/python -m scripts.replacement_gate update
+
 # diff and deploy use the assembly `make synth` just checked (cdk-nag and cfn-lint), not a new synth.
 diff: synth ## compare ENV with what is deployed (needs AWS credentials)
 	$(CDK) diff --app cdk.out --all
 
-deploy: synth ## deploy every stack of ENV (needs AWS credentials and a bootstrapped account)
+deploy: gate ## deploy every stack of ENV after the replacement gate (needs AWS credentials, a bootstrapped account)
 	$(CDK) deploy --app cdk.out --all --require-approval broadening
 
 destroy: setup ## delete every stack of ENV; retained data stays

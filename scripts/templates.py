@@ -1,0 +1,83 @@
+"""Reading synthesized templates: every stack of a cloud assembly, resource schemas, property paths.
+
+Shared by the replacement gate, the cost table and the generated architecture docs, which all work
+on what `cdk synth` wrote, never on the CDK app itself.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+Templates = dict[str, dict[str, Any]]
+"""Stack name -> its CloudFormation template."""
+
+SCHEMA_REGION = "us-east-1"
+"""The region whose resource schemas (shipped with cfn-lint) describe every resource type."""
+
+MISSING = object()
+"""What :func:`at_path` returns when a template does not set the property."""
+
+
+def read_templates(assembly: Path) -> Templates:
+    """Stack name -> template of every stack in the cloud assembly at ``assembly``."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    templates: Templates = {}
+    for artifact_id, artifact in sorted(manifest["artifacts"].items()):
+        if artifact["type"] == "aws:cloudformation:stack":
+            properties = artifact["properties"]
+            name = properties.get("stackName", artifact_id)
+            templates[name] = json.loads((assembly / properties["templateFile"]).read_text())
+    return templates
+
+
+def synthesize(environment: str, outdir: Path) -> Path:
+    """Synthesize ``environment`` with every check into ``outdir``; the assembly's folder."""
+    from app import create_app  # the app's modules load only when a synth is asked for
+    from config.settings import load_settings
+
+    app, _ = create_app(load_settings(environment), outdir=str(outdir))
+    app.synth()
+    return outdir
+
+
+@contextmanager
+def synthesized(environment: str) -> Iterator[Templates]:
+    """The templates of ``environment``, synthesized into a temporary folder for the block."""
+    with tempfile.TemporaryDirectory() as outdir:
+        yield read_templates(synthesize(environment, Path(outdir)))
+
+
+@cache
+def create_only_properties(resource_type: str) -> tuple[str, ...]:
+    """Property paths (``/properties/A/B``) of ``resource_type`` that CloudFormation can change only
+    by replacing the resource, from its resource schema; none for custom resources."""
+    if not resource_type.startswith("AWS::"):
+        return ()
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
+    return tuple(sorted(schema.get("createOnlyProperties", ())))
+
+
+def at_path(properties: dict[str, Any], path: str) -> Any:
+    """The value at a schema path (``/properties/A/B``) of a resource's ``properties``, or
+    :data:`MISSING`."""
+    value: Any = properties
+    for part in path.split("/")[2:]:
+        if not isinstance(value, dict) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+def resources(templates: Templates) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(stack name, logical ID, resource) of every resource of every template."""
+    for stack, template in templates.items():
+        for logical_id, resource in template.get("Resources", {}).items():
+            yield stack, logical_id, resource
