@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 CDK := cdk --no-notices
 CDK_ARGS := -c env=$(ENV)
 
-.PHONY: help setup synth test lint diff deploy destroy bench gate baseline sample-data sagemaker-image baseline-model clean
+.PHONY: help setup synth test lint diff deploy destroy bench gate baseline cost docs sample-data sagemaker-image baseline-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ gate: synth ## fail if ENV would delete or replace a stateful resource (also par
 
 baseline: setup ## record every environment's stateful resources in baseline/ (deliberately, then commit)
 	$(BIN)/python -m scripts.replacement_gate update
+
+cost: synth ## the idle monthly cost of ENV per resource, from its templates and scripts/prices.yaml
+	$(BIN)/python -m scripts.cost cdk.out
+
+docs: setup ## regenerate docs/architecture.md and the idle cost in docs/cost.md from every environment
+	$(BIN)/python -m scripts.docs
 
 # diff and deploy use the assembly `make synth` just checked (cdk-nag and cfn-lint), not a new synth.
 diff: synth ## compare ENV with what is deployed (needs AWS credentials)

@@ -26,16 +26,39 @@ MISSING = object()
 """What :func:`at_path` returns when a template does not set the property."""
 
 
+def _stack_artifacts(assembly: Path) -> dict[str, dict[str, Any]]:
+    """Artifact ID -> manifest entry of every stack in the cloud assembly, sorted by ID."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    return {
+        artifact_id: artifact
+        for artifact_id, artifact in sorted(manifest["artifacts"].items())
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+
+def _stack_name(artifact_id: str, artifact: dict[str, Any]) -> str:
+    return str(artifact["properties"].get("stackName", artifact_id))
+
+
 def read_templates(assembly: Path) -> Templates:
     """Stack name -> template of every stack in the cloud assembly at ``assembly``."""
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    templates: Templates = {}
-    for artifact_id, artifact in sorted(manifest["artifacts"].items()):
-        if artifact["type"] == "aws:cloudformation:stack":
-            properties = artifact["properties"]
-            name = properties.get("stackName", artifact_id)
-            templates[name] = json.loads((assembly / properties["templateFile"]).read_text())
-    return templates
+    return {
+        _stack_name(artifact_id, artifact): json.loads(
+            (assembly / artifact["properties"]["templateFile"]).read_text()
+        )
+        for artifact_id, artifact in _stack_artifacts(assembly).items()
+    }
+
+
+def read_dependencies(assembly: Path) -> dict[str, list[str]]:
+    """Stack name -> names of the stacks it is deployed after (the manifest's dependencies)."""
+    stacks = _stack_artifacts(assembly)
+    return {
+        _stack_name(artifact_id, artifact): sorted(
+            _stack_name(other, stacks[other]) for other in artifact.get("dependencies", ()) if other in stacks
+        )
+        for artifact_id, artifact in stacks.items()
+    }
 
 
 def synthesize(environment: str, outdir: Path) -> Path:

@@ -1,0 +1,31 @@
+"""The generated docs match the templates: the architecture diagram and the idle cost tables."""
+
+from __future__ import annotations
+
+from scripts.cost import idle_cost
+from scripts.docs import ARCHITECTURE, BEGIN, COST, architecture_doc, cost_section, with_section
+from scripts.templates import read_dependencies, read_templates
+from tests.conftest import Synthesized
+
+STALE = "stale: run `make docs` and commit docs/"
+
+
+def test_architecture_diagram_is_up_to_date(dev: Synthesized) -> None:
+    expected = architecture_doc(read_templates(dev.outdir), read_dependencies(dev.outdir))
+    assert ARCHITECTURE.read_text() == expected, STALE
+
+
+def test_idle_cost_tables_are_up_to_date(dev: Synthesized, prod: Synthesized) -> None:
+    estimates = {env.settings.environment: idle_cost(read_templates(env.outdir)) for env in (dev, prod)}
+    text = COST.read_text()
+    assert BEGIN in text
+    assert with_section(text, cost_section(estimates)) == text, STALE
+
+
+def test_the_diagram_shows_every_stack_and_what_flows_between_them(dev: Synthesized) -> None:
+    diagram = architecture_doc(read_templates(dev.outdir), read_dependencies(dev.outdir))
+    for stack in dev.assembly.stacks:
+        assert f"<b>{stack.stack_name}</b>" in diagram
+    assert 'dsp_dev_data_lake -- "KMS key, S3 bucket" --> dsp_dev_glue' in diagram
+    assert 'dsp_dev_glue -- "Glue crawler, Glue job" --> dsp_dev_pipeline' in diagram
+    assert "5 x S3 bucket" in diagram and "Kinesis Video stream" in diagram
