@@ -408,18 +408,20 @@ class RefreshSettings(_Strict):
 class QuickSightSettings(ServiceSettings):
     """Amazon QuickSight over Athena: who may change (``author_groups``) and who may only view
     (``viewer_groups``) the data source, datasets and dashboard, the namespace and identity region
-    of those groups (default: the stack's region), and the SPICE refresh."""
+    of those groups (default: the stack's region), and the SPICE refresh. Unset groups default to
+    ``<prefix>-<env>-bi-authors`` and ``-bi-viewers`` (see :attr:`Settings.bi_groups`), so two
+    copies of the platform never create the same group."""
 
     identity_region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     namespace: str = Field(pattern=r"^[a-zA-Z0-9._-]{1,64}$")
-    author_groups: list[str]
-    viewer_groups: list[str]
+    author_groups: list[str] | None = None
+    viewer_groups: list[str] | None = None
     refresh: RefreshSettings
 
     @field_validator("author_groups", "viewer_groups")
     @classmethod
-    def _group_names(cls, value: list[str]) -> list[str]:
-        for group in value:
+    def _group_names(cls, value: list[str] | None) -> list[str] | None:
+        for group in value or ():
             if not _QUICKSIGHT_GROUP.match(group):
                 raise ValueError(
                     f"group {group!r}: QuickSight group names have 1 to 128 characters from "
@@ -429,14 +431,10 @@ class QuickSightSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _groups(self) -> QuickSightSettings:
-        groups = [*self.author_groups, *self.viewer_groups]
-        if self.enabled and not self.author_groups:
+        if self.enabled and self.author_groups == []:
             raise ValueError(
                 "QuickSight on needs at least one author group (owners of the data and dashboard)"
             )
-        repeated = sorted({group for group in groups if groups.count(group) > 1})
-        if repeated:
-            raise ValueError(f"groups listed more than once: {', '.join(repeated)}")
         return self
 
 
@@ -571,6 +569,10 @@ class Settings(_Strict):
                 f"glue.max_retries {self.glue.max_retries} with the pipeline on: Glue retries as a new run "
                 "the pipeline does not wait for; set 0 (rerun the pipeline for the day instead)"
             )
+        groups = [*self.bi_groups[0], *self.bi_groups[1]]
+        repeated = sorted({group for group in groups if groups.count(group) > 1})
+        if self.quicksight.enabled and repeated:
+            raise ValueError(f"quicksight: groups listed more than once: {', '.join(repeated)}")
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self
@@ -585,6 +587,18 @@ class Settings(_Strict):
         """``<prefix>-<environment>-forecast`` in lower case: the forecast endpoint, package group,
         and the start of every training job, model and endpoint config name."""
         return f"{self.name_prefix}-forecast".lower()
+
+    @property
+    def bi_groups(self) -> tuple[list[str], list[str]]:
+        """QuickSight (author groups, viewer groups): as configured, or ``<prefix>-<environment>-bi-authors``
+        and ``-bi-viewers``."""
+        config = self.quicksight
+        authors = config.author_groups
+        viewers = config.viewer_groups
+        return (
+            [f"{self.name_prefix}-bi-authors"] if authors is None else authors,
+            [f"{self.name_prefix}-bi-viewers"] if viewers is None else viewers,
+        )
 
     def stream_name(self, camera: str) -> str:
         """The Kinesis Video stream (and IoT thing) of ``camera``: ``<prefix>-<environment>-<camera>``."""

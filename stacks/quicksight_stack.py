@@ -67,11 +67,12 @@ class QuickSightStack(PlatformStack):
         )
         config = settings.quicksight
         name = settings.name_prefix
+        authors, viewers = settings.bi_groups
         self.groups = QuickSightGroups(
             self,
             "Groups",
-            owners=config.author_groups,
-            viewers=config.viewer_groups,
+            owners=authors,
+            viewers=viewers,
             namespace=config.namespace,
             identity_region=config.identity_region,
             create=config.identity_region in (None, settings.region),

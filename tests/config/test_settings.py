@@ -384,7 +384,7 @@ BAD_INPUTS = [
     (
         "quicksight.viewer_groups",
         ["dsp-dev-bi-authors"],
-        "dev.yaml: quicksight: groups listed more than once: dsp-dev-bi-authors",
+        "dev.yaml: (top level): quicksight: groups listed more than once: dsp-dev-bi-authors",
     ),
     (
         "quicksight.author_groups",

@@ -150,9 +150,10 @@ def test_authors_own_everything_and_viewers_may_only_view_the_dashboard(env: Syn
         by_group = {
             _group(p["Principal"]): {a.removeprefix("quicksight:") for a in p["Actions"]} for p in permissions
         }
-        expected = {group: OWNER[kind] for group in config.author_groups}
+        authors, viewers = env.settings.bi_groups
+        expected = {group: OWNER[kind] for group in authors}
         if kind in VIEWER:
-            expected |= {group: VIEWER[kind] for group in config.viewer_groups}
+            expected |= {group: VIEWER[kind] for group in viewers}
         assert by_group == expected, logical_id
         for permission in permissions:
             parts = permission["Principal"]["Fn::Join"][1]
@@ -202,8 +203,9 @@ def _group(principal: dict[str, Any]) -> str:
 
 def test_the_stack_creates_its_groups_in_the_stacks_identity_region(env: Synthesized) -> None:
     groups = {g["Properties"]["GroupName"] for g in env.resources(STACK, "AWS::QuickSight::Group").values()}
-    config = env.settings.quicksight
-    assert groups == {*config.author_groups, *config.viewer_groups}
+    name = env.settings.name_prefix
+    assert env.settings.bi_groups == ([f"{name}-bi-authors"], [f"{name}-bi-viewers"])  # the defaults
+    assert groups == {*env.settings.bi_groups[0], *env.settings.bi_groups[1]}
 
 
 def test_a_separate_identity_region_uses_existing_groups_there(tmp_path: Path) -> None:
