@@ -2,9 +2,10 @@
 
 Every resource that costs money while nothing runs (KMS keys, interface endpoints per AZ, NAT
 gateways, a long-running EMR cluster, endpoint instances, alarms, dashboards, custom metrics, log
-ingestion) is priced from ``scripts/prices.yaml``, one dated table; everything else in the templates
-is billed per use only (Glue and SageMaker runs, Kinesis Video ingestion, S3 storage, QuickSight
-users) and is counted, not priced.
+ingestion; SPICE datasets at 0 within the included capacity) is priced from ``scripts/prices.yaml``,
+one dated table; everything else in the templates is billed per use only (Glue and SageMaker runs,
+Kinesis Video ingestion, S3 storage) and is counted, not priced. QuickSight users are billed by the
+account's subscription, outside the templates.
 
     python -m scripts.cost cdk.out          # after `make synth ENV=...`: per resource and the total
 """
@@ -87,8 +88,14 @@ def _log_group(properties: dict[str, Any], context: dict[str, Any]) -> tuple[str
 
 
 def _stream(_: dict[str, Any], __: dict[str, Any]) -> tuple[str, float]:
+    """A stream bills only what it ingests, stores and serves; the sampler's metrics for it do."""
     metrics = prices()["assumptions"]["sampler_metrics_per_stream"]
     return f"{metrics} sampler metrics", metrics * prices()["custom_metric_month"]
+
+
+def _dataset(_: dict[str, Any], __: dict[str, Any]) -> tuple[str, float]:
+    """SPICE data within the capacity the subscription includes (users are billed outside templates)."""
+    return "SPICE, included capacity", 0.0
 
 
 def _endpoint_config(properties: dict[str, Any], _: dict[str, Any]) -> tuple[str, float] | None:
@@ -146,6 +153,7 @@ PRICERS: dict[str, Pricer] = {
     "AWS::CloudWatch::Dashboard": _dashboard,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::KinesisVideo::Stream": _stream,
+    "AWS::QuickSight::DataSet": _dataset,
     "AWS::SageMaker::EndpointConfig": _endpoint_config,
     "AWS::EMR::Cluster": _cluster,
 }
