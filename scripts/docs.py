@@ -8,11 +8,13 @@ A test fails when either is stale.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
+from config.settings import available_environments
 from scripts.architecture import mermaid
 from scripts.cost import Estimate, assumptions, header, idle_cost, render_markdown
-from scripts.templates import Templates
+from scripts.templates import Templates, read_dependencies, read_templates, synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
@@ -59,11 +61,6 @@ def with_section(text: str, section: str) -> str:
 
 def main() -> int:
     """Synthesize every environment and rewrite the generated docs."""
-    import tempfile
-
-    from config.settings import available_environments
-    from scripts.templates import read_dependencies, read_templates, synthesize
-
     estimates = {}
     for environment in available_environments():
         with tempfile.TemporaryDirectory() as outdir:
