@@ -14,15 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from scripts.templates import stack_artifacts
+
 NAG_PACKS = ("AwsSolutions::", "NIST.800.53.R5::")
 
 
 def stacks(assembly: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(artifact id, manifest entry) of every stack in the assembly, sorted by id."""
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    for artifact_id, artifact in sorted(manifest["artifacts"].items()):
-        if artifact["type"] == "aws:cloudformation:stack":
-            yield artifact_id, artifact
+    yield from stack_artifacts(assembly).items()
 
 
 def nag_acknowledgements(assembly: Path, artifact: dict[str, Any]) -> list[tuple[str, str, str]]:

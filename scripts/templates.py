@@ -26,7 +26,7 @@ MISSING = object()
 """What :func:`at_path` returns when a template does not set the property."""
 
 
-def _stack_artifacts(assembly: Path) -> dict[str, dict[str, Any]]:
+def stack_artifacts(assembly: Path) -> dict[str, dict[str, Any]]:
     """Artifact ID -> manifest entry of every stack in the cloud assembly, sorted by ID."""
     manifest = json.loads((assembly / "manifest.json").read_text())
     return {
@@ -46,13 +46,13 @@ def read_templates(assembly: Path) -> Templates:
         _stack_name(artifact_id, artifact): json.loads(
             (assembly / artifact["properties"]["templateFile"]).read_text()
         )
-        for artifact_id, artifact in _stack_artifacts(assembly).items()
+        for artifact_id, artifact in stack_artifacts(assembly).items()
     }
 
 
 def read_dependencies(assembly: Path) -> dict[str, list[str]]:
     """Stack name -> names of the stacks it is deployed after (the manifest's dependencies)."""
-    stacks = _stack_artifacts(assembly)
+    stacks = stack_artifacts(assembly)
     return {
         _stack_name(artifact_id, artifact): sorted(
             _stack_name(other, stacks[other]) for other in artifact.get("dependencies", ()) if other in stacks
