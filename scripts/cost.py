@@ -210,12 +210,10 @@ def render_text(estimate: Estimate) -> str:
         (line.stack, line.logical_id, line.resource_type, line.quantity, f"{line.usd:.2f}")
         for line in estimate.lines
     ]
-    widths = [
-        max(len(row[i]) for row in [("stack", "resource", "type", "quantity", "USD/month"), *rows])
-        for i in range(5)
-    ]
+    table = [("stack", "resource", "type", "quantity", "USD/month"), *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
     out = [f"Idle monthly cost, {header()}"]
-    for row in [("stack", "resource", "type", "quantity", "USD/month"), *rows]:
+    for row in table:
         out.append(
             "  ".join(
                 cell.rjust(w) if i == 4 else cell.ljust(w)

@@ -8,13 +8,12 @@ A test fails when either is stale.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 from config.settings import available_environments
 from scripts.architecture import mermaid
 from scripts.cost import Estimate, assumptions, header, idle_cost, render_markdown
-from scripts.templates import Templates, read_dependencies, read_templates, synthesize
+from scripts.templates import Templates, read_dependencies, read_templates, synthesized
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
@@ -63,8 +62,7 @@ def main() -> int:
     """Synthesize every environment and rewrite the generated docs."""
     estimates = {}
     for environment in available_environments():
-        with tempfile.TemporaryDirectory() as outdir:
-            assembly = synthesize(environment, Path(outdir))
+        with synthesized(environment) as assembly:
             templates = read_templates(assembly)
             estimates[environment] = idle_cost(templates)
             if environment == DIAGRAM_ENVIRONMENT:

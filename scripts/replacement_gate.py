@@ -160,8 +160,8 @@ def main() -> int:
     from scripts.templates import synthesized
 
     for environment in args.environments or available_environments():
-        with synthesized(environment) as templates:
-            print(f"wrote {write_baseline(environment, templates).relative_to(ROOT)}")
+        with synthesized(environment) as assembly:
+            print(f"wrote {write_baseline(environment, read_templates(assembly)).relative_to(ROOT)}")
     return 0
 
 

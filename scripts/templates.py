@@ -61,21 +61,17 @@ def read_dependencies(assembly: Path) -> dict[str, list[str]]:
     }
 
 
-def synthesize(environment: str, outdir: Path) -> Path:
-    """Synthesize ``environment`` with every check into ``outdir``; the assembly's folder."""
+@contextmanager
+def synthesized(environment: str) -> Iterator[Path]:
+    """The cloud assembly of ``environment``, synthesized with every check into a temporary folder
+    that lasts for the block."""
     from app import create_app  # the app's modules load only when a synth is asked for
     from config.settings import load_settings
 
-    app, _ = create_app(load_settings(environment), outdir=str(outdir))
-    app.synth()
-    return outdir
-
-
-@contextmanager
-def synthesized(environment: str) -> Iterator[Templates]:
-    """The templates of ``environment``, synthesized into a temporary folder for the block."""
     with tempfile.TemporaryDirectory() as outdir:
-        yield read_templates(synthesize(environment, Path(outdir)))
+        app, _ = create_app(load_settings(environment), outdir=outdir)
+        app.synth()
+        yield Path(outdir)
 
 
 @cache

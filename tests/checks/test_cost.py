@@ -3,8 +3,6 @@ resource is read from what the template really holds."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from scripts.cost import idle_cost, prices, render_text
@@ -33,7 +31,8 @@ def test_interface_endpoints_cost_per_availability_zone(prod: Synthesized, dev: 
     endpoints = _by_type(prod, "AWS::EC2::VPCEndpoint")
     zones = prod.settings.network.max_azs
     assert len(endpoints) == 11  # the gateway endpoint for S3 is free
-    assert set(endpoints) == {(f"{zones} AZ", round(zones * 0.01 * 730, 2))}
+    hourly, hours = prices()["interface_endpoint_az_hour"], prices()["hours_per_month"]
+    assert set(endpoints) == {(f"{zones} AZ", round(zones * hourly * hours, 2))}
     assert _by_type(dev, "AWS::EC2::VPCEndpoint") == []
 
 
@@ -42,7 +41,10 @@ def test_instance_endpoints_cost_and_serverless_does_not(prod: Synthesized, dev:
     assert instances is not None
     count = instances.min_instances
     assert _by_type(prod, "AWS::SageMaker::EndpointConfig") == [
-        (f"{count} x ml.m5.large", round(count * 0.115 * 730, 2))
+        (
+            f"{count} x ml.m5.large",
+            round(count * prices()["sagemaker_hosting_hour"]["ml.m5.large"] * prices()["hours_per_month"], 2),
+        )
     ]
     assert _by_type(dev, "AWS::SageMaker::EndpointConfig") == []
 
@@ -53,7 +55,7 @@ def test_the_long_running_cluster_is_priced_at_its_fleet_targets(prod: Synthesiz
 
 
 def test_alarms_cost_per_metric_and_an_unknown_instance_type_names_the_table(dev: Synthesized) -> None:
-    templates = copy.deepcopy(read_templates(dev.outdir))
+    templates = read_templates(dev.outdir)  # read afresh: free to change
     resources = templates["dsp-dev-video"]["Resources"]
     metric = {"Id": "m", "MetricStat": {}}
     resources["MathAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Metrics": [metric, metric]}}
