@@ -97,6 +97,17 @@ def test_too_little_history_exits_2_with_one_line(
     assert error.count("\n") == 1 and "10 sale days cannot hold out 14" in error
 
 
+def test_a_feature_no_training_day_has_exits_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ten days with four held out leave six to train on: none of them has a 7-day lag."""
+    features = write_features(store_daily_features(days=10), tmp_path / "features")
+    code, model_dir, _ = run_training(monkeypatch, tmp_path, features, "--validation_days", "4")
+    error = capsys.readouterr().err
+    assert code == 2 and not model_dir.exists()
+    assert error == "train: no day before the 4 held-out ones has revenue_lag_7d: need more feature history\n"
+
+
 def test_missing_feature_column_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -133,6 +133,12 @@ def train(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[HistGradientBo
     first_held_out = days[-args.validation_days]
     held_out = frame[DAY] >= first_held_out
     training, validation = frame[~held_out], frame[held_out]
+    empty = [name for name in FEATURES if training[name].isna().all()]
+    if empty:
+        raise TrainingInputError(
+            f"no day before the {args.validation_days} held-out ones has {', '.join(empty)}: "
+            "need more feature history"
+        )
     model = HistGradientBoostingRegressor(
         learning_rate=args.learning_rate,
         max_iter=args.max_iter,
