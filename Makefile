@@ -11,15 +11,16 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 CDK := cdk --no-notices
 CDK_ARGS := -c env=$(ENV)
 
-.PHONY: help setup synth test lint diff deploy destroy bench gate baseline cost docs sample-data sagemaker-image baseline-model clean
+.PHONY: help setup synth test lint diff deploy destroy bench gate baseline cost docs sample-data demo sagemaker-image baseline-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11+ is required" or 0)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .  # the `dsp` command
 	@touch $@
 
 # What only the tests and the workloads need (PySpark); `make synth` never installs it.
@@ -86,6 +87,13 @@ sample-data: $(BIN)/.installed ## write the seeded sample raw data set (default 
 	$(BIN)/python -m workloads.sample_data $(if $(STORES),--stores $(STORES)) $(if $(DAYS),--days $(DAYS)) \
 		$(if $(START),--start $(START)) $(if $(DIRTY),--dirty-share $(DIRTY)) --output $(or $(OUT),sample-data)
 
+# The whole data path on this machine (Spark, scikit-learn; no AWS), then demo-output/report.html.
+# Sizes: STORES, DAYS, START, TRANSACTIONS (a store's sales a day), VALIDATION (held-out days), OUT.
+demo: $(BIN)/.installed-test ## run sample data through Glue, EMR, training and the endpoint's handlers locally; a report
+	$(BIN)/python -m demo $(if $(STORES),--stores $(STORES)) $(if $(DAYS),--days $(DAYS)) \
+		$(if $(START),--start $(START)) $(if $(TRANSACTIONS),--transactions $(TRANSACTIONS)) \
+		$(if $(VALIDATION),--validation-days $(VALIDATION)) --output $(or $(OUT),demo-output)
+
 # The model a fresh deployment serves until the first trained one is promoted: the sample data run
 # through the Glue transform, the EMR feature step and train.py locally (Spark, ~1.5 min); same bytes every run.
 baseline-model: $(BIN)/.installed-test ## rebuild workloads/sagemaker/baseline/model.joblib from the sample data
@@ -101,4 +109,4 @@ sagemaker-image: $(BIN)/.installed ## regenerate config/sagemaker_image.py (imag
 	$(BIN)/ruff format --quiet config/sagemaker_image.py
 
 clean: ## remove generated output (not .venv or node_modules)
-	rm -rf cdk.out build .bench .pytest_cache .mypy_cache .ruff_cache sample-data
+	rm -rf cdk.out build .bench .pytest_cache .mypy_cache .ruff_cache sample-data demo-output

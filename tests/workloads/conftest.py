@@ -1,4 +1,5 @@
-"""Workload fixtures: one local Spark session, one sample data set and one ETL run per test session;
+"""Workload fixtures: one local Spark session, one sample data set and one demo run (its Glue stage is
+the ETL run of the Glue tests) per test session;
 moto's server and a stand-in CloudFormation for the custom resource functions."""
 
 from __future__ import annotations
@@ -14,36 +15,21 @@ from typing import Any
 
 import pytest
 
+from demo.pipeline import Result
+from tests.conftest import MOTO_REGION
 from workloads.sample_data import Report, generate
 
-SAMPLE = {"stores": 6, "days": 3, "start": date(2026, 3, 6), "dirty_share": 0.05, "transactions_per_day": 12}
-"""Small enough for seconds, large enough that every dirty kind occurs several times."""
+SAMPLE = {"stores": 6, "days": 9, "start": date(2026, 3, 6), "dirty_share": 0.05, "transactions_per_day": 12}
+"""Small enough for seconds, large enough that every dirty kind occurs several times; 9 days are the
+fewest a model trains on (the 7-day lag first has a value on the 8th day, the 9th is held out)."""
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """A local Spark session configured as the Glue and EMR jobs configure their own."""
-    from pyspark.sql import SparkSession
+    """The local Spark session of the workloads, with the quick JVM settings of a short-lived test run."""
+    from demo.spark import QUICK_JVM, local_session
 
-    from workloads.lake_io import SESSION_CONF
-
-    builder = (
-        SparkSession.builder.master("local[2]")
-        .appName("workload-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "2")
-        # A short-lived JVM on tiny data: the quick JIT tier and the serial collector start work
-        # sooner (~10 % off the Spark tests here); neither changes what Spark computes.
-        .config(
-            "spark.driver.extraJavaOptions",
-            "-Dlog4j2.level=error -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-        )
-    )
-    for key, value in SESSION_CONF.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    session = local_session("workload-tests", java_options=QUICK_JVM)
     yield session
     session.stop()
 
@@ -60,11 +46,32 @@ class Sample:
         start = date.fromisoformat(self.report.start)
         return [start + timedelta(days=offset) for offset in range(self.report.days)]
 
+    @property
+    def unreadable_day(self) -> date:
+        """The ingest day the generator puts its one unreadable file into."""
+        return self.days[len(self.days) // 2]
+
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
     raw = tmp_path_factory.mktemp("raw")
     return Sample(raw, generate(raw, **SAMPLE))
+
+
+@pytest.fixture(scope="session")
+def demo_progress() -> list[str]:
+    """The progress lines of the session's demo run."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def demo(spark: Any, demo_progress: list[str], tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """The demo's whole data path, run once on the sample's sizes with the last day held out; the
+    Glue, EMR and demo tests read what its stages wrote."""
+    from demo import pipeline
+
+    sizes = pipeline.Sizes(**SAMPLE, validation_days=1)
+    return pipeline.run(spark, sizes, tmp_path_factory.mktemp("demo"), demo_progress.append)
 
 
 @dataclass(frozen=True)
@@ -76,46 +83,12 @@ class EtlRun:
 
 
 @pytest.fixture(scope="session")
-def etl(spark: Any, sample: Sample, tmp_path_factory: pytest.TempPathFactory) -> EtlRun:
-    from workloads.glue.transform import clean_day, write_day
-
-    curated = tmp_path_factory.mktemp("curated")
-    counts = {}
-    for day in sample.days:
-        result = clean_day(spark, str(sample.raw), day)
-        write_day(result, str(curated))
-        counts[day] = result.counts()
-        result.release()
-    return EtlRun(curated, counts)
+def etl(demo: Result) -> EtlRun:
+    """The demo's Glue stage: the sample's days cleaned into its curated zone."""
+    return EtlRun(demo.zones.curated, demo.counts)
 
 
-REGION = "eu-west-1"
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def moto(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's server on a free port with boto3 pointed at it (for the module); its URL."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch_module.setenv(name, value)
-    yield url
-    server.stop()
+REGION = MOTO_REGION
 
 
 @pytest.fixture

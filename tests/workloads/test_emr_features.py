@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.workloads.conftest import EtlRun, Sample
+from demo.pipeline import Result
 from workloads.emr import features_step
 from workloads.emr.features import MissingInputDay, run
 from workloads.emr.holidays import easter_sunday, holidays
@@ -81,8 +81,14 @@ def hand_checked(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return _lake(spark, tmp_path_factory.mktemp("hand-checked"), HAND_CHECKED)
 
 
-def test_hand_checked_values(spark: Any, hand_checked: dict[str, str]) -> None:
-    rows = _features(spark, hand_checked, JULY[:4])
+@pytest.fixture(scope="module")
+def july(spark: Any, hand_checked: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The features of 1-4 July, computed once for the tests that only read them."""
+    return _features(spark, hand_checked, JULY[:4])
+
+
+def test_hand_checked_values(july: dict[tuple[str, str], dict[str, Any]]) -> None:
+    rows = july
     assert set(rows) == {
         *(("S1", f"2026-07-0{day}") for day in (1, 2, 4)),
         *(("S2", f"2026-07-0{day}") for day in (3, 4)),
@@ -113,9 +119,11 @@ def test_hand_checked_values(spark: Any, hand_checked: dict[str, str]) -> None:
     assert first["revenue_lag_1d"] is None and first["revenue_avg_7d"] is None
 
 
-def test_no_leakage_from_the_target_day_or_later(spark: Any, hand_checked: dict[str, str]) -> None:
+def test_no_leakage_from_the_target_day_or_later(
+    spark: Any, hand_checked: dict[str, str], july: dict[tuple[str, str], dict[str, Any]]
+) -> None:
     """The 5th's 1000.00 enters no feature of an earlier day, and no day's own revenue its past."""
-    before = _features(spark, hand_checked, JULY[:4])
+    before = july
     with_fifth = _features(spark, hand_checked, JULY)
     assert {key: row for key, row in with_fifth.items() if key[1] < "2026-07-05"} == before
     fifth = with_fifth["S1", "2026-07-05"]
@@ -123,9 +131,8 @@ def test_no_leakage_from_the_target_day_or_later(spark: Any, hand_checked: dict[
 
 
 def test_columns_and_types_equal_the_schema_module_and_partitions_are_days(
-    spark: Any, hand_checked: dict[str, str]
+    spark: Any, hand_checked: dict[str, str], july: dict[tuple[str, str], dict[str, Any]]
 ) -> None:
-    _features(spark, hand_checked, JULY[:4])
     location = Path(table_location(_analytics(hand_checked, JULY[:4]), STORE_DAILY_FEATURES))
     partitions = sorted(path.name for path in location.iterdir() if path.is_dir())
     assert partitions == [f"sale_date={day.isoformat()}" for day in JULY[:4]]
@@ -161,22 +168,15 @@ def test_the_step_exits_2_with_one_line_for_a_missing_day(
     assert features_step.main([*zones, "--first-day=2026-07-01", "--last-day=2026-07-02"]) == 0
 
 
-def test_features_of_the_cleaned_sample_add_up_to_the_curated_sales(
-    spark: Any, sample: Sample, etl: EtlRun, tmp_path: Path
-) -> None:
+def test_features_of_the_cleaned_sample_add_up_to_the_curated_sales(spark: Any, demo: Result) -> None:
+    """The demo's EMR stage ran the step's computation on its Glue stage's output."""
     from pyspark.sql import functions as F
 
-    analytics = str(tmp_path / "analytics")
-    written = run(
-        spark,
-        curated_url=str(etl.curated),
-        raw_url=str(sample.raw),
-        analytics_url=analytics,
-        days=sample.days,
+    curated = spark.read.parquet(table_location(str(demo.zones.curated), CURATED_TRANSACTIONS))
+    features = spark.read.parquet(table_location(str(demo.zones.analytics), STORE_DAILY_FEATURES))
+    assert (
+        len(demo.features) == features.count() == curated.select("store_id", "sale_date").distinct().count()
     )
-    curated = spark.read.parquet(table_location(str(etl.curated), CURATED_TRANSACTIONS))
-    features = spark.read.parquet(table_location(analytics, STORE_DAILY_FEATURES))
-    assert written == features.count() == curated.select("store_id", "sale_date").distinct().count()
     assert features.agg(F.sum("revenue")).first()[0] == curated.agg(F.sum("net_amount")).first()[0]
     assert features.where(F.col("region").isNull()).count() == 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from pyspark.sql import functions as F
 
+from demo.pipeline import FRESHNESS_HOURS, Result
 from tests.workloads.conftest import EtlRun, Sample
 from workloads.glue import quality, quality_check
 from workloads.glue.transform import clean_day, ingest_dates_of, read_curated, write_day
@@ -43,7 +45,7 @@ def test_quarantine_keeps_every_rejected_line_with_its_reason(
     assert all(row.record for row in rows if row.reason != "unreadable_file")
     (unreadable,) = [row for row in rows if row.reason == "unreadable_file"]
     assert unreadable.source_file.endswith(sample.report.unreadable_files[0])
-    assert (unreadable.source_line, unreadable.ingest_date) == (0, sample.days[1].isoformat())
+    assert (unreadable.source_line, unreadable.ingest_date) == (0, sample.unreadable_day.isoformat())
     duplicates = [row for row in rows if row.reason == "duplicate"]
     assert all("same transaction_id and line_number as" in row.detail for row in duplicates)
 
@@ -77,21 +79,24 @@ def test_no_duplicate_keys_and_amounts_are_typed_and_in_range(spark: Any, etl: E
 
 
 def test_rerunning_a_day_replaces_its_partitions_without_duplicating(
-    spark: Any, sample: Sample, tmp_path: Path
+    spark: Any, sample: Sample, demo: Result, tmp_path: Path
 ) -> None:
-    day = sample.days[1]
+    """A second run of a day the demo's Glue stage cleaned, over a copy of its curated zone."""
+    day, rerun = sample.unreadable_day, tmp_path / "curated"
+    shutil.copytree(demo.zones.curated, rerun)
+    write_day(clean_day(spark, str(demo.zones.raw), day), str(rerun))
 
-    def run() -> tuple[list[Any], list[Any]]:
-        write_day(clean_day(spark, str(sample.raw), day), str(tmp_path))
-        clean = spark.read.parquet(str(tmp_path / CURATED_TRANSACTIONS.prefix)).orderBy(
-            "transaction_id", "line_number"
+    def rows(curated: Path) -> tuple[list[Any], list[Any]]:
+        clean = spark.read.parquet(str(curated / CURATED_TRANSACTIONS.prefix / f"sale_date={day}"))
+        dropped = spark.read.parquet(str(curated / QUARANTINE.prefix / f"ingest_date={day}"))
+        return (
+            clean.orderBy("transaction_id", "line_number").collect(),
+            dropped.orderBy("source_file", "source_line").collect(),
         )
-        dropped = spark.read.parquet(str(tmp_path / QUARANTINE.prefix)).orderBy("source_file", "source_line")
-        return clean.collect(), dropped.collect()
 
-    first, second = run(), run()
-    assert first == second and len(first[0]) > 0
-    files = list((tmp_path / CURATED_TRANSACTIONS.prefix / f"sale_date={day}").glob("*.parquet"))
+    first, second = rows(demo.zones.curated), rows(rerun)
+    assert first == second and len(first[0]) > 0 and len(first[1]) > 0
+    files = list((rerun / CURATED_TRANSACTIONS.prefix / f"sale_date={day}").glob("*.parquet"))
     assert len(files) == 1
 
 
@@ -154,18 +159,21 @@ def test_ingest_dates_are_read_from_upload_paths() -> None:
     assert ingest_dates_of(paths) == [date(2026, 3, 6), date(2026, 3, 7)]
 
 
-def test_curated_output_passes_the_data_quality_rules(spark: Any, sample: Sample, etl: EtlRun) -> None:
+def test_curated_output_passes_the_data_quality_rules(
+    spark: Any, sample: Sample, etl: EtlRun, demo: Result
+) -> None:
+    """The demo's quality stage evaluated every rule (prod's freshness included) on its Glue output."""
+    assert [outcome.rule for outcome in demo.quality] == [
+        rule.dqdl for rule in quality.table_rules(freshness_hours=FRESHNESS_HOURS)
+    ]
+    assert [outcome for outcome in demo.quality if not outcome.passed] == []
     frame = read_curated(spark, str(etl.curated), sample.days[:1], since=sample.days[1])
     days = {row.sale_date for row in frame.select("sale_date").distinct().collect()}
     assert days == {day.isoformat() for day in sample.days}
-    now = datetime.combine(sample.days[-1], datetime.min.time()).replace(hour=23)
-    rules = quality.table_rules(freshness_hours=36)
-    outcomes = quality_check.evaluate(rules, frame, now)
-    assert [outcome for outcome in outcomes if not outcome.passed] == []
-    stale = quality_check.evaluate(rules, frame, now.replace(year=2027))
-    assert [outcome.rule for outcome in stale if not outcome.passed] == [
-        'DataFreshness "sold_at" <= 36 hours'
-    ]
+    fresh, now = [quality.IsFresh("sold_at", 36)], datetime.combine(sample.days[-1], datetime.min.time())
+    assert quality_check.evaluate(fresh, frame, now.replace(hour=23))[0].passed
+    stale = quality_check.evaluate(fresh, frame, now.replace(year=2027))[0]
+    assert (stale.passed, stale.rule) == (False, 'DataFreshness "sold_at" <= 36 hours')
 
 
 def test_data_quality_rules_catch_what_the_quarantine_would(spark: Any, sample: Sample, etl: EtlRun) -> None:

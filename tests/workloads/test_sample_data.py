@@ -40,7 +40,7 @@ def test_layout_is_one_folder_per_day_and_format(sample: Sample) -> None:
         assert json_files == [f"S002_{day}.jsonl", f"S004_{day}.jsonl", f"S006_{day}.jsonl"]
     report = json.loads((sample.raw / "_report.json").read_text())
     assert report["unreadable_files"] == [
-        f"transactions_csv/ingest_date={sample.days[1]}/register_export.csv"
+        f"transactions_csv/ingest_date={sample.unreadable_day}/register_export.csv"
     ]
     with (sample.raw / "stores/stores.csv").open() as handle:
         rows = list(csv.reader(handle))

@@ -1,0 +1,242 @@
+"""The platform's data path, run locally stage by stage with the very modules the stacks ship.
+
+``generate`` writes the seeded sample raw zone; ``glue`` cleans each ingest day with the Glue job's
+transform (quarantine included) and ``quality`` evaluates the job's data-quality rules on the result;
+``emr`` runs the EMR step's feature computation; ``train`` runs ``train.py`` through SageMaker's
+script-mode contract (``SM_*`` paths as arguments); ``forecast`` sends the held-out feature rows
+through the endpoint's inference handlers as JSON requests. Every stage reads what the one before
+wrote, in one folder per zone, and :func:`run` times each of them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workloads.sample_data import Report, generate
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import SparkSession
+
+    from workloads.glue.quality_check import Outcome
+
+STAGES = ("generate", "glue", "quality", "emr", "train", "forecast")
+"""The stages in the order they run; their names label progress, timings and the report."""
+FRESHNESS_HOURS = 36
+"""The freshness rule as prod configures it, checked at the end of the last generated day."""
+
+TRAINING_DAYS = 8
+"""The fewest days before the held-out ones: the 7-day lag, a model input, first has a value on day 8."""
+
+Progress = Callable[[str], None]
+"""Receives one line of progress per event (a stage starting, a day cleaned, a stage done)."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much sample data to generate and how many of its last days to hold out for scoring."""
+
+    stores: int = 8
+    days: int = 28
+    start: date = date(2026, 1, 5)
+    dirty_share: float = 0.02
+    transactions_per_day: int = 40
+    validation_days: int = 7
+    hyperparameters: tuple[str, ...] = ()
+    """Extra ``train.py`` arguments (``--max_iter 50`` ...); its defaults otherwise."""
+
+    def __post_init__(self) -> None:
+        most = self.days - TRAINING_DAYS
+        if most < 1:
+            raise ValueError(f"days must be at least {TRAINING_DAYS + 1}, got {self.days}")
+        if not 1 <= self.validation_days <= most:
+            raise ValueError(
+                f"validation days must be 1 to {most} for {self.days} days (training needs the first "
+                f"{TRAINING_DAYS}), got {self.validation_days}"
+            )
+
+
+@dataclass(frozen=True)
+class Zones:
+    """One local folder per lake zone and SageMaker location, under ``root``."""
+
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        """The raw zone the generator writes."""
+        return self.root / "raw"
+
+    @property
+    def curated(self) -> Path:
+        """The curated zone the Glue transform writes."""
+        return self.root / "curated"
+
+    @property
+    def analytics(self) -> Path:
+        """The analytics zone the EMR step writes."""
+        return self.root / "analytics"
+
+    @property
+    def model(self) -> Path:
+        """``SM_MODEL_DIR``: the model bundle and its serving code."""
+        return self.root / "model"
+
+    @property
+    def output(self) -> Path:
+        """``SM_OUTPUT_DATA_DIR``: the training job's evaluation."""
+        return self.root / "output"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What every stage produced: the generator's report, rows kept and quarantined per ingest day,
+    the data-quality outcomes, the features, the training evaluation, the forecast of every held-out
+    store-day (actual, model, naive) and the seconds each stage took."""
+
+    zones: Zones
+    report: Report
+    counts: dict[date, dict[str, int]]
+    quality: list[Outcome]
+    features: pd.DataFrame
+    evaluation: dict[str, Any]
+    forecast: pd.DataFrame
+    seconds: dict[str, float]
+
+
+def glue(
+    spark: SparkSession, zones: Zones, days: list[date], progress: Progress
+) -> dict[date, dict[str, int]]:
+    """Clean and write each ingest day as the Glue job does; kept and quarantined lines per reason.
+
+    Two days run at a time: each replaces only its own partitions, and on two cores Spark's
+    per-job overhead, not the data, is what a small day costs."""
+    from workloads.glue.transform import clean_day, write_day
+
+    def one(day: date) -> dict[str, int]:
+        result = clean_day(spark, str(zones.raw), day)
+        write_day(result, str(zones.curated))
+        counts = result.counts()
+        result.release()
+        return counts
+
+    counts = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for number, (day, day_counts) in enumerate(zip(days, pool.map(one, days), strict=True), start=1):
+            counts[day] = day_counts
+            progress(f"glue: ingest_date {day} ({number}/{len(days)}): {day_counts['kept']} lines kept")
+    return counts
+
+
+def quality(spark: SparkSession, zones: Zones, days: list[date]) -> list[Outcome]:
+    """The ETL job's data-quality gate on the written days, with prod's freshness rule, evaluated at
+    the end of the last day (as a run just after midnight would)."""
+    from workloads.glue import quality as rules
+    from workloads.glue.quality_check import evaluate
+    from workloads.glue.transform import read_curated
+
+    frame = read_curated(spark, str(zones.curated), days, since=None)
+    now = datetime.combine(days[-1] + timedelta(days=1), clock())
+    return evaluate(rules.table_rules(freshness_hours=FRESHNESS_HOURS), frame, now)
+
+
+def emr(spark: SparkSession, zones: Zones, days: list[date]) -> pd.DataFrame:
+    """Compute and write the days' store features as the EMR step does; the written rows."""
+    from workloads.emr.features import run
+    from workloads.sagemaker.train import load_features
+
+    urls = {
+        "curated_url": str(zones.curated),
+        "raw_url": str(zones.raw),
+        "analytics_url": str(zones.analytics),
+    }
+    run(spark, **urls, days=days)
+    frame: pd.DataFrame = load_features(str(zones.analytics))
+    return frame.sort_values(["sale_date", "store_id"], ignore_index=True)
+
+
+def train(zones: Zones, sizes: Sizes) -> dict[str, Any]:
+    """Run ``train.py`` as the training job does (channel and output paths as arguments); its evaluation."""
+    from workloads.sagemaker import train as training
+
+    paths = {"features": zones.analytics, "model_dir": zones.model, "output_data_dir": zones.output}
+    arguments = [f"--{name}={path}" for name, path in paths.items()]
+    code = training.main([*arguments, f"--validation_days={sizes.validation_days}", *sizes.hyperparameters])
+    if code != 0:
+        raise RuntimeError(f"train.py exited with {code} (its message is above)")
+    evaluation: dict[str, Any] = json.loads((zones.output / training.EVALUATION_FILE).read_text())
+    return evaluation
+
+
+def forecast(zones: Zones, features: pd.DataFrame, first_validation_day: str) -> pd.DataFrame:
+    """The held-out store-days with their actual revenue, the forecast the inference handlers answer
+    to JSON requests (as the endpoint would) and the naive forecast (the day before's revenue)."""
+    import pandas as pd
+
+    from workloads.sagemaker import inference
+    from workloads.sagemaker.train import FEATURES, NAIVE_FEATURE, TARGET
+
+    model = inference.model_fn(str(zones.model))
+    held_out = features[features["sale_date"] >= first_validation_day].reset_index(drop=True)
+    answers: list[float] = []
+    for start in range(0, len(held_out), inference.MAX_ROWS):
+        rows = held_out.iloc[start : start + inference.MAX_ROWS][list(FEATURES)]
+        body = json.dumps({"instances": json.loads(rows.to_json(orient="records"))})
+        frame = inference.input_fn(body, inference.JSON)
+        answer, _ = inference.output_fn(inference.predict_fn(frame, model), inference.JSON)
+        answers += json.loads(answer)["predictions"]
+    return pd.DataFrame(
+        {
+            "store_id": held_out["store_id"],
+            "sale_date": held_out["sale_date"],
+            "actual": held_out[TARGET],
+            "forecast": answers,
+            "naive": held_out[NAIVE_FEATURE].astype(float),
+        }
+    )
+
+
+@contextmanager
+def _stage(name: str, seconds: dict[str, float], progress: Progress) -> Iterator[None]:
+    """Announce stage ``name``, time it into ``seconds`` and announce its end."""
+    number = f"[{STAGES.index(name) + 1}/{len(STAGES)}]"
+    progress(f"{number} {name} ...")
+    started = time.perf_counter()
+    yield
+    seconds[name] = time.perf_counter() - started
+    progress(f"{number} {name} done in {seconds[name]:.1f} s")
+
+
+def run(spark: SparkSession, sizes: Sizes, root: Path, progress: Progress = lambda _line: None) -> Result:
+    """Run every stage on ``sizes`` of sample data in folders under ``root``; what they produced."""
+    zones, seconds = Zones(root), dict[str, float]()
+    with _stage("generate", seconds, progress):
+        report = generate(
+            zones.raw,
+            stores=sizes.stores,
+            days=sizes.days,
+            start=sizes.start,
+            dirty_share=sizes.dirty_share,
+            transactions_per_day=sizes.transactions_per_day,
+        )
+    days = [sizes.start + timedelta(days=offset) for offset in range(sizes.days)]
+    with _stage("glue", seconds, progress):
+        counts = glue(spark, zones, days, progress)
+    with _stage("quality", seconds, progress):
+        outcomes = quality(spark, zones, days)
+    with _stage("emr", seconds, progress):
+        features = emr(spark, zones, days)
+    with _stage("train", seconds, progress):
+        evaluation = train(zones, sizes)
+    with _stage("forecast", seconds, progress):
+        forecasts = forecast(zones, features, evaluation["first_validation_day"])
+    return Result(zones, report, counts, outcomes, features, evaluation, forecasts, seconds)
