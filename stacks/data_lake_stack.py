@@ -1,6 +1,6 @@
 """DataLakeStack: the stateful heart of the platform."""
 
-from aws_cdk import Duration
+from aws_cdk import CfnOutput, Duration
 from constructs import Construct
 
 from config.settings import Settings
@@ -10,6 +10,7 @@ from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
 from platform_constructs.lake_tables import LakeTables
 from platform_constructs.removal import data_removal_policy
+from stacks import outputs
 from stacks.base import PlatformStack
 from workloads.schema import CATALOG_TABLES
 
@@ -26,7 +27,7 @@ class DataLakeStack(PlatformStack):
             scope,
             construct_id,
             settings=settings,
-            suffix="data-lake",
+            suffix=outputs.DATA_LAKE,
             description="Data science platform: data lake key, buckets, catalog, Athena",
         )
         lake = settings.lake
@@ -72,4 +73,7 @@ class DataLakeStack(PlatformStack):
             encryption_key=self.lake.key,
             bytes_scanned_cutoff=lake.athena_bytes_scanned_cutoff_mb * 1024 * 1024,
             removal_policy=removal_policy,
+        )
+        CfnOutput(
+            self, outputs.RAW_BUCKET, value=self.lake.raw.bucket_name, description="The raw zone (dsp upload)"
         )

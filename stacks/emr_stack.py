@@ -21,6 +21,7 @@ from platform_constructs.failure_alerts import FailureAlerts, failed_executions
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PRIVATE_SUBNET_GROUP
 from platform_constructs.removal import data_removal_policy
+from stacks import outputs
 from stacks.base import PlatformStack
 
 LOGS_PREFIX = "emr/logs/"
@@ -66,7 +67,7 @@ class EmrStack(PlatformStack):
             scope,
             construct_id,
             settings=settings,
-            suffix="emr",
+            suffix=outputs.EMR,
             description="Data science platform: EMR security, roles, clusters, transient feature runs",
         )
         config = settings.emr
@@ -178,6 +179,12 @@ class EmrStack(PlatformStack):
             logs_key=logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
+        )
+        CfnOutput(
+            self,
+            outputs.FEATURE_RUNS,
+            value=self.transient.state_machine.state_machine_arn,
+            description='Start a feature run: {"first_day": "yyyy-mm-dd", "last_day": "yyyy-mm-dd"}',
         )
         self.cluster: LongRunningCluster | None = None
         if config.cluster.enabled:

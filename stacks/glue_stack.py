@@ -1,6 +1,6 @@
 """GlueStack: raw uploads to curated data, cataloged, cleaned and checked."""
 
-from aws_cdk import Duration
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
@@ -17,6 +17,7 @@ from platform_constructs.glue.etl_job import CleaningJob, JobSizing
 from platform_constructs.glue.workflow import IngestWorkflow
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.removal import data_removal_policy
+from stacks import outputs
 from stacks.base import PlatformStack
 from workloads.glue.quality import EVALUATION_CONTEXT
 from workloads.schema import RAW_STORES, RAW_TRANSACTIONS, TEMPORARY_FILE_PATTERNS
@@ -45,7 +46,7 @@ class GlueStack(PlatformStack):
             scope,
             construct_id,
             settings=settings,
-            suffix="glue",
+            suffix=outputs.GLUE,
             description="Data science platform: Glue crawler, ETL job, data quality, workflow",
         )
         config = settings.glue
@@ -128,3 +129,5 @@ class GlueStack(PlatformStack):
                 ),
             },
         )
+        CfnOutput(self, outputs.ETL_JOB, value=job_name, description="The ETL job")
+        CfnOutput(self, outputs.CRAWLER, value=crawler_name, description="The raw zone's crawler")

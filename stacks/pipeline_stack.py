@@ -11,6 +11,7 @@ from platform_constructs.failure_alerts import FailureAlerts, failed_executions
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.pipeline import PipelineSteps, PlatformPipeline
 from platform_constructs.removal import data_removal_policy
+from stacks import outputs
 from stacks.base import PlatformStack
 from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
@@ -42,7 +43,7 @@ class PipelineStack(PlatformStack):
             scope,
             construct_id,
             settings=settings,
-            suffix="pipeline",
+            suffix=outputs.PIPELINE,
             description="Data science platform: the end-to-end pipeline",
         )
         config = settings.pipeline
@@ -91,7 +92,7 @@ class PipelineStack(PlatformStack):
         )
         CfnOutput(
             self,
-            "StateMachine",
+            outputs.RUNS,
             value=self.pipeline.state_machine.state_machine_arn,
             description="Start a run",
         )

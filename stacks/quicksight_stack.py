@@ -14,6 +14,7 @@ from platform_constructs.data_lake import DataLake
 from platform_constructs.quicksight.dashboard import SalesDashboard
 from platform_constructs.quicksight.data import AthenaDataSource, SpiceDataset, ingestion_metric
 from platform_constructs.quicksight.groups import QuickSightGroups
+from stacks import outputs
 from stacks.base import PlatformStack
 from workloads.schema import CURATED_TRANSACTIONS, STORE_DAILY_FEATURES
 
@@ -62,7 +63,7 @@ class QuickSightStack(PlatformStack):
             scope,
             construct_id,
             settings=settings,
-            suffix="quicksight",
+            suffix=outputs.QUICKSIGHT,
             description="Data science platform: QuickSight data source, SPICE datasets, dashboard",
         )
         config = settings.quicksight
@@ -131,4 +132,10 @@ class QuickSightStack(PlatformStack):
         )
         CfnOutput(
             self, "DashboardId", value=f"{name}-sales", description="Open it in QuickSight > Dashboards"
+        )
+        CfnOutput(
+            self,
+            outputs.DATASETS,
+            value=",".join(dataset.dataset_id for dataset in self.datasets.values()),
+            description="The SPICE datasets",
         )

@@ -22,6 +22,7 @@ from platform_constructs.sagemaker.image import scikit_learn_image
 from platform_constructs.sagemaker.monitoring import EndpointAlarms
 from platform_constructs.sagemaker.roles import SageMakerRole
 from platform_constructs.sagemaker.training import ForecastTraining, TrainingData
+from stacks import outputs
 from stacks.base import PlatformStack
 from workloads.schema import STORE_DAILY_FEATURES
 
@@ -60,7 +61,7 @@ class SageMakerStack(PlatformStack):
             scope,
             construct_id,
             settings=settings,
-            suffix="sagemaker",
+            suffix=outputs.SAGEMAKER,
             description="Data science platform: SageMaker forecast training, model registry and endpoint",
         )
         config = settings.sagemaker
@@ -190,11 +191,11 @@ class SageMakerStack(PlatformStack):
                 ),
             },
         )
-        outputs = {
-            "EndpointName": (name, "The forecast endpoint (invoke with application/json or text/csv)"),
+        exported = {
+            outputs.ENDPOINT: (name, "The forecast endpoint (invoke with application/json or text/csv)"),
             "ModelPackageGroup": (name, "Approve packages here to deploy them"),
-            "TrainingStateMachine": (self.training.state_machine.state_machine_arn, "Start to train"),
+            outputs.TRAINING: (self.training.state_machine.state_machine_arn, "Start to train"),
             "DeployStateMachine": (self.deployment.state_machine.state_machine_arn, "Deploys one package"),
         }
-        for output_id, (value, description) in outputs.items():
+        for output_id, (value, description) in exported.items():
             CfnOutput(self, output_id, value=value, description=description)

@@ -13,6 +13,7 @@ from platform_constructs.removal import data_removal_policy
 from platform_constructs.video.access import CameraAccess
 from platform_constructs.video.sampler import FrameSampler
 from platform_constructs.video.streams import CameraStreams
+from stacks import outputs
 from stacks.base import PlatformStack
 
 FRAMES_PREFIX = "video/frames/"
@@ -41,7 +42,7 @@ class VideoStack(PlatformStack):
             scope,
             construct_id,
             settings=settings,
-            suffix="video",
+            suffix=outputs.VIDEO,
             description="Data science platform: Kinesis Video camera streams, device access, frame sampler",
         )
         config = settings.video
@@ -88,7 +89,7 @@ class VideoStack(PlatformStack):
             log_retention=RETENTION_BY_DAYS[config.log_retention_days],
             removal_policy=removal_policy,
         )
-        outputs = {
+        exported = {
             "RoleAlias": (
                 self.access.role_alias.role_alias or "",
                 "IoT role alias cameras exchange their certificate for",
@@ -98,6 +99,8 @@ class VideoStack(PlatformStack):
                 self.access.consumer_role.role_arn,
                 "Assume to watch the streams (HLS, DASH, clips)",
             ),
+            outputs.STREAMS: (",".join(names.values()), "The camera streams"),
+            outputs.FRAMES: (f"s3://{lake.raw.bucket_name}/{FRAMES_PREFIX}", "Where sampled frames land"),
         }
-        for output_id, (value, description) in outputs.items():
+        for output_id, (value, description) in exported.items():
             CfnOutput(self, output_id, value=value, description=description)

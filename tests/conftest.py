@@ -86,3 +86,34 @@ def prod(synth: Callable[[str], Synthesized]) -> Synthesized:
 def env(request: pytest.FixtureRequest, synth: Callable[[str], Synthesized]) -> Synthesized:
     """Each shipped environment in turn."""
     return synth(request.param)
+
+
+MOTO_REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def moto(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's server on a free port with boto3 pointed at it, empty for each module; its URL."""
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": MOTO_REGION,
+    }.items():
+        monkeypatch_module.setenv(name, value)
+    yield url
+    requests.post(f"{url}/moto-api/reset", timeout=10)  # moto's backends live in this process
+    server.stop()

@@ -1,0 +1,1 @@
+"""``dsp``: operate a deployed environment from the command line (boto3), see :mod:`.cli`."""

@@ -1,0 +1,44 @@
+"""The contract between the stacks and the ops command line (``dsp``): each stack's name suffix and
+the outputs ``dsp`` finds the deployed platform by. The stacks create their outputs under these
+keys, ``dsp`` reads them from CloudFormation, and a test holds both to the synthesized templates.
+Plain Python: the command line imports it without CDK."""
+
+DATA_LAKE = "data-lake"
+GLUE = "glue"
+EMR = "emr"
+SAGEMAKER = "sagemaker"
+VIDEO = "video"
+QUICKSIGHT = "quicksight"
+PIPELINE = "pipeline"
+
+RAW_BUCKET = "RawBucket"
+"""Data lake: the raw zone's bucket name."""
+ETL_JOB = "EtlJob"
+"""Glue: the ETL job's name."""
+CRAWLER = "Crawler"
+"""Glue: the raw crawler's name."""
+FEATURE_RUNS = "TransientStateMachine"
+"""EMR: the transient feature run's state machine ARN."""
+TRAINING = "TrainingStateMachine"
+"""SageMaker: the training state machine ARN."""
+ENDPOINT = "EndpointName"
+"""SageMaker: the forecast endpoint's name."""
+STREAMS = "StreamNames"
+"""Video: the camera streams' names, comma-separated."""
+FRAMES = "FramesUrl"
+"""Video: ``s3://<raw bucket>/<prefix>`` where sampled frames land."""
+DATASETS = "DataSets"
+"""QuickSight: the SPICE dataset IDs, comma-separated."""
+RUNS = "StateMachine"
+"""Pipeline: the end-to-end state machine ARN."""
+
+READ_BY_DSP = {
+    DATA_LAKE: (RAW_BUCKET,),
+    GLUE: (ETL_JOB, CRAWLER),
+    EMR: (FEATURE_RUNS,),
+    SAGEMAKER: (TRAINING, ENDPOINT),
+    VIDEO: (STREAMS, FRAMES),
+    QUICKSIGHT: (DATASETS,),
+    PIPELINE: (RUNS,),
+}
+"""Stack suffix -> the output keys ``dsp`` reads from that stack."""
