@@ -95,7 +95,7 @@ demo: $(BIN)/.installed-test ## run sample data through Glue, EMR, training and 
 		$(if $(VALIDATION),--validation-days $(VALIDATION)) --output $(or $(OUT),demo-output)
 
 # The model a fresh deployment serves until the first trained one is promoted: the sample data run
-# through the Glue transform, the EMR feature step and train.py locally (Spark, ~1.5 min); same bytes every run.
+# through the demo's pipeline (Glue transform, EMR feature step, train.py) locally (Spark, ~3 min); same bytes every run.
 baseline-model: $(BIN)/.installed-test ## rebuild workloads/sagemaker/baseline/model.joblib from the sample data
 	$(BIN)/python -m scripts.baseline_model
 
