@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -214,7 +215,7 @@ def status(deployed: Deployed) -> int:
     """The last run of each service; a service whose stack is not deployed shows as off."""
     width = max(map(len, STATUS))
     for label, (suffix, read) in STATUS.items():
-        deployed_stack = aws(deployed.outputs, suffix) is not None
+        deployed_stack = deployed.outputs(suffix) is not None
         line = read(deployed) if deployed_stack else f"off (no stack {deployed.stack_name(suffix)})"
         print(f"{label:<{width}}  {line}")
     return 0
@@ -223,8 +224,6 @@ def status(deployed: Deployed) -> int:
 def _payload(path: str, content_type: str | None) -> tuple[bytes, str]:
     """The request body and its media type, checked: JSON that parses, CSV with rows."""
     if path == "-":
-        import sys
-
         body = sys.stdin.buffer.read()
     else:
         try:

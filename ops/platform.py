@@ -83,21 +83,22 @@ class Deployed:
     def outputs(self, suffix: str) -> dict[str, str] | None:
         """The outputs of the stack with ``suffix``, or None when it is not deployed (service off)."""
         if suffix not in self._outputs:
-            name = self.stack_name(suffix)
-            try:
-                stacks = self.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
-            except ClientError as error:
-                if "does not exist" not in str(error):
-                    raise
-                self._outputs[suffix] = None
-            else:
-                found = stacks[0].get("Outputs", [])
-                self._outputs[suffix] = {output["OutputKey"]: output["OutputValue"] for output in found}
+            self._outputs[suffix] = aws(self._describe, self.stack_name(suffix))
         return self._outputs[suffix]
+
+    def _describe(self, name: str) -> dict[str, str] | None:
+        """The outputs of stack ``name``; None when it does not exist."""
+        try:
+            stacks = self.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+        except ClientError as error:
+            if "does not exist" not in str(error):
+                raise
+            return None
+        return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
 
     def output(self, suffix: str, key: str) -> str:
         """One output of a stack that must be deployed."""
-        outputs = aws(self.outputs, suffix)
+        outputs = self.outputs(suffix)
         if outputs is None:
             raise OpsError(
                 f"stack {self.stack_name(suffix)} is not deployed in this account and region "

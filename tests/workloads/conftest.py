@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from demo.pipeline import Result
-from tests.conftest import MOTO_REGION
 from workloads.sample_data import Report, generate
 
 SAMPLE = {"stores": 6, "days": 9, "start": date(2026, 3, 6), "dirty_share": 0.05, "transactions_per_day": 12}
@@ -86,9 +85,6 @@ class EtlRun:
 def etl(demo: Result) -> EtlRun:
     """The demo's Glue stage: the sample's days cleaned into its curated zone."""
     return EtlRun(demo.zones.curated, demo.counts)
-
-
-REGION = MOTO_REGION
 
 
 @pytest.fixture

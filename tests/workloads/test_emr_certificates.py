@@ -13,17 +13,18 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.workloads.conftest import REGION, custom_resource_event
+from tests.conftest import MOTO_REGION
+from tests.workloads.conftest import custom_resource_event
 from workloads.emr.certificates import ZIP_MEMBERS, certificate_zip, handler, internal_domains
 
-FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:certificates"
+FUNCTION_ARN = f"arn:aws:lambda:{MOTO_REGION}:123456789012:function:certificates"
 
 
 @pytest.fixture(scope="module")
 def aws(moto: str) -> dict[str, Any]:
     """A bucket and a KMS key on moto's server."""
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
     key_arn = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
     return {"s3": s3, "key_arn": key_arn}
 
@@ -41,7 +42,7 @@ def _properties(bucket: str, key_arn: str) -> dict[str, str]:
 
 def test_zip_holds_a_key_and_a_self_signed_certificate_for_the_regions_hosts() -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
-    with zipfile.ZipFile(io.BytesIO(certificate_zip(REGION, now, 30))) as archive:
+    with zipfile.ZipFile(io.BytesIO(certificate_zip(MOTO_REGION, now, 30))) as archive:
         assert sorted(archive.namelist()) == sorted(ZIP_MEMBERS)
         key = serialization.load_pem_private_key(archive.read("privateKey.pem"), password=None)
         certificate = x509.load_pem_x509_certificate(archive.read("certificateChain.pem"))
@@ -49,7 +50,7 @@ def test_zip_holds_a_key_and_a_self_signed_certificate_for_the_regions_hosts() -
     assert certificate.public_key() == key.public_key()
     assert certificate.issuer == certificate.subject
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert names.get_values_for_type(x509.DNSName) == [f"*.{REGION}.compute.internal"]
+    assert names.get_values_for_type(x509.DNSName) == [f"*.{MOTO_REGION}.compute.internal"]
     assert certificate.not_valid_after_utc == now + timedelta(days=30)
 
 
