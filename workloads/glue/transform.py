@@ -146,8 +146,10 @@ class DayResult:
 
     def counts(self) -> dict[str, int]:
         """``kept`` and the number of quarantined lines per reason."""
-        rows = self.quarantine.groupBy("reason").count().collect()
-        return {"kept": self.clean.count(), **{row["reason"]: row["count"] for row in rows}}
+        kept = self.clean.select(F.lit("kept").alias("reason"))
+        rows = kept.unionByName(self.quarantine.select("reason")).groupBy("reason").count().collect()
+        counts = {row["reason"]: row["count"] for row in rows}
+        return {"kept": counts.pop("kept", 0), **counts}
 
 
 def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult:
