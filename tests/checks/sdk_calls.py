@@ -400,14 +400,16 @@ def task_call(task: Task) -> Call | str:
     found = RESOURCE.match(task.resource)
     assert found, task.resource
     service, action = found["service"], found["action"]
-    parameters = task.parameters if isinstance(task.parameters, dict) else {}
+    parameters = task.parameters  # a dict, or HOLE when one expression computes them all
     optimized = None if found["sdk"] else OPTIMIZED.get((service, action))
     if optimized:
-        refused = [member for member in optimized.refuses if member in parameters]
+        refused = [
+            member for member in optimized.refuses if isinstance(parameters, dict) and member in parameters
+        ]
         if refused:
             return f"{task.place}: {service}:{action}: the integration refuses {', '.join(refused)}"
         target, operation = optimized.service, optimized.operation
-        parameters = optimized.adapt(parameters)
+        parameters = optimized.adapt(parameters) if isinstance(parameters, dict) else parameters
     else:
         target = service_name(service) or ""
         if not target:
