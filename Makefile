@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 CDK := cdk --no-notices
 CDK_ARGS := -c env=$(ENV)
 
-.PHONY: help setup synth test lint diff deploy destroy bench gate baseline cost docs sample-data demo sagemaker-image baseline-model clean
+.PHONY: help setup synth test lint diff doctor deploy destroy bench gate baseline cost docs sample-data demo sagemaker-image baseline-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -73,7 +73,12 @@ docs: setup ## regenerate docs/architecture.md and the idle cost in docs/cost.md
 diff: synth ## compare ENV with what is deployed (needs AWS credentials)
 	$(CDK) diff --app cdk.out --all
 
-deploy: gate ## deploy every stack of ENV after the replacement gate (needs AWS credentials, a bootstrapped account)
+doctor: setup ## what the account lacks before ENV can deploy and run (read-only; needs AWS credentials)
+	$(BIN)/dsp doctor --env $(ENV)
+
+# `make deploy` runs `dsp doctor` first and stops on a problem; DOCTOR=0 skips it.
+DOCTOR ?= 1
+deploy: $(if $(filter 0,$(DOCTOR)),,doctor) gate ## dsp doctor, the replacement gate, then deploy every stack of ENV (DOCTOR=0: no doctor)
 	$(CDK) deploy --app cdk.out --all --require-approval broadening
 
 destroy: setup ## delete every stack of ENV; retained data stays

@@ -61,7 +61,7 @@ class Deployed:
         """
         self.name_prefix = name_prefix
         self._session = session
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str | None], Any] = {}
         self._outputs: dict[str, dict[str, str] | None] = {}
 
     @classmethod
@@ -70,11 +70,22 @@ class Deployed:
         session = aws(boto3.Session, profile_name=profile, region_name=region)
         return cls(name_prefix, session)
 
-    def client(self, service: str) -> Any:
-        """A boto3 client of ``service``, one per service."""
-        if service not in self._clients:
-            self._clients[service] = aws(self._session.client, service)
-        return self._clients[service]
+    @property
+    def region(self) -> str:
+        """The session's region."""
+        if not self._session.region_name:
+            raise OpsError("no AWS region: pass --region or set AWS_REGION")
+        return str(self._session.region_name)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client of ``service`` (in ``region``; default: the session's), one per pair."""
+        if (service, region) not in self._clients:
+            self._clients[service, region] = aws(self._session.client, service, region_name=region)
+        return self._clients[service, region]
+
+    def offered_in(self, service: str) -> list[str]:
+        """The regions botocore knows an endpoint of ``service`` in (its partition's)."""
+        return list(self._session.get_available_regions(service))
 
     def stack_name(self, suffix: str) -> str:
         """The CloudFormation name of the stack with ``suffix``."""

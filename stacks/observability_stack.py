@@ -11,14 +11,12 @@ from platform_constructs.platform_dashboard import DashboardSources, PlatformDas
 from stacks.base import PlatformStack
 from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
+from stacks.outputs import BUDGET_TAGS
 from stacks.pipeline_stack import PipelineStack
 from stacks.quicksight_stack import QuickSightStack
 from stacks.sagemaker_stack import SageMakerStack
 from stacks.video_stack import VideoStack
 from workloads.glue.quality import EVALUATION_CONTEXT
-
-BUDGET_TAGS = ("project", "environment")
-"""The platform tags the budget filters on: activate them as cost-allocation tags."""
 
 
 class ObservabilityStack(PlatformStack):

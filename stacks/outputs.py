@@ -42,3 +42,7 @@ READ_BY_DSP = {
     PIPELINE: (RUNS,),
 }
 """Stack suffix -> the output keys ``dsp`` reads from that stack."""
+
+BUDGET_TAGS = ("project", "environment")
+"""The platform tags the budget filters on (Observability): each must be an active cost-allocation
+tag, which ``dsp doctor`` checks."""

@@ -1,0 +1,345 @@
+"""``dsp doctor`` against moto's server (CloudFormation, SSM, STS, EC2 instance types, Kinesis
+Video), with botocore's Stubber for what moto lacks (Lambda account settings, QuickSight's
+subscription and namespace, Cost Explorer tags, Service Quotas for EC2 and SageMaker); the
+numbers it holds the account to, checked against the synthesized templates; and ``make deploy``
+running it first."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from config.settings import Settings, load_settings
+from ops import cli, doctor
+from ops.platform import Deployed
+from tests.conftest import MOTO_REGION, ROOT, Synthesized
+
+ACCOUNT = "123456789012"
+"""moto's default account."""
+
+
+def report(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, dict[str, list[str]], str]:
+    """Run ``dsp`` with ``arguments``: its exit code, each check's lines (level first) and stderr."""
+    try:
+        code = cli.main(list(arguments))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    lines: dict[str, list[str]] = {}
+    for line in captured.out.splitlines()[1:-1]:
+        level, rest = line.split(None, 1)
+        check, text = rest.split(": ", 1)
+        lines.setdefault(check, []).append(f"{level} {text}")
+    return code, lines, captured.err
+
+
+def quota(name: str, value: float, code: str = "L-00000000", service: str = "sagemaker") -> dict[str, Any]:
+    return {"ServiceCode": service, "QuotaCode": code, "QuotaName": name, "Value": value}
+
+
+def _sagemaker_quotas(stub: Stubber, defaults: list[dict[str, Any]], applied: list[dict[str, Any]]) -> None:
+    stub.add_response("list_aws_default_service_quotas", {"Quotas": defaults}, {"ServiceCode": "sagemaker"})
+    stub.add_response("list_service_quotas", {"Quotas": applied}, {"ServiceCode": "sagemaker"})
+
+
+def _vcpu_quota(stub: Stubber, code: str, value: float, *, applied: bool = True) -> None:
+    params = {"ServiceCode": "ec2", "QuotaCode": code}
+    if applied:
+        stub.add_response("get_service_quota", {"Quota": quota("vCPUs", value, code, "ec2")}, params)
+        return
+    stub.add_client_error(
+        "get_service_quota", service_error_code="NoSuchResourceException", expected_params=params
+    )
+    stub.add_response("get_aws_default_service_quota", {"Quota": quota("vCPUs", value, code, "ec2")}, params)
+
+
+@pytest.fixture
+def connected(moto: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``connect(region)``: the Deployed ``dsp`` will use in ``region`` (moto's server behind it),
+    and an active Stubber for each client moto lacks."""
+    with ExitStack() as stack:
+        made: dict[str, Deployed] = {}
+        original = Deployed.connect
+
+        def connect(region: str) -> tuple[Deployed, dict[str, Stubber]]:
+            deployed = original("dsp-dev", profile=None, region=region)
+            made[region] = deployed
+            stubs = {
+                service: stack.enter_context(Stubber(deployed.client(service)))
+                for service in ("lambda", "quicksight", "ce", "service-quotas")
+            }
+            return deployed, stubs
+
+        def reconnect(_: str, *, profile: str | None, region: str | None) -> Deployed:
+            return made[region or MOTO_REGION]
+
+        monkeypatch.setattr(cli.Deployed, "connect", reconnect)
+        yield connect
+
+
+def _bootstrap(region: str, version: str) -> None:
+    template = {"Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+    boto3.client("cloudformation", region_name=region).create_stack(
+        StackName="CDKToolkit", TemplateBody=json.dumps(template)
+    )
+    _, parameter = doctor.required_bootstrap()
+    boto3.client("ssm", region_name=region).put_parameter(Name=parameter, Value=version, Type="String")
+
+
+def test_a_ready_account_passes_every_check(connected: Any, capsys: Any) -> None:
+    _bootstrap(MOTO_REGION, "30")
+    _, stubs = connected(MOTO_REGION)
+    stubs["lambda"].add_response(
+        "get_account_settings",
+        {"AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 999}},
+    )
+    subscription = {"Edition": "ENTERPRISE", "AccountSubscriptionStatus": "ACCOUNT_CREATED"}
+    stubs["quicksight"].add_response(
+        "describe_account_subscription", {"AccountInfo": subscription}, {"AwsAccountId": ACCOUNT}
+    )
+    stubs["quicksight"].add_response(
+        "describe_namespace",
+        {"Namespace": {"Name": "default", "CapacityRegion": MOTO_REGION}},
+        {"AwsAccountId": ACCOUNT, "Namespace": "default"},
+    )
+    tags = [{"TagKey": key, "Type": "UserDefined", "Status": "Active"} for key in ("project", "environment")]
+    stubs["ce"].add_response(
+        "list_cost_allocation_tags", {"CostAllocationTags": tags}, {"TagKeys": ["project", "environment"]}
+    )
+    _vcpu_quota(stubs["service-quotas"], "L-1216C47A", 64)
+    _vcpu_quota(stubs["service-quotas"], "L-34B43A08", 64)
+    _sagemaker_quotas(
+        stubs["service-quotas"],
+        [quota("ml.m5.large for spot training job usage", 0), quota(doctor.SERVERLESS_CONCURRENCY, 10)],
+        [quota("ml.m5.large for spot training job usage", 2)],
+    )
+    code, lines, err = report(capsys, "doctor", "--env", "dev")
+    assert (code, err) == (0, "")
+    assert {check: [line.split()[0] for line in found] for check, found in lines.items()} == {
+        "cdk bootstrap": ["OK"],
+        "quicksight": ["OK", "OK"],
+        "lambda concurrency": ["OK"],
+        "budget tags": ["OK"],
+        "emr vcpus": ["OK", "OK"],
+        "sagemaker training": ["OK"],
+        "sagemaker endpoint": ["OK"],
+        "kinesis video": ["OK"],
+    }
+    needs = doctor.required_bootstrap()[0]
+    assert lines["cdk bootstrap"] == [f"OK CDKToolkit version 30 (this CDK needs {needs} or later)"]
+    # dev: an m7g.xlarge primary and core node on demand (4 + 4), a spot task node of up to 8 vCPUs
+    # that scales to three (24)
+    assert lines["emr vcpus"][0].startswith(
+        "OK On-Demand Standard vCPUs (L-1216C47A) is 64; the fleets need 8 to start, 8 at most"
+    )
+    assert (
+        "Spot Standard vCPUs (L-34B43A08) is 64; the fleets need 8 to start, 24 at most"
+        in lines["emr vcpus"][1]
+    )
+    assert lines["sagemaker training"] == ["OK 'ml.m5.large for spot training job usage' is 2 (needs 1)"]
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+
+
+def test_a_fresh_account_names_each_problem_and_its_fix(
+    connected: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    region = "eu-north-1"  # no Kinesis Video Streams there
+    monkeypatch.setattr(doctor, "reserved_concurrency", lambda settings: 1)
+    _, stubs = connected(region)
+    stubs["lambda"].add_response(
+        "get_account_settings",
+        {"AccountLimit": {"ConcurrentExecutions": 10, "UnreservedConcurrentExecutions": 10}},
+    )
+    stubs["quicksight"].add_client_error(
+        "describe_account_subscription",
+        service_error_code="ResourceNotFoundException",
+        service_message="Account not found",
+        http_status_code=404,
+    )
+    stubs["ce"].add_response("list_cost_allocation_tags", {"CostAllocationTags": []})
+    _vcpu_quota(stubs["service-quotas"], "L-1216C47A", 5, applied=False)
+    _vcpu_quota(stubs["service-quotas"], "L-34B43A08", 0, applied=False)
+    _sagemaker_quotas(
+        stubs["service-quotas"],
+        [quota("ml.m5.large for spot training job usage", 0), quota(doctor.SERVERLESS_CONCURRENCY, 10)],
+        [],
+    )
+    code, lines, err = report(capsys, "--region", region, "doctor")
+    assert (code, err) == (1, "")
+    assert lines["cdk bootstrap"] == [
+        f"PROBLEM the account is not bootstrapped in {region}: run `npx cdk bootstrap aws://{ACCOUNT}/{region}`"
+    ]
+    assert lines["quicksight"] == [
+        "PROBLEM the account has no QuickSight subscription: console > QuickSight > Sign up "
+        "(Enterprise edition); its region becomes the identity region"
+    ]
+    assert lines["lambda concurrency"][0].startswith(
+        "PROBLEM the frame sampler reserves 1 but only 10 of 10 is unreserved and Lambda keeps 100 unreserved"
+    )
+    assert (
+        "'Concurrent executions' (Service Quotas > AWS Lambda, L-B99A9384)" in lines["lambda concurrency"][0]
+    )
+    assert lines["budget tags"] == [
+        "WARN project, environment not active, so the budget sees no spend: activate them (Billing > Cost "
+        "allocation tags, or `aws ce update-cost-allocation-tags-status`); project, environment appear(s) "
+        "there up to 24 hours after the deploy tags resources"
+    ]
+    assert lines["emr vcpus"] == [
+        "PROBLEM On-Demand Standard vCPUs (L-1216C47A) is 5; a feature run's cluster needs 8 to start: "
+        "request more in Service Quotas > Amazon EC2 > L-1216C47A",
+        "PROBLEM Spot Standard vCPUs (L-34B43A08) is 0; a feature run's cluster needs 8 to start: "
+        "request more in Service Quotas > Amazon EC2 > L-34B43A08",
+    ]
+    assert lines["sagemaker training"] == [
+        "PROBLEM 'ml.m5.large for spot training job usage' is 0, the platform needs 1: "
+        "request more 'ml.m5.large for spot training job usage' in Service Quotas > Amazon SageMaker"
+    ]
+    assert lines["sagemaker endpoint"][0].startswith(f"OK '{doctor.SERVERLESS_CONCURRENCY}' is 10 (needs 5)")
+    assert lines["kinesis video"][0].startswith(f"PROBLEM Kinesis Video Streams is not offered in {region}")
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+
+
+def _account(connected: Any, region: str, settings: Settings) -> tuple[doctor.Account, dict[str, Stubber]]:
+    deployed, stubs = connected(region)
+    return doctor.Account(deployed, settings, ACCOUNT, region), stubs
+
+
+def test_an_old_bootstrap_must_be_upgraded(connected: Any) -> None:
+    _bootstrap("us-east-2", "5")
+    account, _ = _account(connected, "us-east-2", load_settings("dev"))
+    assert [str(finding) for finding in doctor.check_bootstrap(account)] == [
+        f"PROBLEM  cdk bootstrap: version 5, this CDK needs {doctor.required_bootstrap()[0]} or later: "
+        f"run `npx cdk bootstrap aws://{ACCOUNT}/us-east-2` again"
+    ]
+
+
+@pytest.mark.parametrize(("configured", "level"), [(None, "PROBLEM"), ("us-east-1", "OK")])
+def test_the_quicksight_identity_region_is_found_from_another_region(
+    connected: Any, configured: str | None, level: str
+) -> None:
+    settings = load_settings("dev")
+    quicksight = settings.quicksight.model_copy(update={"identity_region": configured})
+    account, stubs = _account(connected, MOTO_REGION, settings.model_copy(update={"quicksight": quicksight}))
+    stubs["quicksight"].add_client_error(
+        "describe_account_subscription",
+        service_error_code="AccessDeniedException",
+        service_message=(
+            f"Operation is being called from endpoint {MOTO_REGION}, but your identity region is "
+            "us-east-1. Please use the us-east-1 endpoint."
+        ),
+        http_status_code=401,
+    )
+    with Stubber(account.deployed.client("quicksight", "us-east-1")) as home:
+        info = {"Edition": "ENTERPRISE", "AccountSubscriptionStatus": "ACCOUNT_CREATED"}
+        home.add_response("describe_account_subscription", {"AccountInfo": info})
+        home.add_response("describe_namespace", {"Namespace": {"CapacityRegion": "us-east-1"}})
+        findings = doctor.check_quicksight(account)
+    assert [finding.level for finding in findings] == ["OK", level]
+    if configured is None:
+        assert findings[1].text == (
+            f"the identity region is us-east-1 but quicksight.identity_region is null ({MOTO_REGION}): "
+            "set quicksight.identity_region: us-east-1 in config/dev.yaml"
+        )
+
+
+def test_a_refused_check_is_a_warning_that_names_the_call(connected: Any) -> None:
+    account, stubs = _account(connected, MOTO_REGION, load_settings("dev"))
+    stubs["lambda"].add_client_error(
+        "get_account_settings", service_error_code="AccessDeniedException", service_message="not allowed"
+    )
+    findings = list(doctor._run("lambda concurrency", doctor.check_lambda, account))
+    assert [str(finding) for finding in findings] == [
+        "WARN     lambda concurrency: could not check: GetAccountSettings: AccessDeniedException: not allowed"
+    ]
+
+
+def test_the_bootstrap_version_is_the_one_the_templates_require(env: Synthesized) -> None:
+    manifest = json.loads((env.outdir / "manifest.json").read_text())
+    required = {
+        (properties["requiresBootstrapStackVersion"], properties["bootstrapStackVersionSsmParameter"])
+        for artifact in manifest["artifacts"].values()
+        if "requiresBootstrapStackVersion" in (properties := artifact.get("properties", {}))
+    }
+    assert required == {doctor.required_bootstrap()}
+
+
+def test_the_reserved_concurrency_is_the_templates(env: Synthesized) -> None:
+    reserved = sum(
+        resource["Properties"].get("ReservedConcurrentExecutions", 0)
+        for stack in env.assembly.stacks
+        for resource in stack.template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    )
+    assert doctor.reserved_concurrency(env.settings) == reserved
+
+
+def test_the_emr_units_are_the_cluster_shapes(env: Synthesized) -> None:
+    assert env.platform.emr is not None
+    shape, emr = env.platform.emr.shape, env.settings.emr
+    clusters = 2 if emr.cluster.enabled else 1
+    one_each = dict.fromkeys(
+        [emr.primary_instance_type, *emr.core_instance_types, *emr.task_instance_types], 1
+    )
+    on_demand_tasks, spot_tasks = shape.task_start
+    assert doctor.emr_vcpus(emr, one_each) == {
+        "On-Demand": (
+            clusters * (1 + shape.min_units + on_demand_tasks),
+            clusters * (1 + shape.max_on_demand_units),
+        ),
+        "Spot": (clusters * spot_tasks, clusters * (shape.max_units - shape.max_on_demand_units)),
+    }
+
+
+def _make_deploy(*overrides: str) -> list[str]:
+    dry_run = subprocess.run(
+        ["make", "-n", "deploy", *overrides], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return dry_run.stdout.splitlines()
+
+
+def test_make_deploy_runs_the_doctor_first_unless_told_not_to() -> None:
+    commands = _make_deploy("ENV=prod")
+    doctor_at = commands.index(".venv/bin/dsp doctor --env prod")
+    assert doctor_at < next(i for i, line in enumerate(commands) if " synth " in line)
+    assert commands[-1] == "cdk --no-notices deploy --app cdk.out --all --require-approval broadening"
+    assert not [line for line in _make_deploy("DOCTOR=0") if "dsp doctor" in line]
+
+
+def test_doctor_takes_the_session_options_after_the_command_too(capsys: Any) -> None:
+    code, _, err = report(capsys, "doctor", "--env", "qa")
+    assert (code, err) == (2, "dsp: config error: env: unknown environment 'qa'; allowed: dev, prod\n")
+    args = cli.parser().parse_args(["--env", "prod", "--region", "eu-west-1", "doctor", "--env", "dev"])
+    assert (args.env, args.region, args.profile) == ("dev", "eu-west-1", None)
+    assert (cli.parser().parse_args(["status"]).env, cli.parser().parse_args(["status"]).region) == (
+        "dev",
+        None,
+    )
+
+
+def test_doctor_without_credentials_is_one_line(
+    moto: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    try:
+        code = cli.main(["doctor"])
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (1, "")
+    assert (
+        captured.err.startswith("dsp: no AWS credentials: set AWS_PROFILE") and captured.err.count("\n") == 1
+    )
