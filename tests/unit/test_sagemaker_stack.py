@@ -6,6 +6,8 @@ import json
 import tarfile
 from typing import Any
 
+import botocore.session
+
 from app import create_app
 from config import sagemaker_image
 from config.settings import load_settings
@@ -150,6 +152,38 @@ def test_registration_approves_in_dev_and_waits_for_approval_in_prod(env: Synthe
         assert following["Arguments"]["StateMachineArn"] == f"TOKEN:{DEPLOYMENT}"
     else:
         assert following["Type"] == "Succeed"
+
+
+def _unknown_members(shape: Any, value: Any, where: str) -> list[str]:
+    """Where ``value`` (SDK call arguments) departs from botocore's ``shape``: unknown or missing
+    required members of structures, recursively; JSONata expressions are not checked further."""
+    if isinstance(value, str) and value.startswith("{%"):
+        return []
+    if shape.type_name == "structure" and isinstance(value, dict):
+        problems = [f"{where}.{name}: unknown" for name in value if name not in shape.members]
+        problems += [f"{where}.{name}: required" for name in shape.required_members if name not in value]
+        for name, member in value.items():
+            if name in shape.members:
+                problems += _unknown_members(shape.members[name], member, f"{where}.{name}")
+        return problems
+    if shape.type_name == "list" and isinstance(value, list):
+        return [
+            p for i, item in enumerate(value) for p in _unknown_members(shape.member, item, f"{where}[{i}]")
+        ]
+    return []
+
+
+def test_register_sends_no_tags_with_a_group_and_only_members_the_api_knows(env: Synthesized) -> None:
+    """The CreateModelPackage reference: a package in a group "uses the tags associated with the
+    model group. In this case, you cannot supply a tag argument." The group carries the tags."""
+    arguments = _definition(env, TRAINING)["States"]["Register"]["Arguments"]
+    assert arguments["ModelPackageGroupName"] and "Tags" not in arguments
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    assert (
+        _unknown_members(model.operation_model("CreateModelPackage").input_shape, arguments, "Register") == []
+    )
+    group = env.raw(STACK)["Resources"][PACKAGE_GROUP]["Properties"]
+    assert {tag["Key"] for tag in group["Tags"]} >= set(env.settings.resource_tags)
 
 
 def test_approval_in_the_registry_starts_a_deployment_only_in_manual_mode(env: Synthesized) -> None:
