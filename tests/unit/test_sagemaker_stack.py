@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import tarfile
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -20,6 +22,7 @@ from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
 from workloads.sagemaker.contract import METRIC, METRIC_REGEX
+from workloads.sagemaker.train import IMAGE_PYTHON
 from workloads.schema import STORE_DAILY_FEATURES
 
 STACK = "SageMaker"
@@ -111,15 +114,41 @@ def test_training_job_runs_script_mode_isolated_encrypted_and_private(env: Synth
         assert "/sagemaker/forecast/checkpoints/" in job["CheckpointConfig"]["S3Uri"]
 
 
-def test_training_source_ships_the_script_its_imports_and_the_serving_code(env: Synthesized) -> None:
+def _training_source(env: Synthesized) -> Path:
+    """The training job's source tarball in the cloud assembly."""
     job = _definition(env, TRAINING)["States"]["Train"]["Arguments"]
     key = json.loads(job["HyperParameters"]["sagemaker_submit_directory"]).rsplit("/", 1)[1]
-    with tarfile.open(env.outdir / f"asset.{key.split('.')[0]}.tar.gz") as archive:
+    return env.outdir / f"asset.{key.split('.')[0]}.tar.gz"
+
+
+def _baseline_bundle(env: Synthesized) -> Path:
+    """The baseline model's tarball (model and serving code) in the cloud assembly."""
+    url = env.properties(STACK, MODEL)["PrimaryContainer"]["ModelDataUrl"]["Fn::Sub"]
+    return env.outdir / f"asset.{url.rsplit('/', 1)[1].split('.')[0]}.tar.gz"
+
+
+def test_training_source_ships_the_script_its_imports_and_the_serving_code(env: Synthesized) -> None:
+    with tarfile.open(_training_source(env)) as archive:
         names = set(archive.getnames())
         assert all(member.mtime == 0 and member.uid == 0 for member in archive.getmembers())
         shipped = archive.extractfile("train.py")
         assert shipped is not None and shipped.read() == (ROOT / "workloads/sagemaker/train.py").read_bytes()
     assert {"train.py", "inference.py", "workloads/sagemaker/contract.py"} <= names
+
+
+def test_every_python_file_shipped_to_the_image_parses_with_the_image_python(env: Synthesized) -> None:
+    """The scikit-learn image runs Python ``IMAGE_PYTHON``: syntax newer than that fails here,
+    not in the training job or the endpoint."""
+    shipped = 0
+    for bundle in (_training_source(env), _baseline_bundle(env)):
+        with tarfile.open(bundle) as archive:
+            for member in archive.getmembers():
+                if member.name.endswith(".py"):
+                    source = archive.extractfile(member)
+                    assert source is not None
+                    ast.parse(source.read(), filename=member.name, feature_version=IMAGE_PYTHON)
+                    shipped += 1
+    assert shipped >= 4  # train.py, inference.py (twice), the contract
 
 
 def test_gate_registers_only_models_at_or_below_the_threshold(env: Synthesized) -> None:
@@ -274,6 +303,10 @@ def test_endpoint_is_serverless_in_dev_and_on_private_isolated_instances_in_prod
             "MaxConcurrency": endpoint.serverless.max_concurrency,
         }
         assert variant["ServerlessConfig"] == deployed["ServerlessConfig"] == expected
+        # The serverless guide ("Create an endpoint configuration") takes an optional KmsKeyId,
+        # with which SageMaker encrypts the image: accepted with a serverless variant, kept.
+        config = deployment["CreateEndpointConfig"]["Arguments"]
+        assert env.properties(STACK, CONFIG)["KmsKeyId"] and config["KmsKeyId"]
         assert "VpcConfig" not in model and "EnableNetworkIsolation" not in model  # serverless refuses both
         assert SCALING not in env.raw(STACK)["Resources"]
         return
@@ -349,9 +382,7 @@ def test_endpoint_is_created_once_by_a_custom_resource_from_the_baseline(env: Sy
 
 
 def test_baseline_model_is_the_committed_bundle_with_the_current_serving_code(env: Synthesized) -> None:
-    url = env.properties(STACK, MODEL)["PrimaryContainer"]["ModelDataUrl"]["Fn::Sub"]
-    asset = url.rsplit("/", 1)[1].split(".")[0]
-    with tarfile.open(env.outdir / f"asset.{asset}.tar.gz") as archive:
+    with tarfile.open(_baseline_bundle(env)) as archive:
         assert sorted(archive.getnames()) == ["code/inference.py", "model.joblib"]
         contents = {name: archive.extractfile(name) for name in archive.getnames()}
         assert contents["model.joblib"].read() == BASELINE_MODEL.read_bytes()  # type: ignore[union-attr]
