@@ -14,6 +14,7 @@ from app import create_app
 from config import sagemaker_image
 from config.settings import load_settings
 from platform_constructs.lake_access import READ_ACTIONS
+from platform_constructs.sagemaker.deployment import PACKAGE_POLL, PACKAGE_POLLS
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT
 from platform_constructs.sagemaker.roles import VPC_ACTIONS
 from stacks.sagemaker_stack import BASELINE_MODEL, CAPTURE_PREFIX, SERVING_CODE
@@ -250,6 +251,10 @@ def test_deployment_checks_approval_then_creates_model_config_and_updates_the_en
         name = state.get("Next") or (state.get("Choices") or [{}])[0].get("Next")
     assert order == [
         "DescribePackage",
+        "WaitForPackage",
+        "PackageStatus",
+        "PackageComplete",
+        "PackageReady",
         "Approved",
         "NewestApproved",
         "IsNewest",
@@ -289,6 +294,38 @@ def test_deployment_checks_approval_then_creates_model_config_and_updates_the_en
     assert "> $name" in superseded["Condition"]  # a later run's config in service is not a failure
     tags = [{"Key": k, "Value": v} for k, v in sorted(env.settings.resource_tags.items())]
     assert model["Tags"] == config["Tags"] == tags
+
+
+def test_deployment_waits_a_bounded_time_for_a_package_still_being_created(env: Synthesized) -> None:
+    """Register returns while the new version is ``Pending``/``InProgress``: the deployment polls
+    DescribeModelPackage until ``Completed`` and fails, naming the package, on ``Failed``,
+    ``Deleting`` or after its last check."""
+    states = _definition(env, DEPLOYMENT)["States"]
+    assert states["DescribePackage"]["Assign"]["polls"] == 0
+    status = states["PackageStatus"]
+    assert status["Resource"].endswith(":states:::aws-sdk:sagemaker:describeModelPackage")
+    assert status["Arguments"] == {"ModelPackageName": "{% $package %}"}
+    assert status["Assign"] == {"polls": "{% $polls + 1 %}"} and status["Next"] == "PackageComplete"
+    assert states["WaitForPackage"]["Seconds"] == PACKAGE_POLL.to_seconds()
+    choices = {choice["Next"]: choice["Condition"] for choice in states["PackageComplete"]["Choices"]}
+    assert choices["PackageReady"] == "{% $states.input.ModelPackageStatus = 'Completed' %}"
+    assert "['Failed', 'Deleting']" in choices["PackageFailed"]
+    assert choices["PackageTooSlow"] == f"{{% $polls >= {PACKAGE_POLLS} %}}"
+    assert states["PackageComplete"]["Default"] == "WaitForPackage"  # Pending, InProgress
+    for ending in ("PackageFailed", "PackageTooSlow"):
+        failure = states[ending]
+        assert failure["Type"] == "Fail" and failure["Error"] == "PackageNotReady"
+        assert "$package" in failure["Cause"] and "ModelPackageStatus" in failure["Cause"]
+    assert str(PACKAGE_POLLS) in states["PackageTooSlow"]["Cause"]
+    assert PACKAGE_POLLS * PACKAGE_POLL.to_seconds() < _definition(env, DEPLOYMENT)["TimeoutSeconds"] / 4
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    assert set(model.shape_for("ModelPackageStatus").enum) == {
+        "Pending",
+        "InProgress",
+        "Completed",
+        "Failed",
+        "Deleting",
+    }
 
 
 def test_endpoint_is_serverless_in_dev_and_on_private_isolated_instances_in_prod(env: Synthesized) -> None:
