@@ -23,6 +23,7 @@ from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
 from workloads.sagemaker.contract import METRIC, METRIC_REGEX
+from workloads.sagemaker.endpoint_bootstrap import WAIT_LIMIT_SECONDS
 from workloads.sagemaker.train import IMAGE_PYTHON
 from workloads.schema import STORE_DAILY_FEATURES
 
@@ -30,7 +31,9 @@ STACK = "SageMaker"
 S3_READ = {action for action in READ_ACTIONS if action.startswith("s3:")}
 PACKAGE_GROUP = "PackageGroup"
 MODEL, CONFIG = "EndpointBaselineModel3E2E8C2E", "EndpointBaselineConfig330C044D"
-ENDPOINT, BOOTSTRAP = "Endpoint8024A810", "EndpointBootstrap503C77E5"
+ENDPOINT = "Endpoint8024A810"
+ON_EVENT, IS_COMPLETE = "EndpointBootstrapOnEvent09A945BB", "EndpointBootstrapIsCompleteE61EFA54"
+FRAMEWORK = "EndpointBootstrapProviderframeworkonEvent963DFABA"
 BOOTSTRAP_ROLE = "EndpointBootstrapRole993B58A9"
 SCALING, SCALING_POLICY = "EndpointScalingE0B19612", "EndpointScalingInvocationsPerInstance900FFF9B"
 TRAINING, DEPLOYMENT = "TrainingStateMachineEAE34FB3", "DeploymentStateMachineD161A8DF"
@@ -407,15 +410,46 @@ def test_endpoint_is_created_once_by_a_custom_resource_from_the_baseline(env: Sy
     assert env.resources(STACK, "AWS::SageMaker::Endpoint") == {}
     resource = env.raw(STACK)["Resources"][ENDPOINT]
     assert resource["Type"] == "Custom::SageMakerEndpoint"
-    assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [BOOTSTRAP, "Arn"]}
     assert resource["Properties"]["EndpointConfigName"] == {"Fn::GetAtt": [CONFIG, "EndpointConfigName"]}
     assert resource["Properties"]["Tags"] == env.settings.resource_tags
-    function = env.properties(STACK, BOOTSTRAP)
-    assert function["Handler"] == "workloads.sagemaker.endpoint_bootstrap.handler"
-    assert function["Timeout"] == 900
     for baseline in (MODEL, CONFIG):  # replaced or deleted, they stay: the endpoint may still use them
         kept = env.raw(STACK)["Resources"][baseline]
         assert (kept["DeletionPolicy"], kept["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_endpoint_resource_waits_on_the_provider_framework_within_cloudformation_s_hour(
+    env: Synthesized,
+) -> None:
+    """Creating an instance endpoint in a VPC, or deleting one, may outlast a function's 15 minutes:
+    the framework's waiter calls ``is_complete`` until done, and gives up (with an answer) before
+    CloudFormation's limit for a custom resource (``ServiceTimeout``, at most 3600 s)."""
+    resource = env.properties(STACK, ENDPOINT)
+    assert resource["ServiceToken"] == {"Fn::GetAtt": [FRAMEWORK, "Arn"]}
+    assert int(resource["ServiceTimeout"]) == 3600
+    handlers = {
+        env.properties(STACK, f)["Handler"]: env.properties(STACK, f) for f in (ON_EVENT, IS_COMPLETE)
+    }
+    assert set(handlers) == {
+        "workloads.sagemaker.endpoint_bootstrap.on_event",
+        "workloads.sagemaker.endpoint_bootstrap.is_complete",
+    }
+    assert all(function["Timeout"] <= 60 for function in handlers.values())  # no waiting inside a call
+    waiters = [
+        m["Properties"]
+        for m in env.resources(STACK, "AWS::StepFunctions::StateMachine").values()
+        if "framework-isComplete-task" in json.dumps(m["Properties"]["DefinitionString"])
+    ]
+    (waiter,) = waiters
+    parts = waiter["DefinitionString"]["Fn::Join"][1]
+    definition = json.loads("".join(part if isinstance(part, str) else "token" for part in parts))
+    (retry,) = definition["States"]["framework-isComplete-task"]["Retry"]
+    waited = retry["IntervalSeconds"] * retry["MaxAttempts"]
+    assert 45 * 60 <= waited < 3600 and retry["BackoffRate"] == 1
+    assert waited > WAIT_LIMIT_SECONDS  # the handler's own, readable limit comes first
+    assert waiter["LoggingConfiguration"]["Level"] == "ALL"
+    framework = env.properties(STACK, FRAMEWORK)
+    assert framework["LoggingConfig"]["LogGroup"]["Ref"] in env.resources(STACK, "AWS::Logs::LogGroup")
+    assert not env.properties(STACK, framework["Role"]["Fn::GetAtt"][0]).get("ManagedPolicyArns")
 
 
 def test_baseline_model_is_the_committed_bundle_with_the_current_serving_code(env: Synthesized) -> None:
