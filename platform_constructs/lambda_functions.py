@@ -23,6 +23,7 @@ def custom_resource_function(
     role: iam.IRole,
     log_group: logs.ILogGroup,
     timeout: Duration,
+    handler: str = "handler",
     **options: Any,
 ) -> lambda_.Function:
     """A Python function (:data:`RUNTIME`, arm64) running ``handler`` of ``entry`` (a module path
@@ -36,7 +37,7 @@ def custom_resource_function(
         description=description,
         runtime=RUNTIME,
         architecture=ARCHITECTURE,
-        handler=f"{entry.removesuffix('.py').replace('/', '.')}.handler",
+        handler=f"{entry.removesuffix('.py').replace('/', '.')}.{handler}",
         code=lambda_.Code.from_asset(str(stage_modules(entry_modules(entry)))),
         timeout=timeout,
         role=role,

@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_iam as iam
@@ -17,7 +16,7 @@ from constructs import Construct
 
 from platform_constructs.dead_letters import alarmed_dead_letters
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
-from platform_constructs.state_machines import logged_state_machine, own_role
+from platform_constructs.state_machines import PollStates, logged_state_machine, own_role, poll_until
 
 POLL = Duration.seconds(60)
 POLLS = 60
@@ -30,16 +29,6 @@ GLUE_JOB = ("Glue.AWSGlueException", "Glue.ConcurrentRunsExceededException")
 NESTED = ("StepFunctions.ExecutionLimitExceededException", "StepFunctions.AWSStepFunctionsException")
 """Transient errors of starting a nested execution."""
 QUICKSIGHT_API = ("QuickSight.ThrottlingException", "QuickSight.InternalFailureException")
-
-
-class PollStates(NamedTuple):
-    """The state names of one polled step: its wait, its choice, and where the choice goes."""
-
-    wait: str
-    choice: str
-    done: str
-    failed: str
-    too_slow: str
 
 
 @dataclass(frozen=True)
@@ -339,29 +328,28 @@ class PlatformPipeline(Construct):
         too_slow: str,
         busy: Sequence[str] = (),
     ) -> sfn.IChainable:
-        """``start``, then a minute's wait and ``status`` (which counts ``$polls``) until the JSONata
-        condition ``done`` holds. When ``failed`` holds instead, the run fails in ``step`` with
-        ``cause`` (a JSONata expression); after :data:`POLLS` checks with ``too_slow``. ``busy``:
-        errors of ``start`` that mean the work is already under way, to be waited for."""
-        wait = sfn.Wait.jsonata(self, names.wait, time=sfn.WaitTime.duration(POLL))
-        if busy:
-            start.add_catch(wait, errors=list(busy), assign={"polls": 0})
-        finished = sfn.Pass.jsonata(self, names.done)
-        choice = sfn.Choice.jsonata(self, names.choice)
-        choice.when(sfn.Condition.jsonata(f"{{% {done} %}}"), finished)
-        for state, condition, message in (
-            (names.failed, failed, f"{{% {cause} %}}"),
-            (names.too_slow, f"$polls >= {POLLS}", too_slow),
-        ):
-            choice.when(
-                sfn.Condition.jsonata(f"{{% {condition} %}}"),
-                sfn.Pass.jsonata(self, state, assign={"failed_step": step}, outputs={"Cause": message}).next(
-                    self._failed
-                ),
-            )
-        choice.otherwise(wait)
-        sfn.Chain.start(start).next(wait).next(status).next(choice)
-        return sfn.Chain.custom(start, [finished], start)
+        """:func:`poll_until` a minute apart, at most :data:`POLLS` checks; a failed or too slow
+        poll fails the run in ``step``."""
+
+        def end(state: str, message: str) -> sfn.IChainable:
+            return sfn.Pass.jsonata(
+                self, state, assign={"failed_step": step}, outputs={"Cause": message}
+            ).next(self._failed)
+
+        return poll_until(
+            self,
+            start,
+            status,
+            names=names,
+            done=done,
+            failed=failed,
+            cause=cause,
+            too_slow=too_slow,
+            polls=POLLS,
+            interval=POLL,
+            end=end,
+            busy=busy,
+        )
 
     def _acknowledge(self, stack: Stack) -> None:
         role = own_role(self.state_machine)

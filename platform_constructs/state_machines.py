@@ -1,11 +1,28 @@
 """The platform's Step Functions state machines: logged, traced, encrypted the same way."""
 
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+
+
+class PollStates(NamedTuple):
+    """The state names of one polled step: its wait, its choice, and where the choice goes."""
+
+    wait: str
+    choice: str
+    done: str
+    failed: str
+    too_slow: str
+
+
+Ending = Callable[[str, str], sfn.IChainable]
+"""Makes the states a poll ends in when it fails: (state name, cause) -> the first of them."""
 
 
 def logged_state_machine(
@@ -43,3 +60,39 @@ def own_role(machine: sfn.StateMachine) -> iam.Role:
     role = machine.role
     assert isinstance(role, iam.Role)
     return role
+
+
+def poll_until(
+    scope: Construct,
+    start: sfn.TaskStateBase,
+    status: sfn.TaskStateBase,
+    *,
+    names: PollStates,
+    done: str,
+    failed: str,
+    cause: str,
+    too_slow: str,
+    polls: int,
+    interval: Duration,
+    end: Ending,
+    busy: Sequence[str] = (),
+) -> sfn.IChainable:
+    """``start``, then a wait of ``interval`` and ``status`` (which counts ``$polls``; ``start``
+    sets it to 0) until the JSONata condition ``done`` holds. When ``failed`` holds instead, the
+    poll ends through ``end`` with ``cause`` (a JSONata expression); after ``polls`` checks with
+    ``too_slow``. ``busy``: errors of ``start`` that mean the work is already under way, to be
+    waited for. JSONata state machines only."""
+    wait = sfn.Wait.jsonata(scope, names.wait, time=sfn.WaitTime.duration(interval))
+    if busy:
+        start.add_catch(wait, errors=list(busy), assign={"polls": 0})
+    finished = sfn.Pass.jsonata(scope, names.done)
+    choice = sfn.Choice.jsonata(scope, names.choice)
+    choice.when(sfn.Condition.jsonata(f"{{% {done} %}}"), finished)
+    for state, condition, message in (
+        (names.failed, failed, f"{{% {cause} %}}"),
+        (names.too_slow, f"$polls >= {polls}", too_slow),
+    ):
+        choice.when(sfn.Condition.jsonata(f"{{% {condition} %}}"), end(state, message))
+    choice.otherwise(wait)
+    sfn.Chain.start(start).next(wait).next(status).next(choice)
+    return sfn.Chain.custom(start, [finished], start)

@@ -18,9 +18,13 @@ from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.sagemaker.hosting import Hosting
 from platform_constructs.sagemaker.naming import api_tags, run_name
-from platform_constructs.state_machines import logged_state_machine, own_role
+from platform_constructs.state_machines import PollStates, logged_state_machine, own_role, poll_until
 
 POLL = Duration.seconds(60)
+PACKAGE_POLL = Duration.seconds(10)
+PACKAGE_POLLS = 30
+"""A package registered moments ago may still be ``Pending`` or ``InProgress``: check its status
+this often, this far apart (five minutes), before the deployment fails."""
 BUSY_RETRIES = 10
 """``UpdateEndpoint`` is refused while the endpoint is still creating or updating: retry this
 often, a minute apart and more, before the deployment fails."""
@@ -30,7 +34,10 @@ IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 class ForecastDeployment(Construct):
     """A state machine that deploys one model package to the endpoint ``hosting`` describes.
 
-    Input: ``{"model_package_arn": "..."}``. The package must be approved, complete and in
+    Input: ``{"model_package_arn": "..."}``. A package still being created (``Pending``,
+    ``InProgress``, as right after registering) is checked every ``PACKAGE_POLL`` until it is
+    ``Completed``, at most ``PACKAGE_POLLS`` times; ``Failed``, ``Deleting`` or still not complete
+    then ends the run as ``PackageNotReady``. The package must be approved, complete and in
     ``package_group`` (anything else fails, nothing changes), and the newest approved version of
     the group: an older one ends the run as ``NotNewest`` without deploying, so an edit to an old
     approved version never rolls the endpoint back. Then it creates a model from the package (named
@@ -91,7 +98,38 @@ class ForecastDeployment(Construct):
             assign={
                 "package": "{% $states.result.ModelPackageArn %}",
                 "name": run_name(name_prefix),
+                "polls": 0,
             },
+        )
+        package_status = tasks.CallAwsService.jsonata(
+            self,
+            "PackageStatus",
+            service="sagemaker",
+            action="describeModelPackage",
+            iam_resources=[packages],
+            parameters={"ModelPackageName": "{% $package %}"},
+            assign={"polls": "{% $polls + 1 %}"},
+        )
+
+        def package_failed(state: str, cause: str) -> sfn.IChainable:
+            return sfn.Fail.jsonata(self, state, error="PackageNotReady", cause=cause)
+
+        package_ready = poll_until(
+            self,
+            describe_package,
+            package_status,
+            names=PollStates(
+                "WaitForPackage", "PackageComplete", "PackageReady", "PackageFailed", "PackageTooSlow"
+            ),
+            done="$states.input.ModelPackageStatus = 'Completed'",
+            failed="$states.input.ModelPackageStatus in ['Failed', 'Deleting']",
+            cause="$package & ' is ' & $states.input.ModelPackageStatus & ': ' & "
+            "$string($states.input.ModelPackageStatusDetails)",
+            too_slow=f"{{% $package & ' is still ' & $states.input.ModelPackageStatus & ' after "
+            f"{PACKAGE_POLLS} checks {PACKAGE_POLL.to_seconds()} seconds apart' %}}",
+            polls=PACKAGE_POLLS,
+            interval=PACKAGE_POLL,
+            end=package_failed,
         )
         not_approved = sfn.Fail.jsonata(
             self,
@@ -233,7 +271,7 @@ class ForecastDeployment(Construct):
 
         self.state_machine = logged_state_machine(
             self,
-            definition=describe_package.next(approved),
+            definition=sfn.Chain.start(package_ready).next(approved),
             timeout=Duration.hours(2),
             logs_key=logs_key,
             log_retention=log_retention,

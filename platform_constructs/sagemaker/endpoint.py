@@ -7,19 +7,25 @@ from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Sta
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from platform_constructs.keys import grant_for_aws_resources
-from platform_constructs.lambda_functions import custom_resource_function
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+from platform_constructs.providers import WaitingProvider
 from platform_constructs.python_modules import tarball_asset
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT, Hosting
 from platform_constructs.sagemaker.image import FrameworkImage
 
 HANDLER = "workloads/sagemaker/endpoint_bootstrap.py"
+QUERY_INTERVAL = Duration.seconds(30)
+TOTAL_TIMEOUT = Duration.minutes(55)
+"""The provider framework's limit for creating or deleting the endpoint: an instance endpoint in a
+VPC may take longer than a function's 15 minutes, and a custom resource gets at most an hour."""
+SERVICE_TIMEOUT = Duration.hours(1)
+"""How long CloudFormation waits for the resource (its maximum): past the framework's limit, so the
+framework's answer, not CloudFormation's timeout, ends a wait."""
 SCALE_COOLDOWN = Duration.minutes(5)
 SCALING_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
@@ -29,19 +35,19 @@ SCALING_ROLE = (
 
 
 class ForecastEndpoint(Construct):
-    """The endpoint named ``hosting.endpoint_name``, its log group (``/aws/sagemaker/Endpoints/
-    <name>``, encrypted, with retention) and, for a fresh deployment, a baseline: ``baseline_model``
-    packed with ``serving_code`` under ``code/`` into a reproducible asset, a model and a KMS
-    endpoint config as ``hosting`` describes them. A custom resource
-    (:mod:`workloads.sagemaker.endpoint_bootstrap`) creates the endpoint from the baseline and
-    waits until it serves (up to the 15 minutes a function may run); later stack updates never
-    touch it, so a model the deploy state machine promoted stays in service whatever changes in
-    the baseline or the settings (they apply at the next deployment). An instance endpoint gets
-    target-tracking auto scaling on invocations per instance between the configured minimum and
-    maximum. Exposes ``endpoint_name``, ``endpoint_arn``, ``baseline`` (the asset the model role
-    must read), ``log_group`` and ``scaling`` (None when serverless). The baseline model and
-    config are retained when replaced or deleted (they cost nothing): the endpoint may still use
-    them.
+    """The endpoint named ``hosting.endpoint_name``, its log group (``/aws/sagemaker/Endpoints/ <name>``,
+    encrypted, with retention) and, for a fresh deployment, a baseline: ``baseline_model`` packed with
+    ``serving_code`` under ``code/`` into a reproducible asset, a model and a KMS endpoint config as
+    ``hosting`` describes them. A custom resource on CDK's provider framework
+    (:mod:`workloads.sagemaker.endpoint_bootstrap`) creates the endpoint from the baseline and waits
+    until it serves, checking every :data:`QUERY_INTERVAL` for up to :data:`TOTAL_TIMEOUT` (deleting it
+    with the stack waits the same way, and an endpoint already gone is fine); later stack updates never
+    touch it, so a model the deploy state machine promoted stays in service whatever changes in the
+    baseline or the settings (they apply at the next deployment). An instance endpoint gets target-
+    tracking auto scaling on invocations per instance between the configured minimum and maximum.
+    Exposes ``endpoint_name``, ``endpoint_arn``, ``baseline`` (the asset the model role must read),
+    ``log_group`` and ``scaling`` (None when serverless). The baseline model and config are retained
+    when replaced or deleted (they cost nothing): the endpoint may still use them.
     """
 
     def __init__(
@@ -106,7 +112,8 @@ class ForecastEndpoint(Construct):
         resource = CustomResource(
             self,
             "Endpoint",
-            service_token=bootstrap.function_arn,
+            service_token=bootstrap.service_token,
+            service_timeout=SERVICE_TIMEOUT,
             resource_type="Custom::SageMakerEndpoint",
             properties={
                 "EndpointName": self.endpoint_name,
@@ -152,13 +159,14 @@ class ForecastEndpoint(Construct):
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
-    ) -> lambda_.Function:
-        """The function behind the custom resource: it creates (or adopts) the endpoint and waits."""
+    ) -> WaitingProvider:
+        """The provider behind the custom resource: it creates (or adopts) the endpoint, or deletes
+        it, and waits for SageMaker across calls."""
         role = iam.Role(
             self,
             "BootstrapRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Creates the forecast endpoint once and waits for it",
+            description="Creates the forecast endpoint once, deletes it with the stack, waits for both",
         )
         log_group = logs.LogGroup(
             self,
@@ -167,14 +175,18 @@ class ForecastEndpoint(Construct):
             retention=log_retention,
             removal_policy=removal_policy,
         )
-        function = custom_resource_function(
+        provider = WaitingProvider(
             self,
             "Bootstrap",
             entry=HANDLER,
-            description="Creates the forecast endpoint once (CloudFormation custom resource)",
-            timeout=Duration.minutes(15),  # the longest a function may run: it waits for the endpoint
+            description="Forecast endpoint custom resource",
             role=role,
             log_group=log_group,
+            query_interval=QUERY_INTERVAL,
+            total_timeout=TOTAL_TIMEOUT,
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
         )
         stack = Stack.of(self)
         role.add_to_principal_policy(
@@ -198,18 +210,11 @@ class ForecastEndpoint(Construct):
             role,
             reason="SageMaker writes config names into ARNs in lower case, so the baseline config's "
             "generated name cannot be matched exactly (configs of this account and region); the "
-            "streams of the function's own log group.",
+            "streams of the functions' own log group.",
             resources=[configs, log_group.log_group_arn],
         )
-        acknowledge_own_policy(role, "The function's own role: one endpoint, its key grant and its logs.")
-        Validations.of(function).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",
-                reason="It calls only the SageMaker control plane, which dev's private subnets cannot reach "
-                "(no NAT, no interface endpoints).",
-            ),
-        )
-        return function
+        acknowledge_own_policy(role, "The functions' own role: one endpoint, its key grant and its logs.")
+        return provider
 
     def _acknowledge_serverless(self, hosting: Hosting, model: sagemaker.CfnModel) -> None:
         """A serverless model can neither join a VPC nor isolate its network (SageMaker refuses both)."""

@@ -95,7 +95,7 @@ class ForecastTraining(Construct):
         :param security_group: the jobs' security group.
         :param package_group: name of the model package group.
         :param deploy: the deploy state machine, run after an automatic approval; None for manual.
-        :param tags: given to every job and model package.
+        :param tags: given to every training job (a model package version takes its group's tags).
         :param logs_key: encrypts the state machine's log group.
         :param log_retention: how long its logs are kept.
         :param removal_policy: of the log group; default RETAIN.
@@ -171,7 +171,8 @@ class ForecastTraining(Construct):
             parameters={
                 "ModelPackageGroupName": package_group,
                 "ModelApprovalStatus": "Approved" if approval == "automatic" else "PendingManualApproval",
-                "Tags": api_tags(tags),
+                # No Tags: a version in a group takes the group's tags, and SageMaker refuses Tags
+                # together with ModelPackageGroupName (CreateModelPackage API reference).
                 "ModelPackageDescription": f"{{% 'Trained by ' & $job & '; {METRIC} ' & $string($wape) %}}",
                 "CustomerMetadataProperties": {"training_job": "{% $job %}", METRIC: "{% $string($wape) %}"},
                 "InferenceSpecification": {
@@ -292,7 +293,8 @@ class ForecastTraining(Construct):
 
     def _grant_training(self, job_prefix: str, package_group: str, deploy: sfn.IStateMachine | None) -> None:
         """What ``createTrainingJob.sync`` needs: the job, passing its role, and the managed rule
-        Step Functions watches jobs with; tagging the jobs and packages it creates."""
+        Step Functions watches jobs with; tagging the jobs it creates (a package version
+        takes its group's tags)."""
         stack = Stack.of(self)
         jobs = stack.format_arn(service="sagemaker", resource="training-job", resource_name=f"{job_prefix}-*")
         packages = stack.format_arn(
@@ -314,7 +316,7 @@ class ForecastTraining(Construct):
             )
         )
         self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[jobs, packages])
+            iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[jobs])
         )
         self.state_machine.add_to_role_policy(  # the .sync integration reads the job's tags
             iam.PolicyStatement(actions=["sagemaker:ListTags"], resources=["*"])

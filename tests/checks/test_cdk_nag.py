@@ -82,8 +82,19 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("JobRole", wildcards): 4, ("JobRole", inline): 1})
         expected.update({("ModelRole", wildcards): 3 + (not serverless), ("ModelRole", inline): 1})
         expected.update({("BootstrapRole", wildcards): 2, ("BootstrapRole", inline): 1})
-        for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
-            expected[("Bootstrap", f"NIST.800.53.R5-{rule}")] = 1
+        # the endpoint's provider framework: its handlers, its own functions, roles and waiter
+        for function in (
+            "OnEvent",
+            "IsComplete",
+            "framework-onEvent",
+            "framework-isComplete",
+            "framework-onTimeout",
+        ):
+            for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
+                expected[(function, f"NIST.800.53.R5-{rule}")] = 1
+        for role, invoked in (("OnEventRole", 2), ("WaitRole", 2), ("waiter-state-machine/Role", 3)):
+            expected.update({(role, wildcards): invoked, (role, inline): 1})
+        expected[("waiter-state-machine", "AwsSolutions-SF2")] = 1
         if not automatic:  # the rule's own role, and its target's dead-letter queue
             expected[("OnApprovalRole", inline)] = 1
             expected[("OnApprovalDeadLetters", "AwsSolutions-SQS3")] = 1

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import tarfile
+from pathlib import Path
 from typing import Any
+
+import botocore.session
 
 from app import create_app
 from config import sagemaker_image
 from config.settings import load_settings
 from platform_constructs.lake_access import READ_ACTIONS
+from platform_constructs.sagemaker.deployment import PACKAGE_POLL, PACKAGE_POLLS
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT
 from platform_constructs.sagemaker.roles import VPC_ACTIONS
 from stacks.sagemaker_stack import BASELINE_MODEL, CAPTURE_PREFIX, SERVING_CODE
@@ -18,13 +23,17 @@ from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
 from workloads.sagemaker.contract import METRIC, METRIC_REGEX
+from workloads.sagemaker.endpoint_bootstrap import WAIT_LIMIT_SECONDS
+from workloads.sagemaker.train import IMAGE_PYTHON
 from workloads.schema import STORE_DAILY_FEATURES
 
 STACK = "SageMaker"
 S3_READ = {action for action in READ_ACTIONS if action.startswith("s3:")}
 PACKAGE_GROUP = "PackageGroup"
 MODEL, CONFIG = "EndpointBaselineModel3E2E8C2E", "EndpointBaselineConfig330C044D"
-ENDPOINT, BOOTSTRAP = "Endpoint8024A810", "EndpointBootstrap503C77E5"
+ENDPOINT = "Endpoint8024A810"
+ON_EVENT, IS_COMPLETE = "EndpointBootstrapOnEvent09A945BB", "EndpointBootstrapIsCompleteE61EFA54"
+FRAMEWORK = "EndpointBootstrapProviderframeworkonEvent963DFABA"
 BOOTSTRAP_ROLE = "EndpointBootstrapRole993B58A9"
 SCALING, SCALING_POLICY = "EndpointScalingE0B19612", "EndpointScalingInvocationsPerInstance900FFF9B"
 TRAINING, DEPLOYMENT = "TrainingStateMachineEAE34FB3", "DeploymentStateMachineD161A8DF"
@@ -109,15 +118,41 @@ def test_training_job_runs_script_mode_isolated_encrypted_and_private(env: Synth
         assert "/sagemaker/forecast/checkpoints/" in job["CheckpointConfig"]["S3Uri"]
 
 
-def test_training_source_ships_the_script_its_imports_and_the_serving_code(env: Synthesized) -> None:
+def _training_source(env: Synthesized) -> Path:
+    """The training job's source tarball in the cloud assembly."""
     job = _definition(env, TRAINING)["States"]["Train"]["Arguments"]
     key = json.loads(job["HyperParameters"]["sagemaker_submit_directory"]).rsplit("/", 1)[1]
-    with tarfile.open(env.outdir / f"asset.{key.split('.')[0]}.tar.gz") as archive:
+    return env.outdir / f"asset.{key.split('.')[0]}.tar.gz"
+
+
+def _baseline_bundle(env: Synthesized) -> Path:
+    """The baseline model's tarball (model and serving code) in the cloud assembly."""
+    url = env.properties(STACK, MODEL)["PrimaryContainer"]["ModelDataUrl"]["Fn::Sub"]
+    return env.outdir / f"asset.{url.rsplit('/', 1)[1].split('.')[0]}.tar.gz"
+
+
+def test_training_source_ships_the_script_its_imports_and_the_serving_code(env: Synthesized) -> None:
+    with tarfile.open(_training_source(env)) as archive:
         names = set(archive.getnames())
         assert all(member.mtime == 0 and member.uid == 0 for member in archive.getmembers())
         shipped = archive.extractfile("train.py")
         assert shipped is not None and shipped.read() == (ROOT / "workloads/sagemaker/train.py").read_bytes()
     assert {"train.py", "inference.py", "workloads/sagemaker/contract.py"} <= names
+
+
+def test_every_python_file_shipped_to_the_image_parses_with_the_image_python(env: Synthesized) -> None:
+    """The scikit-learn image runs Python ``IMAGE_PYTHON``: syntax newer than that fails here,
+    not in the training job or the endpoint."""
+    shipped = 0
+    for bundle in (_training_source(env), _baseline_bundle(env)):
+        with tarfile.open(bundle) as archive:
+            for member in archive.getmembers():
+                if member.name.endswith(".py"):
+                    source = archive.extractfile(member)
+                    assert source is not None
+                    ast.parse(source.read(), filename=member.name, feature_version=IMAGE_PYTHON)
+                    shipped += 1
+    assert shipped >= 4  # train.py, inference.py (twice), the contract
 
 
 def test_gate_registers_only_models_at_or_below_the_threshold(env: Synthesized) -> None:
@@ -150,6 +185,38 @@ def test_registration_approves_in_dev_and_waits_for_approval_in_prod(env: Synthe
         assert following["Arguments"]["StateMachineArn"] == f"TOKEN:{DEPLOYMENT}"
     else:
         assert following["Type"] == "Succeed"
+
+
+def _unknown_members(shape: Any, value: Any, where: str) -> list[str]:
+    """Where ``value`` (SDK call arguments) departs from botocore's ``shape``: unknown or missing
+    required members of structures, recursively; JSONata expressions are not checked further."""
+    if isinstance(value, str) and value.startswith("{%"):
+        return []
+    if shape.type_name == "structure" and isinstance(value, dict):
+        problems = [f"{where}.{name}: unknown" for name in value if name not in shape.members]
+        problems += [f"{where}.{name}: required" for name in shape.required_members if name not in value]
+        for name, member in value.items():
+            if name in shape.members:
+                problems += _unknown_members(shape.members[name], member, f"{where}.{name}")
+        return problems
+    if shape.type_name == "list" and isinstance(value, list):
+        return [
+            p for i, item in enumerate(value) for p in _unknown_members(shape.member, item, f"{where}[{i}]")
+        ]
+    return []
+
+
+def test_register_sends_no_tags_with_a_group_and_only_members_the_api_knows(env: Synthesized) -> None:
+    """The CreateModelPackage reference: a package in a group "uses the tags associated with the
+    model group. In this case, you cannot supply a tag argument." The group carries the tags."""
+    arguments = _definition(env, TRAINING)["States"]["Register"]["Arguments"]
+    assert arguments["ModelPackageGroupName"] and "Tags" not in arguments
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    assert (
+        _unknown_members(model.operation_model("CreateModelPackage").input_shape, arguments, "Register") == []
+    )
+    group = env.raw(STACK)["Resources"][PACKAGE_GROUP]["Properties"]
+    assert {tag["Key"] for tag in group["Tags"]} >= set(env.settings.resource_tags)
 
 
 def test_approval_in_the_registry_starts_a_deployment_only_in_manual_mode(env: Synthesized) -> None:
@@ -187,6 +254,10 @@ def test_deployment_checks_approval_then_creates_model_config_and_updates_the_en
         name = state.get("Next") or (state.get("Choices") or [{}])[0].get("Next")
     assert order == [
         "DescribePackage",
+        "WaitForPackage",
+        "PackageStatus",
+        "PackageComplete",
+        "PackageReady",
         "Approved",
         "NewestApproved",
         "IsNewest",
@@ -228,6 +299,38 @@ def test_deployment_checks_approval_then_creates_model_config_and_updates_the_en
     assert model["Tags"] == config["Tags"] == tags
 
 
+def test_deployment_waits_a_bounded_time_for_a_package_still_being_created(env: Synthesized) -> None:
+    """Register returns while the new version is ``Pending``/``InProgress``: the deployment polls
+    DescribeModelPackage until ``Completed`` and fails, naming the package, on ``Failed``,
+    ``Deleting`` or after its last check."""
+    states = _definition(env, DEPLOYMENT)["States"]
+    assert states["DescribePackage"]["Assign"]["polls"] == 0
+    status = states["PackageStatus"]
+    assert status["Resource"].endswith(":states:::aws-sdk:sagemaker:describeModelPackage")
+    assert status["Arguments"] == {"ModelPackageName": "{% $package %}"}
+    assert status["Assign"] == {"polls": "{% $polls + 1 %}"} and status["Next"] == "PackageComplete"
+    assert states["WaitForPackage"]["Seconds"] == PACKAGE_POLL.to_seconds()
+    choices = {choice["Next"]: choice["Condition"] for choice in states["PackageComplete"]["Choices"]}
+    assert choices["PackageReady"] == "{% $states.input.ModelPackageStatus = 'Completed' %}"
+    assert "['Failed', 'Deleting']" in choices["PackageFailed"]
+    assert choices["PackageTooSlow"] == f"{{% $polls >= {PACKAGE_POLLS} %}}"
+    assert states["PackageComplete"]["Default"] == "WaitForPackage"  # Pending, InProgress
+    for ending in ("PackageFailed", "PackageTooSlow"):
+        failure = states[ending]
+        assert failure["Type"] == "Fail" and failure["Error"] == "PackageNotReady"
+        assert "$package" in failure["Cause"] and "ModelPackageStatus" in failure["Cause"]
+    assert str(PACKAGE_POLLS) in states["PackageTooSlow"]["Cause"]
+    assert PACKAGE_POLLS * PACKAGE_POLL.to_seconds() < _definition(env, DEPLOYMENT)["TimeoutSeconds"] / 4
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    assert set(model.shape_for("ModelPackageStatus").enum) == {
+        "Pending",
+        "InProgress",
+        "Completed",
+        "Failed",
+        "Deleting",
+    }
+
+
 def test_endpoint_is_serverless_in_dev_and_on_private_isolated_instances_in_prod(env: Synthesized) -> None:
     endpoint = env.settings.sagemaker.endpoint
     (variant,) = env.properties(STACK, CONFIG)["ProductionVariants"]
@@ -240,6 +343,10 @@ def test_endpoint_is_serverless_in_dev_and_on_private_isolated_instances_in_prod
             "MaxConcurrency": endpoint.serverless.max_concurrency,
         }
         assert variant["ServerlessConfig"] == deployed["ServerlessConfig"] == expected
+        # The serverless guide ("Create an endpoint configuration") takes an optional KmsKeyId,
+        # with which SageMaker encrypts the image: accepted with a serverless variant, kept.
+        config = deployment["CreateEndpointConfig"]["Arguments"]
+        assert env.properties(STACK, CONFIG)["KmsKeyId"] and config["KmsKeyId"]
         assert "VpcConfig" not in model and "EnableNetworkIsolation" not in model  # serverless refuses both
         assert SCALING not in env.raw(STACK)["Resources"]
         return
@@ -303,21 +410,50 @@ def test_endpoint_is_created_once_by_a_custom_resource_from_the_baseline(env: Sy
     assert env.resources(STACK, "AWS::SageMaker::Endpoint") == {}
     resource = env.raw(STACK)["Resources"][ENDPOINT]
     assert resource["Type"] == "Custom::SageMakerEndpoint"
-    assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [BOOTSTRAP, "Arn"]}
     assert resource["Properties"]["EndpointConfigName"] == {"Fn::GetAtt": [CONFIG, "EndpointConfigName"]}
     assert resource["Properties"]["Tags"] == env.settings.resource_tags
-    function = env.properties(STACK, BOOTSTRAP)
-    assert function["Handler"] == "workloads.sagemaker.endpoint_bootstrap.handler"
-    assert function["Timeout"] == 900
     for baseline in (MODEL, CONFIG):  # replaced or deleted, they stay: the endpoint may still use them
         kept = env.raw(STACK)["Resources"][baseline]
         assert (kept["DeletionPolicy"], kept["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
+def test_endpoint_resource_waits_on_the_provider_framework_within_cloudformation_s_hour(
+    env: Synthesized,
+) -> None:
+    """Creating an instance endpoint in a VPC, or deleting one, may outlast a function's 15 minutes:
+    the framework's waiter calls ``is_complete`` until done, and gives up (with an answer) before
+    CloudFormation's limit for a custom resource (``ServiceTimeout``, at most 3600 s)."""
+    resource = env.properties(STACK, ENDPOINT)
+    assert resource["ServiceToken"] == {"Fn::GetAtt": [FRAMEWORK, "Arn"]}
+    assert int(resource["ServiceTimeout"]) == 3600
+    handlers = {
+        env.properties(STACK, f)["Handler"]: env.properties(STACK, f) for f in (ON_EVENT, IS_COMPLETE)
+    }
+    assert set(handlers) == {
+        "workloads.sagemaker.endpoint_bootstrap.on_event",
+        "workloads.sagemaker.endpoint_bootstrap.is_complete",
+    }
+    assert all(function["Timeout"] <= 60 for function in handlers.values())  # no waiting inside a call
+    waiters = [
+        m["Properties"]
+        for m in env.resources(STACK, "AWS::StepFunctions::StateMachine").values()
+        if "framework-isComplete-task" in json.dumps(m["Properties"]["DefinitionString"])
+    ]
+    (waiter,) = waiters
+    parts = waiter["DefinitionString"]["Fn::Join"][1]
+    definition = json.loads("".join(part if isinstance(part, str) else "token" for part in parts))
+    (retry,) = definition["States"]["framework-isComplete-task"]["Retry"]
+    waited = retry["IntervalSeconds"] * retry["MaxAttempts"]
+    assert 45 * 60 <= waited < 3600 and retry["BackoffRate"] == 1
+    assert waited > WAIT_LIMIT_SECONDS  # the handler's own, readable limit comes first
+    assert waiter["LoggingConfiguration"]["Level"] == "ALL"
+    framework = env.properties(STACK, FRAMEWORK)
+    assert framework["LoggingConfig"]["LogGroup"]["Ref"] in env.resources(STACK, "AWS::Logs::LogGroup")
+    assert not env.properties(STACK, framework["Role"]["Fn::GetAtt"][0]).get("ManagedPolicyArns")
+
+
 def test_baseline_model_is_the_committed_bundle_with_the_current_serving_code(env: Synthesized) -> None:
-    url = env.properties(STACK, MODEL)["PrimaryContainer"]["ModelDataUrl"]["Fn::Sub"]
-    asset = url.rsplit("/", 1)[1].split(".")[0]
-    with tarfile.open(env.outdir / f"asset.{asset}.tar.gz") as archive:
+    with tarfile.open(_baseline_bundle(env)) as archive:
         assert sorted(archive.getnames()) == ["code/inference.py", "model.joblib"]
         contents = {name: archive.extractfile(name) for name in archive.getnames()}
         assert contents["model.joblib"].read() == BASELINE_MODEL.read_bytes()  # type: ignore[union-attr]

@@ -1,25 +1,34 @@
-"""The endpoint custom resource against moto's SageMaker server and a stand-in CloudFormation:
-created once from the baseline, never rolled back by an update, deleted with the stack."""
+"""The endpoint custom resource's handlers under the CDK provider framework's contract, against
+moto's SageMaker server and botocore's Stubber: created once from the baseline, never rolled back
+by an update, deleted with the stack, waiting across calls instead of inside one invocation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from tests.workloads.conftest import custom_resource_event
 from workloads.sagemaker import endpoint_bootstrap
-from workloads.sagemaker.endpoint_bootstrap import EndpointFailed, handler, settle
+from workloads.sagemaker.endpoint_bootstrap import (
+    STARTED,
+    WAIT_LIMIT_SECONDS,
+    EndpointFailed,
+    is_complete,
+    on_event,
+)
 
 ENDPOINT = "dsp-dev-forecast"
 ARN = f"arn:aws:sagemaker:eu-west-1:123456789012:endpoint/{ENDPOINT}"
 ROLE = "arn:aws:iam::123456789012:role/model"
-CONTEXT = SimpleNamespace(get_remaining_time_in_millis=lambda: 900_000)
+URL = "https://cloudformation-custom-resource-response.example/presigned"
+"""The handlers never answer CloudFormation themselves: the framework does."""
+POLLS = 10
 
 
 @pytest.fixture(scope="module")
@@ -48,86 +57,80 @@ def clean(sagemaker: Any) -> Iterator[Any]:
         sagemaker.delete_endpoint(EndpointName=ENDPOINT)
 
 
-def _properties(config: str) -> dict[str, Any]:
-    return {"EndpointName": ENDPOINT, "EndpointConfigName": config}
-
-
-def _event(
-    request: str, url: str, config: str, physical_id: str | None = None, **extra: Any
-) -> dict[str, Any]:
-    return (
-        custom_resource_event(request, url, _properties(config), physical_id, logical_id="Endpoint") | extra
+def _event(request: str, config: str, physical_id: str | None = None, **properties: Any) -> dict[str, Any]:
+    return custom_resource_event(
+        request,
+        URL,
+        {"EndpointName": ENDPOINT, "EndpointConfigName": config, **properties},
+        physical_id,
+        logical_id="Endpoint",
     )
 
 
-def test_create_makes_the_endpoint_from_the_baseline_and_answers_with_its_name(
-    clean: Any, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
-    handler(_event("Create", url, "baseline"), CONTEXT)
-    (response,) = responses
-    assert response["Status"] == "SUCCESS", response
-    assert response["PhysicalResourceId"] == ENDPOINT and response["Data"] == {"EndpointName": ENDPOINT}
+def provide(event: dict[str, Any]) -> dict[str, Any]:
+    """What the provider framework does: ``on_event``, its answer merged into the event, then
+    ``is_complete`` until it is; the merged answer CloudFormation receives."""
+    started = on_event(event, None)
+    assert started["PhysicalResourceId"]  # the framework requires it
+    waiting = {**event, **started}
+    for _ in range(POLLS):
+        answer = is_complete(waiting, None)
+        if answer["IsComplete"]:
+            return {**waiting, **answer, "Data": {**waiting.get("Data", {}), **answer.get("Data", {})}}
+        assert "Data" not in answer  # the framework refuses Data before the work is complete
+    raise AssertionError(f"not complete after {POLLS} checks")
+
+
+def test_create_makes_the_endpoint_from_the_baseline_and_answers_with_its_name(clean: Any) -> None:
+    answer = provide(_event("Create", "baseline"))
+    assert answer["PhysicalResourceId"] == ENDPOINT and answer["Data"] == {"EndpointName": ENDPOINT}
     described = clean.describe_endpoint(EndpointName=ENDPOINT)
     assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "baseline")
 
 
-def test_an_update_never_rolls_back_a_promoted_model(
-    clean: Any, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
+def test_an_update_never_rolls_back_a_promoted_model(clean: Any) -> None:
     clean.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="promoted")  # as the pipeline left it
-    update = _event("Update", url, "baseline-2", ENDPOINT, OldResourceProperties={"EndpointName": ENDPOINT})
-    handler(update, CONTEXT)
-    assert responses[-1]["Status"] == "SUCCESS" and responses[-1]["PhysicalResourceId"] == ENDPOINT
+    answer = provide(
+        _event("Update", "baseline-2", ENDPOINT) | {"OldResourceProperties": {"EndpointName": ENDPOINT}}
+    )
+    assert answer["PhysicalResourceId"] == ENDPOINT
     assert clean.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == "promoted"
 
 
-def test_create_adopts_an_existing_endpoint_as_it_is(
-    clean: Any, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
+def test_create_adopts_an_existing_endpoint_as_it_is(clean: Any) -> None:
     clean.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="promoted")
-    handler(_event("Create", url, "baseline"), CONTEXT)
-    assert responses[-1]["Status"] == "SUCCESS"
+    provide(_event("Create", "baseline"))
     assert clean.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == "promoted"
 
 
-def test_delete_removes_the_endpoint_and_tolerates_one_already_gone(
-    clean: Any, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
+def test_delete_removes_the_endpoint_and_tolerates_one_already_gone(clean: Any) -> None:
     clean.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="baseline")
-    handler(_event("Delete", url, "baseline", ENDPOINT), CONTEXT)
-    handler(_event("Delete", url, "baseline", ENDPOINT), CONTEXT)
-    assert [r["Status"] for r in responses] == ["SUCCESS", "SUCCESS"]
+    for _ in range(2):
+        assert provide(_event("Delete", "baseline", ENDPOINT))["PhysicalResourceId"] == ENDPOINT
     assert clean.list_endpoints()["Endpoints"] == []
 
 
-def test_a_missing_config_fails_the_deployment_with_the_reason(
-    clean: Any, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
-    handler(_event("Create", url, "no-such-config"), CONTEXT)
-    (response,) = responses
-    assert response["Status"] == "FAILED" and "no-such-config" in response["Reason"]
-    assert response["PhysicalResourceId"] == ENDPOINT  # the rollback's Delete finds nothing to delete
+def test_a_missing_config_fails_the_create_before_anything_exists(clean: Any) -> None:
+    """``on_event`` raises: the framework fails the Create with the message and ignores the
+    rollback's Delete (nothing was made)."""
+    with pytest.raises(ClientError, match="no-such-config"):
+        on_event(_event("Create", "no-such-config"), None)
+    assert clean.list_endpoints()["Endpoints"] == []
+
+
+def test_an_unknown_request_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="Rename"):
+        on_event(_event("Rename", "baseline", ENDPOINT), None)
 
 
 @pytest.fixture
 def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    """A SageMaker client with botocore's Stubber, handed to the handler; no real waiting."""
+    """A SageMaker client with botocore's Stubber, handed to the handlers."""
     client = boto3.client("sagemaker", region_name="eu-west-1")
     monkeypatch.setattr(endpoint_bootstrap.boto3, "client", lambda *_: client)
-    monkeypatch.setattr(endpoint_bootstrap, "pause", lambda _: None)
     with Stubber(client) as stub:
         yield stub
         stub.assert_no_pending_responses()
-
-
-def _missing(stub: Stubber) -> None:
-    message = f'Could not find endpoint "{ENDPOINT}".'
-    stub.add_client_error("describe_endpoint", "ValidationException", message, 400, expected_params=NAME)
 
 
 NAME = {"EndpointName": ENDPOINT}
@@ -138,64 +141,64 @@ CREATE = {
 }
 
 
-def test_an_endpoint_that_fails_fails_the_deployment_under_its_name(
-    stubbed: Stubber, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
+def _missing(stub: Stubber, operation: str = "describe_endpoint") -> None:
+    message = f'Could not find endpoint "{ENDPOINT}".'
+    stub.add_client_error(operation, "ValidationException", message, 400, expected_params=NAME)
+
+
+def _describe(stub: Stubber, *statuses: str, **extra: str) -> None:
+    for status in statuses:
+        stub.add_response("describe_endpoint", _described(status) | extra, NAME)
+
+
+def test_an_endpoint_that_fails_fails_the_create_with_the_reason_under_its_name(stubbed: Stubber) -> None:
     _missing(stubbed)
     stubbed.add_response("create_endpoint", {"EndpointArn": ARN}, CREATE)
-    stubbed.add_response("describe_endpoint", _described("Creating"), NAME)
-    failed = _described("Failed") | {"FailureReason": "The model container failed its ping health check."}
-    stubbed.add_response("describe_endpoint", failed, NAME)
-    stubbed.add_response("describe_endpoint", failed, NAME)
-    event = _event("Create", url, "baseline") | {
-        "ResourceProperties": {**_properties("baseline"), "Tags": {"project": "dsp"}}
-    }
-    handler(event, CONTEXT)
-    (response,) = responses
-    assert response["Status"] == "FAILED" and "ping health check" in response["Reason"]
-    assert response["PhysicalResourceId"] == ENDPOINT  # so the rollback's Delete removes it
+    event = _event("Create", "baseline", Tags={"project": "dsp"})
+    waiting = event | on_event(event, None)
+    assert waiting["PhysicalResourceId"] == ENDPOINT  # so the rollback's Delete removes it
+    _describe(stubbed, "Creating")
+    assert is_complete(waiting, None) == {"IsComplete": False}
+    _describe(stubbed, "Failed", FailureReason="The model container failed its ping health check.")
+    with pytest.raises(EndpointFailed, match="ping health check"):
+        is_complete(waiting, None)
 
 
-def test_create_replaces_a_failed_endpoint_of_the_same_name(
-    stubbed: Stubber, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
-    stubbed.add_response("describe_endpoint", _described("Failed"), NAME)
+def test_create_replaces_a_failed_endpoint_of_the_same_name(stubbed: Stubber) -> None:
+    _describe(stubbed, "Failed")
     stubbed.add_response("delete_endpoint", {}, NAME)
+    _describe(stubbed, "Deleting")
     _missing(stubbed)
     stubbed.add_response("create_endpoint", {"EndpointArn": ARN}, {**CREATE, "Tags": []})
-    stubbed.add_response("describe_endpoint", _described("InService"), NAME)
-    handler(_event("Create", url, "baseline"), CONTEXT)
-    assert responses[-1]["Status"] == "SUCCESS"
+    _describe(stubbed, "Creating", "InService")
+    assert provide(_event("Create", "baseline"))["PhysicalResourceId"] == ENDPOINT
 
 
-def test_delete_waits_out_a_change_in_progress(
-    stubbed: Stubber, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, responses = cloudformation
-    stubbed.add_response("describe_endpoint", _described("Creating"), NAME)
-    stubbed.add_response("describe_endpoint", _described("InService"), NAME)
+def test_delete_waits_out_a_change_in_progress_then_waits_until_gone(stubbed: Stubber) -> None:
+    _describe(stubbed, "Creating", "Creating", "InService")  # on_event leaves it, is_complete waits
     stubbed.add_response("delete_endpoint", {}, NAME)
-    stubbed.add_response("describe_endpoint", _described("Deleting"), NAME)
+    _describe(stubbed, "Deleting")
     _missing(stubbed)
-    handler(_event("Delete", url, "baseline", ENDPOINT), CONTEXT)
-    assert responses[-1]["Status"] == "SUCCESS"
+    assert provide(_event("Delete", "baseline", ENDPOINT))["PhysicalResourceId"] == ENDPOINT
 
 
-def test_running_out_of_time_says_where_the_endpoint_is(stubbed: Stubber) -> None:
-    client = endpoint_bootstrap.boto3.client("sagemaker")
-    stubbed.add_response("describe_endpoint", _described("Creating"), NAME)
-    with pytest.raises(EndpointFailed, match="still Creating"):
-        settle(client, ENDPOINT, lambda: 5_000)
-
-
-def test_an_unknown_request_type_is_refused(
-    cloudformation: tuple[str, list[dict[str, Any]]], moto: str
+def test_delete_takes_an_endpoint_whose_update_rollback_failed_and_one_gone_meanwhile(
+    stubbed: Stubber,
 ) -> None:
-    url, responses = cloudformation
-    handler(_event("Rename", url, "baseline", ENDPOINT), CONTEXT)
-    assert responses[-1]["Status"] == "FAILED" and "Rename" in responses[-1]["Reason"]
+    """``UpdateRollbackFailed`` is not a change in progress: waiting for it would wedge the stack."""
+    _describe(stubbed, "UpdateRollbackFailed")
+    _missing(stubbed, "delete_endpoint")  # deleted by someone between the two calls
+    _missing(stubbed)
+    provide(_event("Delete", "baseline", ENDPOINT))
+
+
+def test_a_wait_past_the_limit_fails_saying_where_the_endpoint_is(stubbed: Stubber) -> None:
+    event = _event("Create", "baseline") | {"PhysicalResourceId": ENDPOINT, STARTED: 0.0}
+    _describe(stubbed, "Creating")
+    assert is_complete(event, None, now=WAIT_LIMIT_SECONDS - 1) == {"IsComplete": False}
+    _describe(stubbed, "Creating")
+    with pytest.raises(EndpointFailed, match=f"still Creating after {WAIT_LIMIT_SECONDS // 60} minutes"):
+        is_complete(event, None, now=WAIT_LIMIT_SECONDS + 1)
 
 
 def _described(status: str) -> dict[str, Any]:

@@ -1,17 +1,20 @@
-"""The forecast endpoint's CloudFormation custom resource: create it once, never roll it back.
+"""The forecast endpoint's custom resource, on CDK's provider framework: create it once, never
+roll it back, and wait for SageMaker as long as the framework allows rather than one invocation.
 
 CloudFormation creates the endpoint through this resource with the baseline endpoint config, so a
 fresh deployment serves a model with no manual step. From then on the deploy state machine owns
 what the endpoint serves (it calls ``UpdateEndpoint`` with each promoted model), and a stack update
 leaves the endpoint alone: a new baseline or new endpoint settings never replace a promoted model.
 
-Create adopts a healthy endpoint of the same name as it is, waits for one that is still being
-created or updated, and replaces one that failed. It then waits until the endpoint is in service,
-so resources that need it (auto scaling) follow, polling while the function has more than a poll
-interval left; an endpoint that fails, or is not in service in time, fails the deployment with the
-reason. The resource's ID is the endpoint's name from the start, so the Delete of a rollback finds
-an endpoint whose creation failed. Delete waits out a change in progress, deletes the endpoint
-and waits until it is gone (compute, not data: artifacts stay in the lake).
+:func:`on_event` starts the work and returns at once: Create adopts an endpoint of the same name
+as it is (or waits for one being created or updated), deletes one that failed so it is made again,
+and otherwise creates it; Delete deletes it unless a change is in progress or it is gone. The
+framework then calls :func:`is_complete` every few seconds until it answers ``IsComplete``: Create
+waits until the endpoint is in service (an endpoint that fails ends the deployment with SageMaker's
+reason), Delete waits out a change in progress, deletes, and waits until the endpoint is gone (an
+endpoint already gone is fine, so a rollback's Delete after a failed Create never wedges the stack).
+The resource's ID is the endpoint's name from the start, so that rollback finds it. A wait longer
+than :data:`WAIT_LIMIT_SECONDS` fails with where the endpoint is, before the framework's own limit.
 
 Properties: ``EndpointName``, ``EndpointConfigName`` (the baseline's), ``Tags`` (key -> value,
 given to a new endpoint). Attribute: ``EndpointName``.
@@ -20,99 +23,121 @@ given to a new endpoint). Attribute: ``EndpointName``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from workloads.custom_resource import answer
-
-POLL_SECONDS = 20
-IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
-RemainingMs = Callable[[], int]
+IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+SERVING = frozenset({"InService", "UpdateRollbackFailed"})
+"""Statuses of an endpoint that answers requests (an update whose rollback failed still serves)."""
+REPLACED = frozenset({"Failed", "OutOfService"})
+"""Statuses of an endpoint that serves nothing: Create deletes it and starts over."""
+WAIT_LIMIT_SECONDS = 50 * 60
+"""How long a Create or Delete may wait for SageMaker (the framework's limit is a little longer)."""
+STARTED = "StartedAt"
+"""Where :func:`on_event` notes when the work started; the framework passes it to :func:`is_complete`."""
 
 
 class EndpointFailed(RuntimeError):
     """SageMaker gave up on the endpoint, or it did not settle in time."""
 
 
-def _status(client: Any, name: str) -> str | None:
-    """The endpoint's status, or None when there is no such endpoint."""
+def _client() -> Any:
+    return boto3.client("sagemaker")
+
+
+def _described(client: Any, name: str) -> dict[str, Any] | None:
+    """``DescribeEndpoint`` of ``name``, or None when there is no such endpoint."""
     try:
-        status: str = client.describe_endpoint(EndpointName=name)["EndpointStatus"]
+        described: dict[str, Any] = client.describe_endpoint(EndpointName=name)
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ValidationException" and "Could not find" in str(error):
+        if _is_missing(error):
             return None
         raise
-    return status
+    return described
 
 
-def _reason(client: Any, name: str) -> str:
-    return str(client.describe_endpoint(EndpointName=name).get("FailureReason", "no reason given"))
+def _is_missing(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ValidationException" and "Could not find" in str(error)
 
 
-def pause(seconds: float) -> None:
-    """Wait between polls (its own function, so tests replace it without touching ``time``)."""
-    time.sleep(seconds)
+def _delete(client: Any, name: str) -> None:
+    """Delete endpoint ``name``; one already gone is fine."""
+    try:
+        client.delete_endpoint(EndpointName=name)
+    except ClientError as error:
+        if not _is_missing(error):
+            raise
 
 
-def settle(client: Any, name: str, remaining_ms: RemainingMs) -> str | None:
-    """Poll while endpoint ``name`` is changing; its status once it is not (None: it is gone)."""
-    while True:
-        status = _status(client, name)
-        if status not in IN_PROGRESS and status != "Deleting":
-            return status
-        if remaining_ms() < (POLL_SECONDS + 10) * 1000:
-            raise EndpointFailed(f"endpoint {name} is still {status}; the function ran out of time waiting")
-        pause(POLL_SECONDS)
+def _create(client: Any, properties: dict[str, Any]) -> None:
+    tags = [{"Key": key, "Value": value} for key, value in sorted(properties.get("Tags", {}).items())]
+    client.create_endpoint(
+        EndpointName=properties["EndpointName"],
+        EndpointConfigName=properties["EndpointConfigName"],
+        Tags=tags,
+    )
 
 
-def create(client: Any, properties: dict[str, Any], remaining_ms: RemainingMs) -> None:
-    """Make endpoint ``EndpointName`` serve: adopt it, wait for it, or (re)create it from
-    ``EndpointConfigName``; raise :class:`EndpointFailed` unless it ends in service."""
-    name = properties["EndpointName"]
-    status = settle(client, name, remaining_ms)
-    if status in ("Failed", "OutOfService"):
-        client.delete_endpoint(EndpointName=name)  # it serves nothing; start over from the baseline
-        status = settle(client, name, remaining_ms)
-    if status is None:
-        tags = [{"Key": key, "Value": value} for key, value in sorted(properties.get("Tags", {}).items())]
-        client.create_endpoint(
-            EndpointName=name, EndpointConfigName=properties["EndpointConfigName"], Tags=tags
-        )
-        status = settle(client, name, remaining_ms)
-    if status != "InService":
-        raise EndpointFailed(f"endpoint {name} is {status}: {_reason(client, name)}")
+def _creates(event: dict[str, Any]) -> bool:
+    """Whether the request makes an endpoint: a Create, or an Update that renames it (a new
+    endpoint; CloudFormation then deletes the old one)."""
+    request = event["RequestType"]
+    renamed = event["ResourceProperties"]["EndpointName"] != event.get("PhysicalResourceId")
+    return bool(request == "Create" or (request == "Update" and renamed))
 
 
-def delete(client: Any, name: str, remaining_ms: RemainingMs) -> None:
-    """Delete endpoint ``name`` once no change is in progress, and wait until it is gone."""
-    if settle(client, name, remaining_ms) is None:
-        return
-    client.delete_endpoint(EndpointName=name)
-    if settle(client, name, remaining_ms) is not None:
-        raise EndpointFailed(f"endpoint {name} was not deleted")
-
-
-def handler(event: dict[str, Any], context: Any) -> None:
-    """Create (or adopt) the endpoint, leave it alone on update, delete it with the stack."""
+def on_event(event: dict[str, Any], context: Any, now: float | None = None) -> dict[str, Any]:
+    """Start the request's work; answer the physical ID (the endpoint's name), the attribute and
+    when it started."""
     request, properties = event["RequestType"], event["ResourceProperties"]
-    name: str = properties["EndpointName"]
-    creates = request == "Create" or (request == "Update" and name != event["PhysicalResourceId"])
-    if creates:  # a renamed endpoint is a new one; CloudFormation then deletes the old one
-        event = {**event, "PhysicalResourceId": name}
+    started = {STARTED: time.time() if now is None else now}
+    if _creates(event):
+        name: str = properties["EndpointName"]
+        client = _client()
+        described = _described(client, name)
+        if described is None:
+            _create(client, properties)
+        elif described["EndpointStatus"] in REPLACED:
+            _delete(client, name)  # it serves nothing; is_complete makes it again from the baseline
+        return {"PhysicalResourceId": name, "Data": {"EndpointName": name}, **started}
+    physical_id: str = event["PhysicalResourceId"]
+    if request == "Delete":
+        client = _client()
+        described = _described(client, physical_id)
+        if described is not None and described["EndpointStatus"] not in IN_PROGRESS | {"Deleting"}:
+            _delete(client, physical_id)
+    elif request != "Update":
+        raise ValueError(f"unknown RequestType {request!r}")
+    return {"PhysicalResourceId": physical_id, "Data": {"EndpointName": physical_id}, **started}
 
-    def work() -> tuple[str, dict[str, str]]:
-        client = boto3.client("sagemaker")
-        remaining = context.get_remaining_time_in_millis
-        if creates:
-            create(client, properties, remaining)
-        elif request == "Delete":
-            delete(client, event["PhysicalResourceId"], remaining)
-        elif request != "Update":
-            raise ValueError(f"unknown RequestType {request!r}")
-        physical_id: str = event["PhysicalResourceId"]
-        return physical_id, {"EndpointName": physical_id}
 
-    answer(event, work)
+def is_complete(event: dict[str, Any], context: Any, now: float | None = None) -> dict[str, Any]:
+    """Whether the request's work is done; raises :class:`EndpointFailed` (the framework then
+    fails the request with its message) when the endpoint failed or the wait was too long."""
+    request, name = event["RequestType"], event["PhysicalResourceId"]
+    if request == "Update" and not _creates(event):
+        return {"IsComplete": True}  # the deploy state machine owns what the endpoint serves
+    client = _client()
+    described = _described(client, name)
+    status = None if described is None else described["EndpointStatus"]
+    if request == "Delete":
+        if status is None:
+            return {"IsComplete": True}
+        if status not in IN_PROGRESS | {"Deleting"}:
+            _delete(client, name)
+    elif status in SERVING:
+        return {"IsComplete": True}
+    elif status is None:
+        _create(client, event["ResourceProperties"])  # the failed one it replaces is gone
+    elif status in REPLACED:
+        reason = (described or {}).get("FailureReason", "no reason given")
+        raise EndpointFailed(f"endpoint {name} is {status}: {reason}")
+    waited = (time.time() if now is None else now) - float(event[STARTED])
+    if waited > WAIT_LIMIT_SECONDS:
+        raise EndpointFailed(
+            f"endpoint {name} is still {status or 'being created'} after {int(waited // 60)} minutes "
+            f"({request}); see it with: aws sagemaker describe-endpoint --endpoint-name {name}"
+        )
+    return {"IsComplete": False}

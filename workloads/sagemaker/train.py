@@ -33,6 +33,9 @@ from workloads.sagemaker.contract import CODE_DIR, METRIC, MODEL_FILE, SERVING_C
 
 IMAGE_VERSION = "1.9-0"
 """The SageMaker scikit-learn image this script runs in; the local scikit-learn pin is its version."""
+IMAGE_PYTHON = (3, 12)
+"""The image's Python (its Dockerfile builds it on Amazon Linux 2023 with Python 3.12; the SDK's
+image table says only ``py3``): every file shipped to the image must parse with this grammar."""
 TARGET = "revenue"
 DAY = "sale_date"
 FEATURES = {
