@@ -13,16 +13,11 @@ from tests.checks import sdk_calls
 from tests.checks.sdk_calls import Call, code_findings, template_calls, template_findings
 from tests.conftest import ROOT, Synthesized
 
-KNOWN = {
-    "SageMaker TrainingStateMachineEAE34FB3 state Register": "#20 item 4: fixed by the SageMaker helper "
-    "(createModelPackage with ModelPackageGroupName refuses Tags)",
-}
-"""Findings today that belong to another item of #20: each is pinned by a strict xfail below, so
-the lead removes its line here once the fix has merged."""
-
 ALLOWED = {
-    "ops/platform.py: aws(self._session.client, service, region_name=region)": "Deployed.client is the one client factory of "
-    "dsp; its callers name the service literally, and those calls are checked",
+    "ops/platform.py: aws(self._session.client, service, region_name=region)": (
+        "Deployed.client is the one client factory of dsp; its callers name the service literally, "
+        "and those calls are checked"
+    ),
 }
 """Client calls the static pass cannot resolve to a service, each with why that is fine."""
 
@@ -34,24 +29,11 @@ def _templates(env: Synthesized) -> dict[str, dict[str, Any]]:
     }
 
 
-def _known(finding: str) -> bool:
-    return any(f" {place}: " in finding for place in KNOWN)
-
-
 def test_every_state_machine_task_and_custom_resource_call_matches_its_service_model(
     env: Synthesized,
 ) -> None:
     findings = template_findings(env.settings.environment, _templates(env))
-    assert [finding for finding in findings if not _known(finding)] == []
-
-
-@pytest.mark.parametrize(
-    "place",
-    [pytest.param(place, marks=pytest.mark.xfail(strict=True, reason=why)) for place, why in KNOWN.items()],
-)
-def test_known_findings_are_still_open(dev: Synthesized, place: str) -> None:
-    findings = template_findings("dev", _templates(dev))
-    assert [finding for finding in findings if f" {place}: " in finding] == []
+    assert findings == []
 
 
 def test_the_walk_reaches_sdk_and_optimized_integrations_in_both_query_languages(env: Synthesized) -> None:
