@@ -87,6 +87,7 @@ class GlueStack(PlatformStack):
             security_configuration=self.encryption.configuration,
             logs_key=self.encryption.key,
             log_retention=RETENTION_BY_DAYS[config.log_retention_days],
+            alarm_topic=alarm_topic,
             removal_policy=removal_policy,
         )
         self.workflow = IngestWorkflow(

@@ -3,17 +3,20 @@
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from platform_constructs.alarm_topic import topic_alarm
 from platform_constructs.glue.permissions import GlueRole
 from platform_constructs.python_modules import ROOT, modules_asset, workload_modules
-from workloads.glue import quality
+from workloads.glue import discovery, quality
 from workloads.schema import CURATED_TRANSACTIONS
 
 SCRIPT = "workloads/glue/etl_job.py"
@@ -22,6 +25,8 @@ LOG_STREAMS = ("output", "error")
 """The log groups a Glue 5 job writes: stdout/stderr of the script, and system and Spark logs."""
 SPARK_UI_PREFIX = "/glue/spark-ui"
 """Where Spark UI event logs go in the artifacts bucket (the Glue L2 wants a leading slash)."""
+METRICS_NAMESPACE = "DataSciencePlatform/GlueEtl"
+"""Namespace of the metrics the job's log lines become (one metric name per job)."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,12 @@ class CleaningJob(Construct):
     and kept for ``log_retention``;
     Spark UI event logs and data-quality results go to ``artifacts``; everything it writes is
     encrypted through ``security_configuration``. It also defines the data-quality ruleset of the
-    curated table (the same DQDL the job evaluates). The role reads ``raw``, reads and writes
-    ``curated``, writes its prefixes of ``artifacts``, publishes data-quality results; no AWS managed
-    policy. Exposes ``job``, ``role``, ``ruleset`` and ``log_groups``
-    (``output``/``error`` -> log group).
+    curated table (the same DQDL the job evaluates), and an alarm notifying ``alarm_topic`` when a
+    run logs uploads it left out for having no valid ``ingest_date=`` folder
+    (:data:`workloads.glue.discovery.STRAY_UPLOAD` lines in the output log group). The role reads
+    ``raw``, reads and writes ``curated``, writes its prefixes of ``artifacts``, publishes
+    data-quality results; no AWS managed policy. Exposes ``job``, ``role``, ``ruleset``,
+    ``log_groups`` (``output``/``error`` -> log group) and ``stray_uploads_alarm``.
     """
 
     def __init__(
@@ -70,6 +77,7 @@ class CleaningJob(Construct):
         security_configuration: glue.ISecurityConfiguration,
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
+        alarm_topic: sns.ITopic,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
@@ -83,6 +91,7 @@ class CleaningJob(Construct):
         :param security_configuration: encrypts S3 output, logs and bookmarks.
         :param logs_key: the key of that configuration's CloudWatch and bookmark encryption.
         :param log_retention: how long job logs are kept.
+        :param alarm_topic: where the alarm on uploads without a valid ingest day notifies.
         :param removal_policy: of the log group and ruleset; default RETAIN.
         """
         super().__init__(scope, construct_id)
@@ -105,6 +114,9 @@ class CleaningJob(Construct):
             )
             for stream in LOG_STREAMS
         }
+        self.stray_uploads_alarm = self._stray_uploads_alarm(
+            f"{security_configuration.security_configuration_name}-stray-uploads", alarm_topic
+        )
         rules = quality.table_rules(CURATED_TRANSACTIONS, freshness_hours=freshness_hours)
         self.ruleset = glue.DataQualityRuleset(
             self,
@@ -175,4 +187,32 @@ class CleaningJob(Construct):
                 "--ingest_dates": "new",
                 "--freshness_hours": "none" if freshness_hours is None else str(freshness_hours),
             },
+        )
+
+    def _stray_uploads_alarm(self, metric_name: str, topic: sns.ITopic) -> cloudwatch.Alarm:
+        """Count the run's :data:`~workloads.glue.discovery.STRAY_UPLOAD` lines (the script's
+        stdout, which Glue 5 sends to the ``output`` group) and alarm on any, notifying ``topic``."""
+        output = self.log_groups["output"]
+        lines = output.add_metric_filter(
+            "StrayUploads",
+            filter_pattern=logs.FilterPattern.all_terms(discovery.STRAY_UPLOAD),
+            metric_namespace=METRICS_NAMESPACE,
+            metric_name=metric_name,
+            metric_value="1",
+        )
+        return topic_alarm(
+            self,
+            "StrayUploadsAlarm",
+            topic=topic,
+            alarm_description=(
+                "The Glue ETL job left out uploads that are not in a valid ingest_date=YYYY-MM-DD "
+                f"folder. Its output log group ({output.log_group_name}) has one "
+                f"'{discovery.STRAY_UPLOAD} <path>: <why>' line per file; move each file into the "
+                "folder of its day (a new key, which the next run takes)."
+            ),
+            metric=lines.metric(statistic="Sum", period=Duration.minutes(5)),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from app import create_app
-from platform_constructs.glue.etl_job import SCRIPT
+from platform_constructs.glue.etl_job import METRICS_NAMESPACE, SCRIPT
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.python_modules import workload_modules
 from tests.conftest import ROOT, Synthesized
 from tests.unit.policies import as_list, lake_buckets, lake_grants, role_statements
 from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
-from workloads.glue import quality
+from workloads.glue import discovery, quality
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, RAW_TRANSACTIONS
 
 STACK = "Glue"
@@ -231,6 +231,29 @@ def test_failures_reach_the_platform_alarm_topic_as_readable_messages(
     (target,) = props["Targets"]
     assert ALARM_TOPIC in json.dumps(target["Arn"])
     assert target["InputTransformer"]["InputTemplate"].startswith('"Glue ')
+
+
+def test_uploads_without_an_ingest_day_alarm_from_the_lines_the_script_logs(env: Synthesized) -> None:
+    """The script prints one STRAY_UPLOAD line per upload it leaves out; Glue 5 sends stdout to the
+    ``output`` group, whose metric filter counts them for an alarm on the platform topic."""
+    (metric_filter,) = env.resources(STACK, "AWS::Logs::MetricFilter").values()
+    props = metric_filter["Properties"]
+    assert props["LogGroupName"] == {"Ref": LOG_GROUPS["output"]}
+    assert props["FilterPattern"] == f'"{discovery.STRAY_UPLOAD}"'
+    (transformation,) = props["MetricTransformations"]
+    assert transformation["MetricNamespace"] == METRICS_NAMESPACE and transformation["MetricValue"] == "1"
+    assert transformation["MetricName"]["Fn::Join"][1][-1] == "-stray-uploads"
+    (alarm,) = [
+        r["Properties"]
+        for r in env.resources(STACK, "AWS::CloudWatch::Alarm").values()
+        if r["Properties"].get("MetricName") == transformation["MetricName"]
+    ]
+    assert alarm["Namespace"] == METRICS_NAMESPACE and alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    (action,) = alarm["AlarmActions"]
+    assert ALARM_TOPIC in json.dumps(action)
+    assert "ingest_date=YYYY-MM-DD" in json.dumps(alarm["AlarmDescription"])
 
 
 def test_alerts_leave_the_topic_policy_to_the_alarms_stack(env: Synthesized) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from collections import Counter
@@ -9,12 +10,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pyspark.sql import functions as F
 
 from demo.pipeline import FRESHNESS_HOURS, Result
 from tests.workloads.conftest import EtlRun, Sample
-from workloads.glue import quality, quality_check
-from workloads.glue.transform import clean_day, ingest_dates_of, read_curated, write_day
+from workloads.glue import discovery, quality, quality_check
+from workloads.glue.transform import clean_day, read_curated, write_day
 from workloads.schema import CURATED_TRANSACTIONS, QUARANTINE, RAW_STORES, REJECTION_REASONS
 
 
@@ -149,14 +151,102 @@ def test_a_day_without_uploads_has_nothing_to_write(spark: Any, sample: Sample) 
     assert result.counts() == {"kept": 0}
 
 
-def test_ingest_dates_are_read_from_upload_paths() -> None:
-    paths = [
-        "s3://raw/transactions_csv/ingest_date=2026-03-07/S001.csv",
-        "s3://raw/transactions_json/ingest_date=2026-03-06/S002.jsonl",
-        "s3://raw/transactions_csv/ingest_date=2026-03-07/S003.csv",
-        "s3://raw/stores/stores.csv",
+def test_ingest_days_are_read_from_upload_paths_and_strays_are_named_with_why() -> None:
+    found = discovery.discover(
+        [
+            "s3://raw/transactions_csv/ingest_date=2026-03-07/S001.csv",
+            "s3://raw/transactions_json/ingest_date=2026-03-06/S002.jsonl",
+            "s3://raw/transactions_csv/ingest_date=2026-03-07/late/S003.csv",
+            "transactions_csv/ingest_date=2026-03-08/S004.csv",
+            "s3://raw/transactions_csv/S005.csv",
+            "s3://raw/transactions_csv/ingest_date=2026-02-30/S006.csv",
+            "s3://raw/transactions_csv/ingest_date=2026-13-01/S007.csv",
+            "s3://raw/transactions_csv/ingest_date=yesterday/S008.csv",
+            "s3://raw/transactions_csv/ingest_date=20260306/S009.csv",
+            "s3://raw/transactions_csv/ingest_date=2026-03-06.csv",
+        ]
+    )
+    assert found.days == [date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 8)]
+    folder = "s3://raw/transactions_csv/ingest_date="
+    assert found.stray == {
+        "s3://raw/transactions_csv/S005.csv": "not in an ingest_date=YYYY-MM-DD folder",
+        f"{folder}2026-02-30/S006.csv": "folder ingest_date=2026-02-30 is not a calendar day",
+        f"{folder}2026-13-01/S007.csv": "folder ingest_date=2026-13-01 is not a calendar day",
+        f"{folder}yesterday/S008.csv": "folder ingest_date=yesterday is not YYYY-MM-DD",
+        f"{folder}20260306/S009.csv": "folder ingest_date=20260306 is not YYYY-MM-DD",
+        f"{folder}2026-03-06.csv": "not in an ingest_date=YYYY-MM-DD folder",
+    }
+    assert found.log_lines()[0] == (
+        f"{discovery.STRAY_UPLOAD} s3://raw/transactions_csv/S005.csv: "
+        "not in an ingest_date=YYYY-MM-DD folder"
+    )
+    assert len(found.log_lines()) == len(found.stray)
+
+
+def test_only_stray_uploads_give_no_day_and_do_not_fail_the_run() -> None:
+    found = discovery.discover(["s3://raw/transactions_csv/upload.csv"])
+    assert found.days == [] and list(found.stray) == ["s3://raw/transactions_csv/upload.csv"]
+    assert discovery.discover([]) == discovery.Discovery([])
+
+
+@pytest.mark.parametrize(
+    "paths", [[None], [""], ["s3://raw/transactions_csv/ingest_date=2026-03-07/S001.csv", None]]
+)
+def test_uploads_read_without_their_file_path_fail_before_the_bookmark_is_committed(
+    paths: list[str | None],
+) -> None:
+    with pytest.raises(discovery.UnknownUploadFiles, match="before the job bookmark is committed"):
+        discovery.discover(paths)
+
+
+def test_file_paths_come_from_the_attached_column_of_the_bookmarked_read(spark: Any) -> None:
+    column = discovery.UPLOAD_FILE
+    named = spark.createDataFrame(
+        [("T1", "s3://r/ingest_date=2026-03-06/a.csv"), ("T2", "s3://r/ingest_date=2026-03-06/a.csv")],
+        f"transaction_id string, {column} string",
+    )
+    assert discovery.upload_files(named) == ["s3://r/ingest_date=2026-03-06/a.csv"]
+    unnamed = spark.createDataFrame([("T1",)], "transaction_id string")
+    with pytest.raises(discovery.UnknownUploadFiles):
+        discovery.discover(discovery.upload_files(unnamed))
+    nothing_new = spark.createDataFrame([], "transaction_id string")
+    assert discovery.discover(discovery.upload_files(nothing_new)) == discovery.Discovery([])
+
+
+def test_a_rerun_takes_the_given_days_without_reading_the_bookmark() -> None:
+    def unread() -> list[str | None]:
+        raise AssertionError("a rerun must not read the bookmarked uploads")
+
+    rerun = discovery.plan("2026-03-07, 2026-03-06,2026-03-07", unread)
+    assert rerun == discovery.Discovery([date(2026, 3, 6), date(2026, 3, 7)])
+    new = discovery.plan("new", lambda: ["s3://r/transactions_csv/ingest_date=2026-03-06/a.csv"])
+    assert new.days == [date(2026, 3, 6)]
+    with pytest.raises(discovery.UnknownUploadFiles):
+        discovery.plan("new", lambda: [None])
+
+
+def test_the_entry_script_attaches_the_file_path_to_its_bookmarked_read() -> None:
+    """The Glue script cannot run here (no awsglue): its bookmarked read must ask Glue for the
+    column :func:`discovery.upload_files` reads, and its days must come from :func:`discovery.plan`."""
+    tree = ast.parse(Path(discovery.__file__).with_name("etl_job.py").read_text())
+    reads = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("create_dynamic_frame.from_options")
     ]
-    assert ingest_dates_of(paths) == [date(2026, 3, 6), date(2026, 3, 7)]
+    assert reads, "no bookmarked read in the script"
+    for read in reads:
+        keywords = {keyword.arg: keyword.value for keyword in read.keywords}
+        options = keywords["connection_options"]
+        assert isinstance(options, ast.Dict)
+        attached = {
+            ast.literal_eval(k): ast.unparse(v)
+            for k, v in zip(options.keys, options.values, strict=True)
+            if k
+        }
+        assert attached["attachFilename"] == "discovery.UPLOAD_FILE"
+        assert "transformation_ctx" in keywords
+    assert "discovery.plan(" in ast.unparse(tree)
 
 
 def test_curated_output_passes_the_data_quality_rules(

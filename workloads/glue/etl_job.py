@@ -8,8 +8,11 @@ script only wires it to Glue. Job arguments:
 ``--dq_results_url``
     where Glue Data Quality writes its results (``s3://…/data-quality/``).
 ``--ingest_dates``
-    ``new`` (default): the days with uploads the job bookmark has not seen yet; or a comma-separated
-    list of ``yyyy-mm-dd`` days to (re)process whatever the bookmark says.
+    ``new`` (default): the days with uploads the job bookmark has not seen yet, from the paths Glue
+    attaches to the bookmarked read (:mod:`.discovery`: uploads outside a valid ``ingest_date=``
+    folder are logged for the job's alarm and left out; uploads read without a path fail the run
+    before the bookmark is committed); or a comma-separated list of ``yyyy-mm-dd`` days to
+    (re)process whatever the bookmark says.
 ``--freshness_hours``
     ``none``, or the age in hours the newest curated sale may have before the gate fails.
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from awsglue.context import GlueContext
 from awsglue.dynamicframe import DynamicFrame
@@ -31,18 +34,18 @@ from awsglue.utils import getResolvedOptions
 from awsgluedq.transforms import EvaluateDataQuality
 from pyspark.context import SparkContext
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from workloads import lake_io
-from workloads.glue import quality, transform
+from workloads.glue import discovery, quality, transform
 from workloads.schema import RAW_TRANSACTIONS, TEMPORARY_FILE_PATTERNS
 
 ARGUMENTS = ["JOB_NAME", "raw_url", "curated_url", "dq_results_url", "ingest_dates", "freshness_hours"]
 
 
-def new_ingest_dates(glue_context: GlueContext, raw_url: str) -> list[date]:
-    """Days with uploads the job bookmark has not seen: a bookmarked read of each upload prefix."""
-    files: set[str] = set()
+def new_upload_files(glue_context: GlueContext, raw_url: str) -> list[str | None]:
+    """Paths of the uploads the job bookmark has not seen: a bookmarked read of each upload prefix,
+    with each record's file path attached by Glue (``attachFilename``)."""
+    files: list[str | None] = []
     for upload_format, table in RAW_TRANSACTIONS.items():
         uploads = glue_context.create_dynamic_frame.from_options(
             connection_type="s3",
@@ -50,13 +53,14 @@ def new_ingest_dates(glue_context: GlueContext, raw_url: str) -> list[date]:
                 "paths": [lake_io.table_location(raw_url, table)],
                 "recurse": True,
                 "exclusions": json.dumps(list(TEMPORARY_FILE_PATTERNS)),
+                "attachFilename": discovery.UPLOAD_FILE,
             },
             format=upload_format,
             format_options={"withHeader": True} if upload_format == "csv" else {},
             transformation_ctx=f"uploads_{upload_format}",
         )
-        files |= {row[0] for row in uploads.toDF().select(F.input_file_name()).distinct().collect()}
-    return transform.ingest_dates_of(files)
+        files += discovery.upload_files(uploads.toDF())
+    return files
 
 
 def failed_rules(glue_context: GlueContext, frame: DataFrame, rules: str, results_url: str) -> list[str]:
@@ -86,10 +90,12 @@ def main(argv: list[str]) -> None:
     job.init(args["JOB_NAME"], args)
 
     raw_url, curated_url = args["raw_url"], args["curated_url"]
-    if args["ingest_dates"] == "new":
-        days = new_ingest_dates(glue_context, raw_url)
-    else:
-        days = sorted({date.fromisoformat(day.strip()) for day in args["ingest_dates"].split(",")})
+    # Raises (so nothing is written and the bookmark is not committed) if uploads were read
+    # without their paths; uploads outside a valid ingest_date= folder are logged for the alarm.
+    found = discovery.plan(args["ingest_dates"], lambda: new_upload_files(glue_context, raw_url))
+    for line in found.log_lines():
+        print(line)
+    days = found.days
     for day in days:
         result = transform.clean_day(spark, raw_url, day)
         transform.write_day(result, curated_url)

@@ -11,7 +11,6 @@ same rows and never duplicates them. The contract that makes that true: the fold
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -53,12 +52,6 @@ def upload_folders(raw_url: str, ingest_date: date) -> dict[str, str]:
         upload_format: f"{table_location(raw_url, table)}ingest_date={ingest_date.isoformat()}/"
         for upload_format, table in RAW_TRANSACTIONS.items()
     }
-
-
-def ingest_dates_of(paths: Iterable[str]) -> list[date]:
-    """The distinct ``ingest_date`` folders that ``paths`` (raw file paths) lie in, in order."""
-    found = {re.search(r"/ingest_date=(\d{4}-\d{2}-\d{2})/", path) for path in paths}
-    return sorted({date.fromisoformat(match.group(1)) for match in found if match})
 
 
 def read_curated(
