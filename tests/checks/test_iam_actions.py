@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.checks.iam_catalogue import problems
+from tests.checks.iam_catalogue import Resolver, problems
 from tests.conftest import Synthesized
 from tests.unit.policies import Statement, policy_statements
 from tests.unit.references import stack_output
@@ -27,6 +27,7 @@ SAMPLE_ARNS = {
     ("AWS::Logs::LogGroup", "Arn"): f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:group:*",
     ("AWS::StepFunctions::StateMachine", "Ref"): f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:machine",
     ("AWS::KinesisVideo::Stream", "Arn"): f"arn:aws:kinesisvideo:{REGION}:{ACCOUNT}:stream/stream/1",
+    ("AWS::IoT::RoleAlias", "RoleAliasArn"): f"arn:aws:iot:{REGION}:{ACCOUNT}:rolealias/alias",
     ("AWS::SageMaker::ModelPackageGroup", "ModelPackageGroupArn"): (
         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/group"
     ),
@@ -65,11 +66,24 @@ def findings(env: Synthesized) -> dict[tuple[str, str, str], str]:
     """(stack, logical ID, problem) -> a line naming stack, policy, statement and problem."""
     found = {}
     for artifact in env.assembly.stacks:
-        for statement in policy_statements(env.raw(artifact.id)):
-            for problem in problems(statement, partial(sample, env, artifact.id)):
-                line = f"{artifact.id}: {statement.logical_id}: {statement.label}: {problem}"
-                found[(artifact.id, statement.logical_id, problem)] = line
+        reference = partial(sample, env, artifact.id)
+        found.update(template_findings(artifact.id, env.raw(artifact.id), reference))
     return found
+
+
+def template_findings(
+    stack: str, template: dict[str, Any], reference: Resolver
+) -> dict[tuple[str, str, str], str]:
+    """:func:`findings` of one template."""
+    return {
+        (
+            stack,
+            statement.logical_id,
+            problem,
+        ): f"{stack}: {statement.logical_id}: {statement.label}: {problem}"
+        for statement in policy_statements(template)
+        for problem in problems(statement, reference)
+    }
 
 
 def known(key: tuple[str, str, str]) -> tuple[str, str, str] | None:
@@ -130,10 +144,20 @@ def test_a_resource_of_the_wrong_shape_is_named(actions: str, resource: Any, fit
 
 
 def test_a_failure_names_stack_policy_statement_and_action() -> None:
-    statement = Statement("ReaderPolicy", "PolicyDocument statement 0 (Sid Read)", {"Action": "s3:GetObjekt"})
-    (problem,) = problems(statement, lambda value: None)
-    line = f"Glue: {statement.logical_id}: {statement.label}: {problem}"
-    assert line == (
+    bucket = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "Lake"}]]}
+    statements = [
+        {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObjekt", "s3:ListBucket"], "Resource": bucket},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": bucket},
+    ]
+    policy = {"PolicyName": "reader", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+    template = {"Resources": {"ReaderPolicy": {"Type": "AWS::IAM::Policy", "Properties": policy}}}
+    lines = list(template_findings("Glue", template, lambda value: "lake").values())  # the bucket's name
+    assert lines == [
         "Glue: ReaderPolicy: PolicyDocument statement 0 (Sid Read): "
-        "action 's3:GetObjekt': no such action of 's3' in the IAM catalogue"
-    )
+        "action 's3:GetObjekt': no such action of 's3' in the IAM catalogue",
+        "Glue: ReaderPolicy: PolicyDocument statement 1: action 's3:GetObject': no resource fits its "
+        "resource types ['arn:${Partition}:s3:${Region}:${Account}:accesspoint/${AccessPointName}/object/"
+        "${ObjectName}', 'arn:${Partition}:s3:::${BucketName}/${ObjectName}']: ['arn:aws:s3:::lake']",
+        "Glue: ReaderPolicy: PolicyDocument statement 1: resource 'arn:aws:s3:::lake' fits no action "
+        "of the statement",
+    ]
