@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from config import sagemaker_image
+from config.regions import SUPPORTED_REGIONS
 from config.schedules import check_cron, check_schedule, rate_minutes
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -522,6 +522,13 @@ class Settings(_Strict):
     quicksight: QuickSightSettings
     pipeline: PipelineSettings
 
+    @field_validator("region")
+    @classmethod
+    def _supported_region(cls, value: str | None) -> str | None:
+        if value is not None and value not in SUPPORTED_REGIONS:
+            raise ValueError(f"not a region the platform supports ({', '.join(SUPPORTED_REGIONS)})")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if (self.account is None) != (self.region is None):
@@ -539,12 +546,6 @@ class Settings(_Strict):
             raise ValueError(
                 "emr.cluster.enabled needs network.interface_endpoints: true or network.nat_gateways >= 1: "
                 "nodes in the private subnets reach EMR, KMS, Glue and SSM only through them"
-            )
-        if self.sagemaker.enabled and self.region and self.region not in sagemaker_image.REGISTRIES:
-            raise ValueError(
-                f"region {self.region!r} has no SageMaker scikit-learn image {sagemaker_image.VERSION} "
-                "(config/sagemaker_image.py lists the regions): "
-                "turn sagemaker.enabled off or pick another region"
             )
         if self.sagemaker.enabled and len(self.forecast_name) > FORECAST_NAME_LIMIT:
             raise ValueError(

@@ -38,11 +38,13 @@ def nag_acknowledgements(assembly: Path, artifact: dict[str, Any]) -> list[tuple
     ]
 
 
-def run_cfn_lint(templates: list[str]) -> subprocess.CompletedProcess[str]:
-    """cfn-lint of this environment's venv over ``templates``, configured by ``.cfnlintrc.yaml``."""
+def run_cfn_lint(templates: list[str], *options: str) -> subprocess.CompletedProcess[str]:
+    """cfn-lint of this environment's venv over ``templates``, configured by ``.cfnlintrc.yaml``, with
+    command-line ``options`` (``--regions``, ``--format``) on top."""
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     repo = Path(__file__).resolve().parents[1]
-    return subprocess.run([str(cfn_lint), *templates], cwd=repo, capture_output=True, text=True)
+    command = [str(cfn_lint), *options, "--", *templates]
+    return subprocess.run(command, cwd=repo, capture_output=True, text=True)
 
 
 def main(assembly: Path) -> int:

@@ -13,6 +13,8 @@ from typing import Any, get_args
 import pytest
 import yaml
 
+from config import sagemaker_image
+from config.regions import SUPPORTED_REGIONS
 from config.settings import CONFIG_DIR, ConfigError, LogRetentionDays, available_environments, load_settings
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from tests.conftest import ROOT
@@ -465,25 +467,25 @@ def test_bad_instance_endpoint_is_named_in_one_line(
     assert message in _config_error(tmp_path, "prod", changes)
 
 
-@pytest.mark.parametrize(
-    ("region", "loads"), [("eu-west-1", True), ("cn-north-1", True), ("xx-moon-1", False)]
-)
-def test_sagemaker_needs_a_region_with_the_image(tmp_path: Path, region: str, loads: bool) -> None:
+@pytest.mark.parametrize("region", ["eu-west-1", "us-west-2", "ap-southeast-2"])
+def test_a_supported_region_loads(tmp_path: Path, region: str) -> None:
     document = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
     document.update(account="123456789012", region=region)
     _write(tmp_path, document)
-    if loads:
-        assert load_settings("dev", tmp_path).region == region
-        return
-    with pytest.raises(ConfigError) as raised:
-        load_settings("dev", tmp_path)
-    assert str(raised.value) == (
-        "dev.yaml: (top level): region 'xx-moon-1' has no SageMaker scikit-learn image 1.9-0 "
-        "(config/sagemaker_image.py lists the regions): turn sagemaker.enabled off or pick another region"
+    assert load_settings("dev", tmp_path).region == region
+
+
+@pytest.mark.parametrize("region", ["eu-north-1", "us-west-1", "cn-north-1", "xx-moon-1"])
+def test_a_region_outside_the_supported_list_is_refused(tmp_path: Path, region: str) -> None:
+    changes = {"account": "123456789012", "region": region}
+    assert _config_error(tmp_path, "dev", changes) == (
+        f"dev.yaml: region: {region!r} is not allowed: not a region the platform supports "
+        f"({', '.join(SUPPORTED_REGIONS)})"
     )
-    document["sagemaker"]["enabled"] = False
-    _write(tmp_path, document)
-    assert load_settings("dev", tmp_path).region == "xx-moon-1"
+
+
+def test_every_supported_region_has_the_sagemaker_image() -> None:
+    assert set(SUPPORTED_REGIONS) <= set(sagemaker_image.REGISTRIES)
 
 
 def test_the_pipeline_and_the_glue_workflow_are_not_both_scheduled(tmp_path: Path) -> None:

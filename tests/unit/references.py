@@ -17,10 +17,15 @@ def referenced(env: Synthesized, stack: str, value: Any) -> tuple[str, str] | No
     if "Fn::GetAtt" in value:
         return stack, value["Fn::GetAtt"][0]
     if "Fn::GetStackOutput" in value:
-        output = value["Fn::GetStackOutput"]
-        (producer,) = [s.id for s in env.assembly.stacks if s.stack_name == output["StackName"]]
-        return referenced(env, producer, env.raw(producer)["Outputs"][output["OutputName"]]["Value"])
+        return referenced(env, *stack_output(env, value))
     return None
+
+
+def stack_output(env: Synthesized, value: dict[str, Any]) -> tuple[str, Any]:
+    """(stack ID, template value) of the other stack's output an ``Fn::GetStackOutput`` reads."""
+    output = value["Fn::GetStackOutput"]
+    (producer,) = [s.id for s in env.assembly.stacks if s.stack_name == output["StackName"]]
+    return producer, env.raw(producer)["Outputs"][output["OutputName"]]["Value"]
 
 
 def resource_type(env: Synthesized, target: tuple[str, str] | None) -> str | None:
