@@ -160,10 +160,9 @@ class ForecastTraining(Construct):
             "Register",
             service="sagemaker",
             action="createModelPackage",
+            # SageMaker authorizes CreateModelPackage on the new version (model-package/<group>/<n>)
+            # only, never on its group (Service Authorization Reference).
             iam_resources=[
-                stack.format_arn(
-                    service="sagemaker", resource="model-package-group", resource_name=package_group
-                ),
                 stack.format_arn(
                     service="sagemaker", resource="model-package", resource_name=f"{package_group}/*"
                 ),

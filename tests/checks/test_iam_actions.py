@@ -34,17 +34,6 @@ SAMPLE_ARNS = {
 }
 """(resource type, ``Ref`` or attribute) -> the shape of ARN (or name) it resolves to."""
 
-KNOWN_FINDINGS = {
-    ("SageMaker", "TrainingStateMachineRoleDefaultPolicyE3AAC6BF", ":model-package-group/"): (
-        "#20 item 4, the SageMaker branch's Register step: sagemaker:CreateModelPackage authorizes on "
-        "the model package (model-package/<group>/<version>), never on its group, so the group's ARN "
-        "beside it grants nothing"
-    ),
-}
-"""(stack, logical ID, part of the problem) -> why the finding is expected for now, for findings
-another change of #20 fixes. Each must still occur: when it is fixed, the test asks for its entry
-to go."""
-
 
 def sample(env: Synthesized, stack: str, value: Any) -> str | None:
     """The sample ARN (or name) of a reference in ``stack``, following other stacks' outputs."""
@@ -86,18 +75,9 @@ def template_findings(
     }
 
 
-def known(key: tuple[str, str, str]) -> tuple[str, str, str] | None:
-    """The entry of :data:`KNOWN_FINDINGS` that expects the finding ``key``, if any."""
-    stack, logical_id, problem = key
-    return next((k for k in KNOWN_FINDINGS if k[:2] == (stack, logical_id) and k[2] in problem), None)
-
-
 def test_every_policy_action_exists_and_fits_its_resources(env: Synthesized) -> None:
     found = findings(env)
-    unexpected = [line for key, line in found.items() if known(key) is None]
-    assert not unexpected, "\n".join(unexpected)
-    gone = set(KNOWN_FINDINGS) - {known(key) for key in found}
-    assert not gone, f"fixed, remove from KNOWN_FINDINGS: {sorted(gone)}"
+    assert not found, "\n".join(found.values())
 
 
 def _problems(body: dict[str, Any]) -> list[str]:
