@@ -12,6 +12,16 @@ from platform_constructs.python_modules import entry_modules, stage_modules
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+VPC_ACCESS_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+"""What Lambda needs of a function's role to attach the function to a VPC: the EC2 actions of the
+managed policy AWSLambdaVPCAccessExecutionRole (v3). They take no resource ARN (``*``)."""
 
 
 def custom_resource_function(

@@ -83,6 +83,26 @@ def test_certificate_function_may_only_put_under_its_prefix(env: Synthesized) ->
     assert "kms:Decrypt" not in actions  # it writes; it never reads a zip back
 
 
+LAMBDA_VPC_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
+"""The EC2 actions of AWSLambdaVPCAccessExecutionRole (v3, 2024-01-05): what Lambda needs of a
+function's role to attach the function to its VPC."""
+
+
+def test_certificate_function_role_lets_lambda_attach_it_to_the_vpc(env: Synthesized) -> None:
+    statements = role_statements(env, STACK, FUNCTION_ROLE)
+    ec2 = {a for s in statements for a in as_list(s["Action"]) if a.startswith("ec2:")}
+    assert ec2 == LAMBDA_VPC_ACTIONS
+    (vpc,) = [s for s in statements if "ec2:DescribeSubnets" in as_list(s["Action"])]
+    assert vpc["Resource"] == "*"  # Lambda calls them before the interface (its ARN) exists
+
+
 def test_instance_role_reads_raw_and_curated_writes_analytics_and_its_artifact_prefixes(
     env: Synthesized,
 ) -> None:
