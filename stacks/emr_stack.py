@@ -197,7 +197,6 @@ class EmrStack(PlatformStack):
                 generation=config.cluster.generation,
                 placement=self.placement,
                 log_key=lake.key,
-                termination_protected=settings.termination_protection,
             )
         alerts: dict[str, tuple[events.EventPattern, str]] = {
             "TransientRunFailed": (

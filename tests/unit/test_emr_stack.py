@@ -248,7 +248,6 @@ def test_long_running_cluster_security_network_logs_and_metastore(env: Synthesiz
     assert cluster["JobFlowRole"] == {"Ref": profile_id}
     instances = cluster["Instances"]
     assert "Ec2KeyName" not in instances and instances["KeepJobFlowAliveWhenNoSteps"] is True
-    assert instances["TerminationProtected"] is env.settings.termination_protection
     assert all("PrivateSubnet" in json.dumps(subnet) for subnet in instances["Ec2SubnetIds"])
     groups = env.resources(STACK, "AWS::EC2::SecurityGroup")
     for key, prefix in (
@@ -282,17 +281,27 @@ def test_any_cluster_setting_change_renames_and_so_replaces_the_cluster(env: Syn
         replace(shape, max_units=shape.max_units + 1).fingerprint(),
         replace(shape, task_types=shape.task_types[::-1]).fingerprint(),
         replace(shape, release_label="emr-7.11.0").fingerprint(),
-        shape.fingerprint(idle=61, protected=False),
-        shape.fingerprint(idle=61, protected=True),
+        shape.fingerprint(idle=61),
     }
-    assert len(names) == 6
+    assert len(names) == 5
     cluster = _cluster(env)
     if cluster is not None:
-        idle, protected = config.emr.cluster.idle_timeout_seconds, config.termination_protection
-        fingerprint = shape.fingerprint(idle=idle, protected=protected)
+        fingerprint = shape.fingerprint(idle=config.emr.cluster.idle_timeout_seconds)
         generation = config.emr.cluster.generation
         assert cluster["Name"] == f"{config.name_prefix}-spark-{fingerprint}-g{generation}"
         assert {"Key": EMR_MANAGED_TAG[0], "Value": EMR_MANAGED_TAG[1]} in cluster["Tags"]
+
+
+def test_cluster_replacement_can_terminate_the_old_cluster(env: Synthesized) -> None:
+    """Every settings change replaces the cluster, and CloudFormation deletes the old one with
+    TerminateJobFlows, which EMR refuses for a termination-protected cluster: the cluster is never
+    protected; the stack's own termination protection (prod) guards against deleting the stack."""
+    cluster = _cluster(env)
+    if cluster is not None:
+        assert cluster["Instances"].get("TerminationProtected", False) is False
+    artifact = env.assembly.get_stack_artifact(STACK)
+    assert artifact.termination_protection is env.settings.termination_protection
+    assert artifact.termination_protection is (env.settings.environment == "prod")
 
 
 def _egress(env: Synthesized) -> set[tuple[str, str, int]]:
