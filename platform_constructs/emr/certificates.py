@@ -13,7 +13,7 @@ from platform_constructs.lambda_functions import (
     ARCHITECTURE,
     RUNTIME,
     VPC_ACCESS_ACTIONS,
-    custom_resource_function,
+    custom_resource_function_with_own_role,
 )
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import ROOT
@@ -61,20 +61,14 @@ class TlsCertificates(Construct):
         super().__init__(scope, construct_id)
         if not (LAMBDA_DEPS / "python").is_dir():
             raise FileNotFoundError(f"{LAMBDA_DEPS.relative_to(ROOT)} is missing: run `make setup` first")
-        log_group = logs.LogGroup(
-            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
-        )
-        role = iam.Role(
+        self.function, role, log_group = custom_resource_function_with_own_role(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Writes EMR's TLS certificate zip",
-        )
-        self.function = custom_resource_function(
-            self,
-            "Function",
             entry=HANDLER,
             description="Makes EMR's in-transit TLS certificates (CloudFormation custom resource)",
+            role_description="Writes EMR's TLS certificate zip",
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
             layers=[
                 lambda_.LayerVersion(
                     self,
@@ -90,14 +84,11 @@ class TlsCertificates(Construct):
             ],
             memory_size=512,
             timeout=Duration.minutes(1),
-            role=role,
-            log_group=log_group,
             vpc=vpc,
             vpc_subnets=subnets,
         )
         s3.BucketGrants.from_bucket(bucket).actions_on_object_keys(role, f"{prefix}*", "s3:PutObject")
         key.grant(role, "kms:GenerateDataKey")
-        log_group.grant_write(role)
         role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACCESS_ACTIONS), resources=["*"]))
         acknowledge_wildcards(
             role,
