@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -12,6 +13,16 @@ from platform_constructs.python_modules import entry_modules, stage_modules
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+VPC_ACCESS_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+"""What Lambda needs of a function's role to attach the function to a VPC: the EC2 actions of the
+managed policy AWSLambdaVPCAccessExecutionRole (v3). They take no resource ARN (``*``)."""
 
 
 def custom_resource_function(
@@ -57,3 +68,39 @@ def custom_resource_function(
         ),
     )
     return function
+
+
+def custom_resource_function_with_own_role(
+    scope: Construct,
+    *,
+    entry: str,
+    description: str,
+    role_description: str,
+    logs_key: kms.IKey,
+    log_retention: logs.RetentionDays,
+    removal_policy: RemovalPolicy,
+    timeout: Duration,
+    **options: Any,
+) -> tuple[lambda_.Function, iam.Role, logs.LogGroup]:
+    """A :func:`custom_resource_function` ``Function`` in ``scope`` with a role of its own
+    (``Role``, trusting Lambda, described by ``role_description``) that may write to its own log
+    group (``Logs``, encrypted with ``logs_key``, kept ``log_retention``, removed by
+    ``removal_policy``); the function, the role and the log group."""
+    log_group = logs.LogGroup(
+        scope, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
+    )
+    role = iam.Role(
+        scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=role_description
+    )
+    function = custom_resource_function(
+        scope,
+        "Function",
+        entry=entry,
+        description=description,
+        role=role,
+        log_group=log_group,
+        timeout=timeout,
+        **options,
+    )
+    log_group.grant_write(role)
+    return function, role, log_group

@@ -16,6 +16,7 @@ from platform_constructs.emr.cluster import ClusterPlacement, ClusterShape, Long
 from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
+from platform_constructs.emr.security_group_cleanup import SecurityGroupCleanup
 from platform_constructs.emr.transient import TransientFeatureRun
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions
 from platform_constructs.log_retention import RETENTION_BY_DAYS
@@ -43,13 +44,15 @@ class EmrStack(PlatformStack):
     (:class:`EmrSecurityConfiguration`) whose TLS certificates are made at deploy time
     (:class:`TlsCertificates`) unless ``emr.certificates_zip`` names the fork's own, the roles
     (:class:`EmrRoles`), the empty EMR-managed security groups clusters get in the VPC's private
-    subnets (EMR writes their rules), the shape every cluster shares, and, when
-    ``emr.cluster.enabled``, the long-running cluster (:class:`LongRunningCluster`); always the
-    transient path (:class:`TransientFeatureRun`). Failed transient runs, failed steps on the
-    long-running cluster and the platform's clusters terminating with errors reach the alarm
-    topic. Exposes ``security``, ``roles``, ``security_groups``, ``feature_step`` (its code as
-    assets; its spark-submit arguments are also a stack output), ``shape``, ``placement``,
-    ``transient``, ``alerts`` and ``cluster``."""
+    subnets (EMR writes their rules; :class:`SecurityGroupCleanup` revokes those that tie the
+    groups together when the stack is deleted, after the long-running cluster), the shape every
+    cluster shares, and, when ``emr.cluster.enabled``, the long-running cluster
+    (:class:`LongRunningCluster`); always the transient path (:class:`TransientFeatureRun`).
+    Failed transient runs, failed steps on the long-running cluster and the platform's clusters
+    terminating with errors reach the alarm topic. Exposes ``security``, ``roles``,
+    ``security_groups``, ``group_cleanup``, ``feature_step`` (its code as assets; its
+    spark-submit arguments are also a stack output), ``shape``, ``placement``, ``transient``,
+    ``alerts`` and ``cluster``."""
 
     def __init__(
         self,
@@ -129,6 +132,14 @@ class EmrStack(PlatformStack):
         for group in self.security_groups.values():
             Tags.of(group).add(*EMR_MANAGED_TAG)
         self._open_emr_paths()
+        self.group_cleanup = SecurityGroupCleanup(
+            self,
+            "SecurityGroupCleanup",
+            groups=list(self.security_groups.values()),
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
         self.feature_step = FeatureStep(
             self,
             "FeatureStep",
@@ -197,8 +208,8 @@ class EmrStack(PlatformStack):
                 generation=config.cluster.generation,
                 placement=self.placement,
                 log_key=lake.key,
-                termination_protected=settings.termination_protection,
             )
+            self.group_cleanup.clean_after(self.cluster.cluster)
         alerts: dict[str, tuple[events.EventPattern, str]] = {
             "TransientRunFailed": (
                 failed_executions(self.transient.state_machine),

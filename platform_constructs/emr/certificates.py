@@ -9,7 +9,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from platform_constructs.lambda_functions import ARCHITECTURE, RUNTIME, custom_resource_function
+from platform_constructs.lambda_functions import (
+    ARCHITECTURE,
+    RUNTIME,
+    VPC_ACCESS_ACTIONS,
+    custom_resource_function_with_own_role,
+)
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import ROOT
 
@@ -56,20 +61,14 @@ class TlsCertificates(Construct):
         super().__init__(scope, construct_id)
         if not (LAMBDA_DEPS / "python").is_dir():
             raise FileNotFoundError(f"{LAMBDA_DEPS.relative_to(ROOT)} is missing: run `make setup` first")
-        log_group = logs.LogGroup(
-            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
-        )
-        role = iam.Role(
+        self.function, role, log_group = custom_resource_function_with_own_role(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Writes EMR's TLS certificate zip",
-        )
-        self.function = custom_resource_function(
-            self,
-            "Function",
             entry=HANDLER,
             description="Makes EMR's in-transit TLS certificates (CloudFormation custom resource)",
+            role_description="Writes EMR's TLS certificate zip",
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
             layers=[
                 lambda_.LayerVersion(
                     self,
@@ -85,31 +84,17 @@ class TlsCertificates(Construct):
             ],
             memory_size=512,
             timeout=Duration.minutes(1),
-            role=role,
-            log_group=log_group,
             vpc=vpc,
             vpc_subnets=subnets,
         )
         s3.BucketGrants.from_bucket(bucket).actions_on_object_keys(role, f"{prefix}*", "s3:PutObject")
         key.grant(role, "kms:GenerateDataKey")
-        log_group.grant_write(role)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(  # what Lambda needs to attach the function to the VPC
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                resources=["*"],
-            )
-        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACCESS_ACTIONS), resources=["*"]))
         acknowledge_wildcards(
             role,
             reason="New certificate zips get fresh names under the prefix (the role may only put there); "
-            "the streams of its own log group; Lambda's network-interface actions, which take no "
-            "resource ARN when the interface is created.",
+            "the streams of its own log group; the actions Lambda needs to attach the function to the "
+            "VPC, which take no resource ARN (the interface does not exist yet; subnets are described).",
             resources=[bucket.arn_for_objects(f"{prefix}*"), log_group.log_group_arn, "*"],
         )
         acknowledge_own_policy(role, "The policy is the function's own: its logs, its ENIs and one prefix.")

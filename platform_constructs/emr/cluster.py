@@ -167,9 +167,11 @@ class LongRunningCluster(Construct):
 
     Idle termination and CloudFormation: a terminated cluster stays in the stack as it was, so a
     deploy that changes nothing succeeds; but an in-place update of a terminated cluster would fail.
-    So the cluster's name carries a fingerprint of its shape, idle timeout and protection (and
-    ``generation``): any change of the cluster's settings replaces it, never updates it; bumping
-    ``generation`` brings a new cluster after an idle termination. The cluster carries the tag
+    So the cluster's name carries a fingerprint of its shape and idle timeout (and ``generation``):
+    any change of the cluster's settings replaces it, never updates it; bumping ``generation``
+    brings a new cluster after an idle termination. CloudFormation terminates the old cluster with
+    ``TerminateJobFlows``, which EMR refuses for a termination-protected cluster, so the cluster is
+    never termination-protected (it holds no data: that lives in S3). The cluster carries the tag
     EMR's managed service policy requires of what it creates. Exposes ``cluster``.
     """
 
@@ -183,7 +185,6 @@ class LongRunningCluster(Construct):
         idle_timeout_seconds: int,
         placement: ClusterPlacement,
         log_key: kms.IKey,
-        termination_protected: bool,
         generation: int = 1,
     ) -> None:
         """
@@ -192,11 +193,10 @@ class LongRunningCluster(Construct):
         :param idle_timeout_seconds: EMR terminates the cluster after this long without work.
         :param placement: security configuration, roles, subnets, security groups, log URI.
         :param log_key: encrypts the logs EMR pushes to S3.
-        :param termination_protected: refuse TerminateJobFlows while on.
         :param generation: bump to replace a cluster that terminated itself.
         """
         super().__init__(scope, construct_id)
-        fingerprint = shape.fingerprint(idle=idle_timeout_seconds, protected=termination_protected)
+        fingerprint = shape.fingerprint(idle=idle_timeout_seconds)
         self.cluster = emr.CfnCluster(
             self,
             "Cluster",
@@ -221,7 +221,6 @@ class LongRunningCluster(Construct):
                 emr_managed_slave_security_group=placement.group_id("core"),
                 service_access_security_group=placement.group_id("service_access"),
                 keep_job_flow_alive_when_no_steps=True,
-                termination_protected=termination_protected,
             ),
             managed_scaling_policy=emr.CfnCluster.ManagedScalingPolicyProperty(
                 compute_limits=emr.CfnCluster.ComputeLimitsProperty(

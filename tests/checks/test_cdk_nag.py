@@ -65,6 +65,13 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("InstanceRole", wildcards): 10, ("InstanceRole", inline): 1})
         expected.update({("ServiceRole", "AwsSolutions-IAM4"): 1, ("ServiceRole", inline): 1})
         expected.update({("StateMachine/Role", wildcards): 3, ("StateMachine/Role", inline): 1})
+        # the security-group clean-up: DescribeSecurityGroups (no resource-level) and its log
+        # streams; a function CloudFormation alone invokes, outside the VPC to reach EC2's API
+        expected.update(
+            {("SecurityGroupCleanup/Role", wildcards): 2, ("SecurityGroupCleanup/Role", inline): 1}
+        )
+        for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
+            expected[("Function", f"NIST.800.53.R5-{rule}")] += 1
         if env.settings.emr.certificates_zip is None:
             expected.update({("TlsCertificates/Role", wildcards): 3, ("TlsCertificates/Role", inline): 1})
             expected.update({("Function", "NIST.800.53.R5-LambdaDLQ"): 1})

@@ -83,6 +83,26 @@ def test_certificate_function_may_only_put_under_its_prefix(env: Synthesized) ->
     assert "kms:Decrypt" not in actions  # it writes; it never reads a zip back
 
 
+LAMBDA_VPC_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
+"""The EC2 actions of AWSLambdaVPCAccessExecutionRole (v3, 2024-01-05): what Lambda needs of a
+function's role to attach the function to its VPC."""
+
+
+def test_certificate_function_role_lets_lambda_attach_it_to_the_vpc(env: Synthesized) -> None:
+    statements = role_statements(env, STACK, FUNCTION_ROLE)
+    ec2 = {a for s in statements for a in as_list(s["Action"]) if a.startswith("ec2:")}
+    assert ec2 == LAMBDA_VPC_ACTIONS
+    (vpc,) = [s for s in statements if "ec2:DescribeSubnets" in as_list(s["Action"])]
+    assert vpc["Resource"] == "*"  # Lambda calls them before the interface (its ARN) exists
+
+
 def test_instance_role_reads_raw_and_curated_writes_analytics_and_its_artifact_prefixes(
     env: Synthesized,
 ) -> None:
@@ -154,9 +174,8 @@ def test_a_forks_own_certificates_replace_the_custom_resource(tmp_path: Path) ->
     app.synth()
     template = json.loads((tmp_path / f"{STACK}.template.json").read_text())
     resources = template["Resources"]
-    assert not [
-        r for r in resources.values() if r["Type"] in ("Custom::EmrTlsCertificates", "AWS::Lambda::Function")
-    ]
+    assert not [r for r in resources.values() if r["Type"] == "Custom::EmrTlsCertificates"]
+    assert not [r for r in resources.values() if "certificates" in r["Properties"].get("Handler", "")]
     (configuration,) = [r for r in resources.values() if r["Type"] == "AWS::EMR::SecurityConfiguration"]
     tls = configuration["Properties"]["SecurityConfiguration"]["EncryptionConfiguration"]
     assert tls["InTransitEncryptionConfiguration"]["TLSCertificateConfiguration"]["S3Object"] == (
@@ -228,7 +247,6 @@ def test_long_running_cluster_security_network_logs_and_metastore(env: Synthesiz
     assert cluster["JobFlowRole"] == {"Ref": profile_id}
     instances = cluster["Instances"]
     assert "Ec2KeyName" not in instances and instances["KeepJobFlowAliveWhenNoSteps"] is True
-    assert instances["TerminationProtected"] is env.settings.termination_protection
     assert all("PrivateSubnet" in json.dumps(subnet) for subnet in instances["Ec2SubnetIds"])
     groups = env.resources(STACK, "AWS::EC2::SecurityGroup")
     for key, prefix in (
@@ -262,17 +280,79 @@ def test_any_cluster_setting_change_renames_and_so_replaces_the_cluster(env: Syn
         replace(shape, max_units=shape.max_units + 1).fingerprint(),
         replace(shape, task_types=shape.task_types[::-1]).fingerprint(),
         replace(shape, release_label="emr-7.11.0").fingerprint(),
-        shape.fingerprint(idle=61, protected=False),
-        shape.fingerprint(idle=61, protected=True),
+        shape.fingerprint(idle=61),
     }
-    assert len(names) == 6
+    assert len(names) == 5
     cluster = _cluster(env)
     if cluster is not None:
-        idle, protected = config.emr.cluster.idle_timeout_seconds, config.termination_protection
-        fingerprint = shape.fingerprint(idle=idle, protected=protected)
+        fingerprint = shape.fingerprint(idle=config.emr.cluster.idle_timeout_seconds)
         generation = config.emr.cluster.generation
         assert cluster["Name"] == f"{config.name_prefix}-spark-{fingerprint}-g{generation}"
         assert {"Key": EMR_MANAGED_TAG[0], "Value": EMR_MANAGED_TAG[1]} in cluster["Tags"]
+
+
+def test_cluster_replacement_can_terminate_the_old_cluster(env: Synthesized) -> None:
+    """Every settings change replaces the cluster, and CloudFormation deletes the old one with
+    TerminateJobFlows, which EMR refuses for a termination-protected cluster: the cluster is never
+    protected; the stack's own termination protection (prod) guards against deleting the stack."""
+    cluster = _cluster(env)
+    if cluster is not None:
+        assert cluster["Instances"].get("TerminationProtected", False) is False
+    artifact = env.assembly.get_stack_artifact(STACK)
+    assert artifact.termination_protection is env.settings.termination_protection
+    assert artifact.termination_protection is (env.settings.environment == "prod")
+
+
+def _group_ids(env: Synthesized) -> dict[str, str]:
+    """Role (``Primary``, ``Core``, ``ServiceAccess``) -> logical ID of its EMR-managed group."""
+    groups = env.resources(STACK, "AWS::EC2::SecurityGroup")
+    return {
+        name: next(i for i in groups if i.startswith(name)) for name in ("Primary", "Core", "ServiceAccess")
+    }
+
+
+def test_deleting_the_stack_revokes_emrs_rules_after_the_cluster_and_before_the_groups(
+    env: Synthesized,
+) -> None:
+    """EMR's rules tie the groups together outside CloudFormation; EC2 refuses to delete a group
+    another group's rule references. CloudFormation deletes a resource before what it depends on."""
+    resources = env.raw(STACK)["Resources"]
+    ((cleanup_id, cleanup),) = env.resources(STACK, "Custom::EmrSecurityGroupCleanup").items()
+    groups = _group_ids(env)
+    assert cleanup["Properties"]["GroupIds"] == [
+        {"Fn::GetAtt": [groups[name], "GroupId"]} for name in ("Primary", "Core", "ServiceAccess")
+    ]
+    rules = {
+        logical_id: resource
+        for logical_id, resource in resources.items()
+        if resource["Type"] in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
+        and resource["Properties"]["GroupId"]["Fn::GetAtt"][0] in groups.values()
+    }
+    assert rules  # CloudFormation's own rules go first, so the function meets only EMR's
+    assert all(cleanup_id in rule.get("DependsOn", []) for rule in rules.values())
+    for logical_id in env.resources(STACK, "AWS::EMR::Cluster"):
+        assert cleanup_id in resources[logical_id]["DependsOn"]  # gone before the clean-up runs
+    (function_id,) = [
+        i for i in env.resources(STACK, "AWS::Lambda::Function") if i.startswith("SecurityGroup")
+    ]
+    assert cleanup["Properties"]["ServiceToken"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    function = env.properties(STACK, function_id)
+    assert function["Handler"] == "workloads.emr.security_groups.handler"
+    assert "VpcConfig" not in function and "ReservedConcurrentExecutions" not in function
+    log_group = env.resources(STACK, "AWS::Logs::LogGroup")[function["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert referenced(env, STACK, log_group["Properties"]["KmsKeyId"]) == operations_key(env)
+    assert log_group["Properties"]["RetentionInDays"] == env.settings.emr.log_retention_days
+
+
+def test_the_cleanup_may_describe_groups_and_revoke_rules_of_the_emr_groups_only(env: Synthesized) -> None:
+    (role_id,) = [i for i in env.resources(STACK, "AWS::IAM::Role") if i.startswith("SecurityGroupCleanup")]
+    statements = [s for s in role_statements(env, STACK, role_id) if "ec2:" in json.dumps(s["Action"])]
+    describe, revoke = sorted(statements, key=lambda s: json.dumps(s["Action"]))
+    assert (describe["Action"], describe["Resource"]) == ("ec2:DescribeSecurityGroups", "*")
+    assert sorted(revoke["Action"]) == ["ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"]
+    arns = [resource["Fn::Join"][1] for resource in revoke["Resource"]]
+    assert all(arn[0] == "arn:" and arn[2] == ":ec2:" and arn[-2] == ":security-group/" for arn in arns)
+    assert sorted(arn[-1]["Fn::GetAtt"][0] for arn in arns) == sorted(_group_ids(env).values())
 
 
 def _egress(env: Synthesized) -> set[tuple[str, str, int]]:
