@@ -303,11 +303,13 @@ class SageMakerSettings(ServiceSettings):
 
 
 class FrameSamplerSettings(_Strict):
-    """The frame sampler: when it runs, how far back each run reads, one frame per how many ms."""
+    """The frame sampler: when it runs, how far back each run reads, one frame per how many ms, and
+    the concurrency it reserves (null: none; a new account's quota of 10 leaves none to reserve)."""
 
     schedule: str
     window_minutes: int = Field(ge=1, le=1440)
     sampling_interval_ms: int = Field(ge=200, le=60_000)
+    reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
 
     @field_validator("schedule")
     @classmethod

@@ -101,6 +101,8 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("ConsumerRole", inline): 1})
         expected.update({("Sampler/Role", "AwsSolutions-IAM5"): 3, ("Sampler/Role", inline): 1})
         expected[("Function", "NIST.800.53.R5-LambdaInsideVPC")] += 1
+        if env.settings.video.sampler.reserved_concurrency is None:  # a new account has none to reserve
+            expected[("Function", "NIST.800.53.R5-LambdaConcurrency")] += 1
     if env.settings.quicksight.enabled:  # the data source role: table prefixes, results, tables, list actions
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("Athena/Role", "AwsSolutions-IAM5"): 6, ("Athena/Role", inline): 1})

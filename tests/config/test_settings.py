@@ -356,6 +356,12 @@ BAD_INPUTS = [
     ),
     ("video.retention_hours", 0.1, "retention_hours: 0.1 is not allowed"),
     (
+        "video.sampler.reserved_concurrency",
+        0,
+        "video.sampler.reserved_concurrency: 0 is not allowed: Input should be greater than or equal to 1",
+    ),
+    ("video.sampler.reserved_concurrency", "one", "video.sampler.reserved_concurrency: 'one' is not allowed"),
+    (
         "video.sampler.window_minutes",
         10,
         "dev.yaml: video.sampler: window_minutes 10 is shorter than the schedule's 15 minutes",
