@@ -410,7 +410,8 @@ class RefreshSettings(_Strict):
 class QuickSightSettings(ServiceSettings):
     """Amazon QuickSight over Athena: who may change (``author_groups``) and who may only view
     (``viewer_groups``) the data source, datasets and dashboard, the namespace and identity region
-    of those groups (default: the stack's region), and the SPICE refresh. Unset groups default to
+    of those groups (default: the stack's region), the SPICE refresh, and how long the logs of the
+    function that creates the groups are kept. Unset groups default to
     ``<prefix>-<env>-bi-authors`` and ``-bi-viewers`` (see :attr:`Settings.bi_groups`), so two
     copies of the platform never create the same group."""
 
@@ -419,6 +420,7 @@ class QuickSightSettings(ServiceSettings):
     author_groups: list[str] | None = None
     viewer_groups: list[str] | None = None
     refresh: RefreshSettings
+    log_retention_days: LogRetentionDays
 
     @field_validator("author_groups", "viewer_groups")
     @classmethod
