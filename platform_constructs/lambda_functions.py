@@ -6,7 +6,7 @@ from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from platform_constructs.python_modules import entry_modules, stage_modules
 
@@ -43,6 +43,13 @@ def custom_resource_function(
         log_group=log_group,
         **options,
     )
+    acknowledge_custom_resource_function(function)
+    return function
+
+
+def acknowledge_custom_resource_function(function: IConstruct, *more: Acknowledgment) -> None:
+    """Acknowledge on ``function`` what a function that only CloudFormation invokes lacks (a
+    dead-letter queue, reserved concurrency), and ``more``."""
     Validations.of(function).acknowledge(
         Acknowledgment(
             id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
@@ -54,5 +61,5 @@ def custom_resource_function(
             reason="Only CloudFormation invokes it, once per change of the resource; reserving "
             "concurrency would fail deployment in accounts at the minimum concurrency quota.",
         ),
+        *more,
     )
-    return function

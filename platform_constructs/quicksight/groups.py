@@ -2,13 +2,14 @@
 
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Aws, CfnResource, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from platform_constructs.lambda_functions import acknowledge_custom_resource_function
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 
 PROVIDER = cr.AwsCustomResource.PROVIDER_FUNCTION_UUID
@@ -161,17 +162,8 @@ class QuickSightGroups(Construct):
             )
 
         function = Stack.of(self).node.find_child("AWS" + PROVIDER.replace("-", ""))
-        Validations.of(function).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
-                reason="Only CloudFormation invokes it, synchronously, and waits for its answer; "
-                "a failure fails the deployment, so there is no lost event to queue.",
-            ),
-            Acknowledgment(
-                id="NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
-                reason="Only CloudFormation invokes it, once per change of a group; reserving "
-                "concurrency would fail deployment in accounts at the minimum concurrency quota.",
-            ),
+        acknowledge_custom_resource_function(
+            function,
             Acknowledgment(
                 id="NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",
                 reason="It calls the QuickSight control plane only, possibly in another region, "
