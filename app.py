@@ -112,6 +112,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
             catalog=data_lake.catalog,
             athena=data_lake.athena,
             alarm_topic=alarms.alarms.topic,
+            logs_key=logs_key,
         )
     pipeline = None
     if settings.pipeline.enabled:

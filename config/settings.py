@@ -303,11 +303,13 @@ class SageMakerSettings(ServiceSettings):
 
 
 class FrameSamplerSettings(_Strict):
-    """The frame sampler: when it runs, how far back each run reads, one frame per how many ms."""
+    """The frame sampler: when it runs, how far back each run reads, one frame per how many ms, and
+    the concurrency it reserves (null: none; a new account's quota of 10 leaves none to reserve)."""
 
     schedule: str
     window_minutes: int = Field(ge=1, le=1440)
     sampling_interval_ms: int = Field(ge=200, le=60_000)
+    reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
 
     @field_validator("schedule")
     @classmethod
@@ -408,7 +410,8 @@ class RefreshSettings(_Strict):
 class QuickSightSettings(ServiceSettings):
     """Amazon QuickSight over Athena: who may change (``author_groups``) and who may only view
     (``viewer_groups``) the data source, datasets and dashboard, the namespace and identity region
-    of those groups (default: the stack's region), and the SPICE refresh. Unset groups default to
+    of those groups (default: the stack's region), the SPICE refresh, and how long the logs of the
+    function that creates the groups are kept. Unset groups default to
     ``<prefix>-<env>-bi-authors`` and ``-bi-viewers`` (see :attr:`Settings.bi_groups`), so two
     copies of the platform never create the same group."""
 
@@ -417,6 +420,7 @@ class QuickSightSettings(ServiceSettings):
     author_groups: list[str] | None = None
     viewer_groups: list[str] | None = None
     refresh: RefreshSettings
+    log_retention_days: LogRetentionDays
 
     @field_validator("author_groups", "viewer_groups")
     @classmethod

@@ -12,17 +12,33 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-PUBLISHERS = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "budgets.amazonaws.com")
-"""AWS services that publish alarms: EventBridge rules, CloudWatch alarms and AWS Budgets."""
+
+def publishers(stack: Stack) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Each AWS service that publishes alarms -> (its conditions in the topic policy, in the key
+    policy), with only the condition keys the service sends: EventBridge rules send
+    ``aws:SourceAccount`` to the topic policy but no ``aws:SourceAccount``/``aws:SourceArn`` to
+    KMS for an encrypted topic (SNS, "Key management"); CloudWatch alarms and AWS Budgets send
+    both, the alarm's ARN and the budget's."""
+    account = {"aws:SourceAccount": stack.account}
+    alarms = f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
+    budgets = f"arn:{stack.partition}:budgets::{stack.account}:*"
+    by_source = {
+        "cloudwatch.amazonaws.com": {"StringEquals": account, "ArnLike": {"aws:SourceArn": alarms}},
+        "budgets.amazonaws.com": {"StringEquals": account, "ArnLike": {"aws:SourceArn": budgets}},
+    }
+    return {
+        "events.amazonaws.com": ({"StringEquals": account}, {}),
+        **{service: (conditions, conditions) for service, conditions in by_source.items()},
+    }
 
 
 class AlarmTopic(Construct):
     """An SNS topic for platform alarms, encrypted with ``key``, TLS-only.
 
     EventBridge, CloudWatch and AWS Budgets of this account may publish to it (topic policy) and
-    use its key (a statement added to the key policy), both conditioned on ``aws:SourceAccount``.
-    Each address in ``emails`` is subscribed (AWS mails a confirmation first). Exposes ``topic``
-    and ``key``.
+    use its key (statements added to the key policy), one statement per service with the
+    conditions of :func:`publishers`. Each address in ``emails`` is subscribed (AWS mails a
+    confirmation first). Exposes ``topic`` and ``key``.
     """
 
     def __init__(
@@ -34,33 +50,32 @@ class AlarmTopic(Construct):
         emails: Sequence[str] = (),
     ) -> None:
         """
-        :param key: encrypts the topic; its policy gains the publishers' statement.
+        :param key: encrypts the topic; its policy gains the publishers' statements.
         :param emails: addresses to subscribe; default none.
         """
         super().__init__(scope, construct_id)
-        account = Stack.of(self).account
-        services = [iam.ServicePrincipal(service) for service in PUBLISHERS]
-        from_this_account = {"StringEquals": {"aws:SourceAccount": account}}
         self.key = key
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAlarmPublishers",
-                principals=services,
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions=from_this_account,
-            )
-        )
         self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAlarmPublishers",
-                principals=services,
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions=from_this_account,
+        for service, (publish, use) in publishers(Stack.of(self)).items():
+            sid = "Allow" + service.split(".")[0].title()
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions=use or None,
+                )
             )
-        )
+            self.topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.topic_arn],
+                    conditions=publish,
+                )
+            )
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
 

@@ -6,13 +6,20 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+METRIC = "UnblendedCost"
+"""What the budget adds up: costs as billed, the measure the legacy ``CostTypes`` defaulted to. A
+``FilterExpression`` needs ``Metrics`` and takes no ``CostTypes`` (Budgets API, CreateBudget)."""
+HIDDEN_CHARGES = ("Credit", "Refund")
+"""Charge types (the ``RECORD_TYPE`` dimension) the budget leaves out."""
+
 
 class PlatformBudget(Construct):
     """A monthly cost budget ``budget_name`` of ``monthly_usd`` over the costs carrying every tag
     in ``tags`` (tag key -> value; the keys must be activated as cost-allocation tags in the
-    Billing console, or the budget sees nothing). Credits and refunds are left out, so they never
-    hide spend. Each percentage in ``actual_percent`` (spent so far) and ``forecast_percent``
-    (forecast for the month) notifies ``topic``, whose policies must let AWS Budgets publish.
+    Billing console, or the budget sees nothing). It measures :data:`METRIC` and leaves credits and
+    refunds out (charge types :data:`HIDDEN_CHARGES`), so they never hide spend. Each percentage
+    in ``actual_percent`` (spent so far) and ``forecast_percent`` (forecast for the month) notifies
+    ``topic``, whose policies must let AWS Budgets publish.
     Exposes ``budget``."""
 
     def __init__(
@@ -43,6 +50,13 @@ class PlatformBudget(Construct):
             )
             for key, value in sorted(tags.items())
         ]
+        spend = Budget.ExpressionProperty(
+            not_=Budget.ExpressionProperty(
+                dimensions=Budget.ExpressionDimensionValuesProperty(
+                    key="RECORD_TYPE", values=list(HIDDEN_CHARGES), match_options=["EQUALS"]
+                )
+            )
+        )
         notifications = [
             Budget.NotificationWithSubscribersProperty(
                 notification=Budget.NotificationProperty(
@@ -64,8 +78,8 @@ class PlatformBudget(Construct):
                 budget_type="COST",
                 time_unit="MONTHLY",
                 budget_limit=Budget.SpendProperty(amount=monthly_usd, unit="USD"),
-                filter_expression=by_tag[0] if len(by_tag) == 1 else Budget.ExpressionProperty(and_=by_tag),
-                cost_types=Budget.CostTypesProperty(include_credit=False, include_refund=False),
+                filter_expression=Budget.ExpressionProperty(and_=[*by_tag, spend]),
+                metrics=[METRIC],
             ),
             notifications_with_subscribers=notifications,
         )

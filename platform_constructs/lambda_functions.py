@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from platform_constructs.python_modules import entry_modules, stage_modules
 
@@ -55,6 +55,13 @@ def custom_resource_function(
         log_group=log_group,
         **options,
     )
+    acknowledge_custom_resource_function(function)
+    return function
+
+
+def acknowledge_custom_resource_function(function: IConstruct, *more: Acknowledgment) -> None:
+    """Acknowledge on ``function`` what a function that only CloudFormation invokes lacks (a
+    dead-letter queue, reserved concurrency), and ``more``."""
     Validations.of(function).acknowledge(
         Acknowledgment(
             id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
@@ -66,8 +73,8 @@ def custom_resource_function(
             reason="Only CloudFormation invokes it, once per change of the resource; reserving "
             "concurrency would fail deployment in accounts at the minimum concurrency quota.",
         ),
+        *more,
     )
-    return function
 
 
 def custom_resource_function_with_own_role(

@@ -2,6 +2,7 @@
 
 from aws_cdk import CfnOutput
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_quicksight as quicksight
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -11,9 +12,11 @@ from platform_constructs.alarm_topic import topic_alarm
 from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
+from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.quicksight.dashboard import SalesDashboard
 from platform_constructs.quicksight.data import AthenaDataSource, SpiceDataset, ingestion_metric
 from platform_constructs.quicksight.groups import QuickSightGroups
+from platform_constructs.removal import data_removal_policy
 from stacks import outputs
 from stacks.base import PlatformStack
 from workloads.schema import CURATED_TRANSACTIONS, STORE_DAILY_FEATURES
@@ -39,7 +42,8 @@ def refresh_frequency(refresh: RefreshSettings) -> quicksight.CfnRefreshSchedule
 
 
 class QuickSightStack(PlatformStack):
-    """Amazon QuickSight, configured by the ``quicksight`` settings: the author and viewer groups
+    """Amazon QuickSight, configured by the ``quicksight`` settings: the author and viewer groups in
+    the identity region, their function's logs encrypted with ``logs_key``
     (:class:`QuickSightGroups`), an Athena data source on the platform's workgroup with its own
     least-privilege role (:class:`AthenaDataSource`), SPICE datasets of the curated sales and the
     daily store features with columns from the schema module and a refresh schedule each
@@ -58,6 +62,7 @@ class QuickSightStack(PlatformStack):
         catalog: LakeCatalog,
         athena: AthenaWorkgroup,
         alarm_topic: sns.ITopic,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(
             scope,
@@ -76,7 +81,9 @@ class QuickSightStack(PlatformStack):
             viewers=viewers,
             namespace=config.namespace,
             identity_region=config.identity_region,
-            create=config.identity_region in (None, settings.region),
+            logs_key=logs_key,
+            log_retention=RETENTION_BY_DAYS[config.log_retention_days],
+            removal_policy=data_removal_policy(self, destroy=settings.destroy_on_delete),
         )
         tables = {"sales": CURATED_TRANSACTIONS, "daily": STORE_DAILY_FEATURES}
         self.data_source = AthenaDataSource(

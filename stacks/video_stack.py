@@ -88,6 +88,7 @@ class VideoStack(PlatformStack):
             logs_key=logs_key,
             log_retention=RETENTION_BY_DAYS[config.log_retention_days],
             removal_policy=removal_policy,
+            reserved_concurrency=config.sampler.reserved_concurrency,
         )
         exported = {
             "RoleAlias": (

@@ -119,9 +119,15 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("ConsumerRole", inline): 1})
         expected.update({("Sampler/Role", "AwsSolutions-IAM5"): 3, ("Sampler/Role", inline): 1})
         expected[("Function", "NIST.800.53.R5-LambdaInsideVPC")] += 1
+        if env.settings.video.sampler.reserved_concurrency is None:  # a new account has none to reserve
+            expected[("Function", "NIST.800.53.R5-LambdaConcurrency")] += 1
     if env.settings.quicksight.enabled:  # the data source role: table prefixes, results, tables, list actions
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("Athena/Role", "AwsSolutions-IAM5"): 6, ("Athena/Role", inline): 1})
+        # the groups' SDK-call function (CDK's shared one): its log streams, called by CloudFormation only
+        expected.update({("Groups/Role", "AwsSolutions-IAM5"): 1, ("Groups/Role", inline): 1})
+        for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
+            expected[("AWS679f53fac002430cb0da5b7982bd2287", f"NIST.800.53.R5-{rule}")] = 1
     if env.settings.pipeline.enabled:  # its steps' ingestions and nested executions, X-Ray and logs
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("StateMachine/Role", "AwsSolutions-IAM5"): 5, ("StateMachine/Role", inline): 1})

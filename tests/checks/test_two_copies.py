@@ -89,7 +89,6 @@ def test_a_second_copy_with_another_prefix_shares_no_forced_name(
         ("AWS::Athena::WorkGroup", ("dsp-dev",)),
         ("AWS::KinesisVideo::Stream", ("dsp-dev-store-001-entrance",)),
         ("AWS::QuickSight::DataSet", ("dsp-dev-transactions",)),
-        ("AWS::QuickSight::Group", ("dsp-dev-bi-authors",)),
         ("AWS::StepFunctions::StateMachine", None),
         ("AWS::Logs::LogGroup", None),
         ("AWS::Glue::SecurityConfiguration", ("dsp-dev-glue",)),

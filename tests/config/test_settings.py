@@ -357,6 +357,14 @@ BAD_INPUTS = [
         "at most 3000 fit in one run",
     ),
     ("video.retention_hours", 0.1, "retention_hours: 0.1 is not allowed"),
+    ("quicksight.log_retention_days", 17, "quicksight.log_retention_days: 17 is not allowed"),
+    ("quicksight.log_retention_days", _DELETE, "quicksight.log_retention_days: required key is missing"),
+    (
+        "video.sampler.reserved_concurrency",
+        0,
+        "video.sampler.reserved_concurrency: 0 is not allowed: Input should be greater than or equal to 1",
+    ),
+    ("video.sampler.reserved_concurrency", "one", "video.sampler.reserved_concurrency: 'one' is not allowed"),
     (
         "video.sampler.window_minutes",
         10,

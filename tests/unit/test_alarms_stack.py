@@ -3,6 +3,8 @@ account reach, and the operations key that encrypts it and every log group of th
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import Synthesized
 
 STACK = "Alarms"
@@ -34,22 +36,61 @@ def test_operations_key_admits_cloudwatch_logs_only_for_this_accounts_log_groups
     assert list(logs["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
 
 
-def test_only_alarm_publishers_of_this_account_publish_and_use_the_key(env: Synthesized) -> None:
-    services = ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]
-    condition = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+ACCOUNT = {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+def _arn(*parts: Any) -> dict[str, Any]:
+    return {"Fn::Join": ["", list(parts)]}
+
+
+ALARMS = _arn(
+    "arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:", {"Ref": "AWS::Region"}, ":",
+    {"Ref": "AWS::AccountId"}, ":alarm:*",
+)  # fmt: skip
+BUDGETS = _arn("arn:", {"Ref": "AWS::Partition"}, ":budgets::", {"Ref": "AWS::AccountId"}, ":*")
+TOPIC_CONDITIONS = {
+    "events.amazonaws.com": {"StringEquals": ACCOUNT},
+    "cloudwatch.amazonaws.com": {"StringEquals": ACCOUNT, "ArnLike": {"aws:SourceArn": ALARMS}},
+    "budgets.amazonaws.com": {"StringEquals": ACCOUNT, "ArnLike": {"aws:SourceArn": BUDGETS}},
+}
+"""Each publisher's documented topic-policy conditions (EventBridge, CloudWatch, Budgets guides)."""
+KEY_CONDITIONS = {
+    "events.amazonaws.com": None,  # SNS: not supported for EventBridge to encrypted topics
+    "cloudwatch.amazonaws.com": TOPIC_CONDITIONS["cloudwatch.amazonaws.com"],
+    "budgets.amazonaws.com": TOPIC_CONDITIONS["budgets.amazonaws.com"],
+}
+
+
+def _by_service(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The statements that name one AWS service principal, by that service."""
+    found: dict[str, dict[str, Any]] = {}
+    for statement in statements:
+        principal = statement.get("Principal")
+        service = principal.get("Service") if isinstance(principal, dict) else None
+        if isinstance(service, str) and service in TOPIC_CONDITIONS:
+            assert service not in found, f"{service} has two statements"
+            found[service] = statement
+    return found
+
+
+def test_each_alarm_publisher_may_publish_under_the_conditions_it_sends(env: Synthesized) -> None:
     (policy,) = env.resources(STACK, "AWS::SNS::TopicPolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    (publish,) = [s for s in statements if s.get("Sid") == "AllowAlarmPublishers"]
-    assert sorted(publish["Principal"]["Service"]) == services and publish["Condition"] == condition
-    assert publish["Action"] == "sns:Publish"
+    publish = _by_service(statements)
+    assert {service: s.get("Condition") for service, s in publish.items()} == TOPIC_CONDITIONS
+    assert all(s["Action"] == "sns:Publish" and s["Effect"] == "Allow" for s in publish.values())
     tls = [s for s in statements if s["Effect"] == "Deny"]
     assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_each_alarm_publisher_may_use_the_key_only_with_condition_keys_it_sends(env: Synthesized) -> None:
+    """EventBridge sends no ``aws:SourceAccount``/``aws:SourceArn`` to KMS for an encrypted topic,
+    so any such condition on its key statement drops every EventBridge alert."""
     (key,) = env.resources(STACK, "AWS::KMS::Key").values()
-    (use,) = [
-        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowAlarmPublishers"
-    ]
-    assert sorted(use["Principal"]["Service"]) == services and use["Condition"] == condition
-    assert sorted(use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    use = _by_service(key["Properties"]["KeyPolicy"]["Statement"])
+    assert {service: s.get("Condition") for service, s in use.items()} == KEY_CONDITIONS
+    assert all(sorted(s["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"] for s in use.values())
+    assert "Condition" not in use["events.amazonaws.com"]
 
 
 def test_no_subscriptions_without_configured_addresses(env: Synthesized) -> None:

@@ -7,7 +7,9 @@ import json
 import re
 from typing import Any
 
+import botocore.session
 from aws_cdk import Stack
+from botocore.validate import ParamValidator
 
 from app import create_app
 from config.settings import load_settings
@@ -120,10 +122,10 @@ def test_the_budget_filters_on_the_platform_tags_and_notifies_the_alarm_topic(en
     assert data["BudgetName"] == f"{env.settings.name_prefix}-monthly"
     assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
     assert data["BudgetLimit"] == {"Amount": config.monthly_usd, "Unit": "USD"}
-    assert data["CostTypes"] == {"IncludeCredit": False, "IncludeRefund": False}
     tags = {
         (tag["Tags"]["Key"], tuple(tag["Tags"]["Values"]), tuple(tag["Tags"]["MatchOptions"]))
         for tag in data["FilterExpression"]["And"]
+        if "Tags" in tag
     }
     assert tags == {
         ("project", (env.settings.prefix,), ("EQUALS",)),
@@ -143,6 +145,27 @@ def test_the_budget_filters_on_the_platform_tags_and_notifies_the_alarm_topic(en
     assert thresholds == [("ACTUAL", p) for p in config.actual_percent] + [
         ("FORECASTED", p) for p in config.forecast_percent
     ]
+
+
+def test_the_budget_leaves_credits_and_refunds_out_in_a_shape_the_budgets_api_accepts(
+    env: Synthesized,
+) -> None:
+    """A ``FilterExpression`` needs ``Metrics`` and replaces the legacy ``CostFilters``/``CostTypes``
+    (Budgets API, CreateBudget): credits and refunds are left out by their charge type instead."""
+    (budget,) = env.resources(STACK, "AWS::Budgets::Budget").values()
+    data = budget["Properties"]["Budget"]
+    assert data["Metrics"] == ["UnblendedCost"]
+    assert "CostTypes" not in data and "CostFilters" not in data
+    (hidden,) = [part["Not"] for part in data["FilterExpression"]["And"] if "Not" in part]
+    assert hidden == {
+        "Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"], "MatchOptions": ["EQUALS"]}
+    }
+    model = botocore.session.get_session().get_service_model("budgets")
+    as_sent = {**data, "BudgetLimit": {**data["BudgetLimit"], "Amount": str(data["BudgetLimit"]["Amount"])}}
+    report = ParamValidator().validate(
+        {"AccountId": "123456789012", "Budget": as_sent}, model.operation_model("CreateBudget").input_shape
+    )
+    assert not report.has_errors(), report.generate_report()
 
 
 def test_services_switched_off_leave_the_dashboard_and_the_budget_off_is_absent() -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.validate import ParamValidator
 
 from app import create_app
 from config.settings import RefreshSettings, load_settings
@@ -24,6 +28,8 @@ DATASETS = {
     "daily": ("DailyDataset09584E91", STORE_DAILY_FEATURES),
 }
 DASHBOARD = "Dashboard9E4231ED"
+GROUPS_ROLE, GROUPS_POLICY = "GroupsRole07FEC5C6", "GroupsRoleDefaultPolicyC0C000B6"
+ROOT = Path(__file__).resolve().parents[2]
 S3 = lambda actions: {a for a in actions if a.startswith("s3:")}  # noqa: E731
 
 
@@ -201,20 +207,114 @@ def _group(principal: dict[str, Any]) -> str:
     return str(principal["Fn::Join"][1][-1]).rsplit("/", 1)[1]
 
 
-def test_the_stack_creates_its_groups_in_the_stacks_identity_region(env: Synthesized) -> None:
-    groups = {g["Properties"]["GroupName"] for g in env.resources(STACK, "AWS::QuickSight::Group").values()}
+def _rendered(value: Any) -> str:
+    """A template string value with ``Ref``s written as ``${name}``."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"${{{value['Ref']}}}"
+    return "".join(_rendered(part) for part in value["Fn::Join"][1])
+
+
+def _group_calls(template: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Group name -> its custom resource's SDK calls (Create, Update, Delete) as JSON."""
+    calls = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] == "Custom::QuickSightGroup":
+            props = resource["Properties"]
+            parsed = {when: json.loads(_rendered(props[when])) for when in ("Create", "Update", "Delete")}
+            calls[parsed["Create"]["parameters"]["GroupName"]] = parsed
+    return calls
+
+
+def test_groups_are_created_through_the_quicksight_api_not_the_us_east_1_only_type(env: Synthesized) -> None:
+    """``AWS::QuickSight::Group`` is in CloudFormation's registry for us-east-1 only."""
+    assert env.resources(STACK, "AWS::QuickSight::Group") == {}
+    calls = _group_calls(env.raw(STACK))
     name = env.settings.name_prefix
     assert env.settings.bi_groups == ([f"{name}-bi-authors"], [f"{name}-bi-viewers"])  # the defaults
-    assert groups == {*env.settings.bi_groups[0], *env.settings.bi_groups[1]}
+    assert set(calls) == {*env.settings.bi_groups[0], *env.settings.bi_groups[1]}
+    names = {"AwsAccountId": "${AWS::AccountId}", "Namespace": env.settings.quicksight.namespace}
+    for group, call in calls.items():
+        create, delete = call["Create"], call["Delete"]
+        assert call["Update"] == create  # a renamed group is created, and the old one deleted
+        assert (create["service"], create["action"], delete["action"]) == (
+            "QuickSight",
+            "CreateGroup",
+            "DeleteGroup",
+        )
+        assert "region" not in create and "region" not in delete  # the stack's own region
+        assert create["parameters"] == {
+            **names,
+            "GroupName": group,
+            "Description": create["parameters"]["Description"],
+        }
+        assert delete["parameters"] == {**names, "GroupName": group}
+        assert create["ignoreErrorCodesMatching"] == "ResourceExistsException"
+        assert delete["ignoreErrorCodesMatching"] == "ResourceNotFoundException"
+        assert create["physicalResourceId"] == {"id": f"${{AWS::Region}}/{names['Namespace']}/{group}"}
 
 
-def test_a_separate_identity_region_uses_existing_groups_there(tmp_path: Path) -> None:
+def test_the_group_calls_match_the_quicksight_service_model(env: Synthesized) -> None:
+    model = botocore.session.get_session().get_service_model("quicksight")
+    samples = {"${AWS::AccountId}": "123456789012"}
+    for call in _group_calls(env.raw(STACK)).values():
+        for when in ("Create", "Delete"):
+            operation = model.operation_model(call[when]["action"])  # raises if it does not exist
+            parameters = {k: samples.get(v, v) for k, v in call[when]["parameters"].items()}
+            report = ParamValidator().validate(parameters, operation.input_shape)
+            assert not report.has_errors(), f"{when}: {report.generate_report()}"
+    errors = {shape.name for shape in model.operation_model("CreateGroup").error_shapes}
+    assert "ResourceExistsException" in errors
+    assert "ResourceNotFoundException" in {s.name for s in model.operation_model("DeleteGroup").error_shapes}
+
+
+def test_the_group_function_may_create_and_delete_exactly_the_groups(env: Synthesized) -> None:
+    statements = role_statements(env, STACK, GROUPS_ROLE)
+    (groups,) = [s for s in statements if any(a.startswith("quicksight:") for a in as_list(s["Action"]))]
+    assert sorted(as_list(groups["Action"])) == ["quicksight:CreateGroup", "quicksight:DeleteGroup"]
+    namespace = env.settings.quicksight.namespace
+    assert sorted(_rendered(arn) for arn in groups["Resource"]) == sorted(
+        f"arn:${{AWS::Partition}}:quicksight:${{AWS::Region}}:${{AWS::AccountId}}:group/{namespace}/{group}"
+        for group in (*env.settings.bi_groups[0], *env.settings.bi_groups[1])
+    )
+    (function,) = [
+        r["Properties"]
+        for r in env.resources(STACK, "AWS::Lambda::Function").values()
+        if r["Properties"]["Role"] == {"Fn::GetAtt": [GROUPS_ROLE, "Arn"]}
+    ]
+    (log_group,) = [
+        r["Properties"]
+        for i, r in env.resources(STACK, "AWS::Logs::LogGroup").items()
+        if i.startswith("GroupsLogs")
+    ]
+    assert function["LoggingConfig"]["LogGroup"]["Ref"].startswith("GroupsLogs")
+    assert (
+        log_group["RetentionInDays"] == env.settings.quicksight.log_retention_days and "KmsKeyId" in log_group
+    )
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-west-2"])
+def test_the_quicksight_template_lints_clean_outside_us_east_1(dev: Synthesized, region: str) -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    template = str(dev.outdir / "QuickSight.template.json")
+    result = subprocess.run(
+        [str(cfn_lint), "--regions", region, "--", template], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_separate_identity_region_gets_the_groups_and_the_permissions_there(tmp_path: Path) -> None:
     settings = load_settings("dev")
     quicksight = settings.quicksight.model_copy(update={"identity_region": "us-east-1"})
     app, _ = create_app(settings.model_copy(update={"quicksight": quicksight}), outdir=str(tmp_path))
     app.synth()
     template = json.loads((tmp_path / "QuickSight.template.json").read_text())
-    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::QuickSight::Group"]
+    calls = _group_calls(template)
+    assert calls and all(c[w]["region"] == "us-east-1" for c in calls.values() for w in ("Create", "Delete"))
+    assert all(c["Create"]["physicalResourceId"]["id"].startswith("us-east-1/") for c in calls.values())
+    policy = json.dumps(template["Resources"][GROUPS_POLICY]["Properties"]["PolicyDocument"])
+    assert ":quicksight:us-east-1:" in policy and ':quicksight:", {"Ref": "AWS::Region"}' not in policy
     principals = json.dumps(template["Resources"][DASHBOARD]["Properties"]["Permissions"])
     assert ":quicksight:us-east-1:" in principals
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aws_cdk import App, Duration, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+
 from app import create_app
 from config.settings import load_settings
 from platform_constructs.video.access import CONSUMER_ACTIONS, PRODUCER_ACTIONS, THING_NAME
+from platform_constructs.video.sampler import FrameSampler
 from stacks.video_stack import FRAMES_PREFIX
 from tests.conftest import Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
@@ -135,7 +143,8 @@ def test_sampler_function_settings(env: Synthesized) -> None:
     function = env.properties(STACK, FUNCTION)
     assert function["Runtime"] == "python3.14" and function["Architectures"] == ["arm64"]
     assert function["Handler"] == "workloads.video.frame_sampler.handler"
-    assert function["ReservedConcurrentExecutions"] == 1
+    reserved = env.settings.video.sampler.reserved_concurrency
+    assert function.get("ReservedConcurrentExecutions") == reserved
     assert function["TracingConfig"] == {"Mode": "Active"}
     assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]}}
     variables = function["Environment"]["Variables"]
@@ -149,6 +158,32 @@ def test_sampler_function_settings(env: Synthesized) -> None:
     assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     (invoke,) = env.resources(STACK, "AWS::Lambda::EventInvokeConfig").values()
     assert invoke["Properties"]["MaximumRetryAttempts"] == 2
+
+
+def test_sampler_reserves_no_concurrency_unless_configured(env: Synthesized) -> None:
+    """A new account's concurrency quota of 10 leaves none to reserve: reserving is opt-in."""
+    assert env.settings.video.sampler.reserved_concurrency is None
+    assert "ReservedConcurrentExecutions" not in env.properties(STACK, FUNCTION)
+    stack = Stack(App(), "Opted")
+    key = kms.Key(stack, "Key")
+    sampler = FrameSampler(
+        stack,
+        "Sampler",
+        streams={"camera": "arn:aws:kinesisvideo:eu-west-1:123456789012:stream/camera/1"},
+        stream_key=key,
+        bucket=s3.Bucket(stack, "Bucket"),
+        prefix=FRAMES_PREFIX,
+        schedule="rate(15 minutes)",
+        window=Duration.minutes(15),
+        sampling_interval=Duration.seconds(10),
+        alarm_topic=sns.Topic(stack, "Topic"),
+        logs_key=key,
+        log_retention=logs.RetentionDays.ONE_MONTH,
+        reserved_concurrency=1,
+    )
+    function = stack.get_logical_id(sampler.function.node.default_child)  # type: ignore[arg-type]
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    assert resources[function]["Properties"]["ReservedConcurrentExecutions"] == 1
 
 
 def test_sampler_may_read_images_and_put_frames_under_its_prefix_only(env: Synthesized) -> None:
