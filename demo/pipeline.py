@@ -21,6 +21,7 @@ from datetime import time as clock
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workloads.sagemaker.contract import TRAINING_DAYS
 from workloads.sample_data import Report, generate
 
 if TYPE_CHECKING:
@@ -33,9 +34,6 @@ STAGES = ("generate", "glue", "quality", "emr", "train", "forecast")
 """The stages in the order they run; their names label progress, timings and the report."""
 FRESHNESS_HOURS = 36
 """The freshness rule as prod configures it, checked at the end of the last generated day."""
-
-TRAINING_DAYS = 8
-"""The fewest days before the held-out ones: the 7-day lag, a model input, first has a value on day 8."""
 
 Progress = Callable[[str], None]
 """Receives one line of progress per event (a stage starting, a day cleaned, a stage done)."""
@@ -154,12 +152,13 @@ def emr(spark: SparkSession, zones: Zones, days: list[date]) -> pd.DataFrame:
     from workloads.emr.features import run
     from workloads.sagemaker.train import load_features
 
-    urls = {
-        "curated_url": str(zones.curated),
-        "raw_url": str(zones.raw),
-        "analytics_url": str(zones.analytics),
-    }
-    run(spark, **urls, days=days)
+    run(
+        spark,
+        curated_url=str(zones.curated),
+        raw_url=str(zones.raw),
+        analytics_url=str(zones.analytics),
+        days=days,
+    )
     frame: pd.DataFrame = load_features(str(zones.analytics))
     return frame.sort_values(["sale_date", "store_id"], ignore_index=True)
 

@@ -16,10 +16,12 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from config.settings import ConfigError, load_settings
+from config.settings import ConfigError, Settings, load_settings
 from ops import commands, doctor
 from ops.platform import Deployed, OpsError
+from workloads.sagemaker.contract import days_needed
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -64,7 +66,11 @@ def parser() -> argparse.ArgumentParser:
     upload = command("upload", "upload sample data (or a folder) to the raw zone")
     upload.add_argument("--from", dest="source", type=Path, help="a folder in the raw zone's layout")
     upload.add_argument("--stores", type=int, default=8, help="generated stores (default %(default)s)")
-    upload.add_argument("--days", type=int, default=14, help="generated days (default %(default)s)")
+    upload.add_argument(
+        "--days",
+        type=int,
+        help="generated days (default: what a first run needs to train in the environment)",
+    )
     upload.add_argument("--start", type=day, default=date(2026, 3, 2), help="first generated day")
 
     run = command("run", "start the pipeline for a date")
@@ -84,6 +90,15 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def sample_sizes(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """What ``upload`` generates: ``--stores`` from ``--start`` for ``--days``, by default the days a
+    first run needs to train in the environment (:func:`days_needed` of its held-out days)."""
+    days = args.days
+    if days is None:
+        days = days_needed(settings.sagemaker.training.hyperparameters.validation_days)
+    return {"stores": args.stores, "days": days, "start": args.start}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit code."""
     args = parser().parse_args(argv)
@@ -96,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             case "doctor":
                 return doctor.doctor(deployed, settings)
             case "upload":
-                sizes = {"stores": args.stores, "days": args.days, "start": args.start}
-                return commands.upload(deployed, args.source, sizes)
+                return commands.upload(deployed, args.source, sample_sizes(args, settings), env=args.env)
             case "run":
                 return commands.start_run(deployed, args.date, follow=args.follow, interval=args.interval)
             case "status":

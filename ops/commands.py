@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ class BadInput(OpsError):
 
 
 MEDIA_TYPES = {".json": "application/json", ".csv": "text/csv"}
+INGEST_DAY = re.compile(r"/ingest_date=(\d{4}-\d{2}-\d{2})/")
 SUCCEEDED = "SUCCEEDED"
 
 
@@ -38,9 +40,10 @@ def _every(pages: Any, field: str) -> list[Any]:
     return [item for page in pages for item in page.get(field, [])]
 
 
-def upload(deployed: Deployed, source: Path | None, sizes: dict[str, Any]) -> int:
+def upload(deployed: Deployed, source: Path | None, sizes: dict[str, Any], *, env: str) -> int:
     """Upload ``source`` (a raw-zone layout; default: freshly generated sample data of ``sizes``)
-    to the raw zone, keeping every file's path as its key."""
+    to the raw zone, keeping every file's path as its key; print the ingest days uploaded and the
+    ``dsp run`` of the last one (the run that cleans them all and trains on them in ``env``)."""
     bucket = deployed.output(outputs.DATA_LAKE, outputs.RAW_BUCKET)
     if source is not None and not source.is_dir():
         raise BadInput(f"no folder {source}")
@@ -59,7 +62,11 @@ def upload(deployed: Deployed, source: Path | None, sizes: dict[str, Any]) -> in
             key = path.relative_to(root).as_posix()
             aws(s3.upload_file, str(path), bucket, key)
         size = sum(path.stat().st_size for path in files)
+        days = sorted({match[1] for path in files if (match := INGEST_DAY.search(path.as_posix()))})
     print(f"uploaded {len(files)} files ({size:,} bytes) to s3://{bucket}/")
+    if days:
+        print(f"ingest days {days[0]} .. {days[-1]} ({len(days)}); run them end to end with:")
+        print(f"  dsp --env {env} run --date {days[-1]} --follow")
     return 0
 
 
@@ -101,7 +108,11 @@ def follow_run(sfn: Any, execution: str, interval: float, sleep: Callable[[float
     print(f"{status}: {described['name']}")
     if status != SUCCEEDED:
         print(f"  {described.get('error', '')}: {described.get('cause', '')}")
-    return 0 if status == SUCCEEDED else 1
+        return 1
+    note = json.loads(described.get("output") or "{}")
+    if isinstance(note, dict) and note.get("note"):
+        print(f"  {note['note']}")
+    return 0
 
 
 def _last_execution(deployed: Deployed, suffix: str, key: str) -> str:

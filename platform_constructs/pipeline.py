@@ -22,6 +22,9 @@ POLL = Duration.seconds(60)
 POLLS = 60
 """The most status checks of one crawl or one ingestion (an hour at one a minute)."""
 DATE = r"^\d{4}-\d{2}-\d{2}$"
+PICTURE = "[Y0001]-[M01]-[D01]"
+"""JSONata's picture of a ``yyyy-mm-dd`` date."""
+DAY_MILLIS = 86_400_000
 GLUE_API = ("Glue.ThrottlingException", "Glue.OperationTimeoutException", "Glue.InternalServiceException")
 """Transient errors of Glue API calls (aws-sdk integration)."""
 GLUE_JOB = ("Glue.AWSGlueException", "Glue.ConcurrentRunsExceededException")
@@ -35,7 +38,9 @@ QUICKSIGHT_API = ("QuickSight.ThrottlingException", "QuickSight.InternalFailureE
 class PipelineSteps:
     """What the pipeline runs, each None when its service is off: the raw crawler's name, the ETL
     job's name (its data-quality gate fails the job), the EMR feature run and the forecast
-    training state machines, the QuickSight dataset IDs to re-import, and each step's time limit."""
+    training state machines, the QuickSight dataset IDs to re-import, and each step's time limit.
+    ``feature_days``: how many days, up to the run's date, the feature run recomputes (what
+    training needs, so a first run over a fresh upload can train)."""
 
     crawler: str | None
     etl_job: str | None
@@ -43,15 +48,19 @@ class PipelineSteps:
     training: sfn.IStateMachine | None
     datasets: Sequence[str]
     timeouts: dict[str, Duration]
+    feature_days: int
 
 
 class PlatformPipeline(Construct):
     """A standard state machine that runs one day end to end, skipping the services that are off:
     ``Crawl`` (start the raw crawler, poll until it is ready again), ``Clean`` (the Glue ETL job;
     a failed data-quality gate fails it and so stops the run), ``Features`` (the EMR transient
-    run for the day), ``Train`` (training, gate and deploy), ``Refresh`` (a SPICE ingestion per
-    dataset, polled until complete). Input ``{"date": "yyyy-mm-dd"}``; without it, yesterday at
-    ``utc_offset``. Every step retries throttling and transient errors with backoff, has a time
+    run for the ``feature_days`` up to the date: the date must have transactions, earlier days
+    without any are skipped), ``Train`` (training, gate and deploy; when training found too little
+    history, ``TrainingSkipped`` and the run goes on, else ``Trained``), ``Refresh`` (a SPICE
+    ingestion per dataset, polled until complete). Input ``{"date": "yyyy-mm-dd"}``; without it,
+    yesterday at ``utc_offset``. ``Done`` outputs ``{"date", "note"}``: the note says why training
+    was skipped, empty otherwise. Every step retries throttling and transient errors with backoff, has a time
     limit, and on failure ends the run in ``RunFailed`` with the step, the date and the cause.
     A rerun of a date is safe (the steps overwrite what the day produced). With ``schedule``, an
     EventBridge Scheduler schedule in ``time_zone`` starts it; a start it cannot make lands in a
@@ -99,8 +108,9 @@ class PlatformPipeline(Construct):
             assign={
                 "date": "{% $string($exists($states.input.date) ? $states.input.date : "
                 f"$fromMillis($toMillis($states.context.Execution.StartTime) - 86400000, "
-                f"'[Y0001]-[M01]-[D01]', '{utc_offset}')) %}}",
+                f"'{PICTURE}', '{utc_offset}')) %}}",
                 "run_id": "{% $replace($states.context.Execution.Name, /[^A-Za-z0-9_-]/, '_') %}",
+                "note": "",
             },
         )
         bad_date = sfn.Fail.jsonata(
@@ -117,16 +127,18 @@ class PlatformPipeline(Construct):
         if steps.etl_job is not None:
             body.append(self._clean(steps.etl_job))
         if steps.features is not None:
+            first_day = (
+                f"{{% $fromMillis($toMillis($date, '{PICTURE}') - {steps.feature_days - 1} * {DAY_MILLIS}, "
+                f"'{PICTURE}') %}}"
+            )
             body.append(
-                self._nested(
-                    "Features", steps.features, {"first_day": "{% $date %}", "last_day": "{% $date %}"}
-                )
+                self._nested("Features", steps.features, {"first_day": first_day, "last_day": "{% $date %}"})
             )
         if steps.training is not None:
-            body.append(self._nested("Train", steps.training, {}))
+            body.append(self._train(steps.training))
         for dataset in steps.datasets:
             body.append(self._refresh(dataset))
-        succeed = sfn.Succeed.jsonata(self, "Done")
+        succeed = sfn.Succeed.jsonata(self, "Done", outputs={"date": "{% $date %}", "note": "{% $note %}"})
         first: sfn.IChainable = succeed
         if body:
             first = body[0]
@@ -253,7 +265,13 @@ class PlatformPipeline(Construct):
         self._guard(task, "Clean", GLUE_JOB)
         return task
 
-    def _nested(self, step: str, machine: sfn.IStateMachine, payload: dict[str, str]) -> sfn.IChainable:
+    def _nested(
+        self,
+        step: str,
+        machine: sfn.IStateMachine,
+        payload: dict[str, str],
+        assign: dict[str, str] | None = None,
+    ) -> sfn.TaskStateBase:
         task = tasks.StepFunctionsStartExecution.jsonata(
             self,
             step,
@@ -262,9 +280,31 @@ class PlatformPipeline(Construct):
             input=sfn.TaskInput.from_object(payload),
             associate_with_parent=True,
             task_timeout=sfn.Timeout.duration(self._steps.timeouts[step]),
+            assign=assign,
         )
         self._guard(task, step, NESTED)
         return task
+
+    def _train(self, machine: sfn.IStateMachine) -> sfn.IChainable:
+        """The training run, then ``TrainingSkipped`` when it trained nothing for too little history
+        (its output's ``note`` becomes the run's), else ``Trained``."""
+        output = "$states.result.Output"
+        train = self._nested(
+            "Train",
+            machine,
+            {},
+            assign={
+                "note": f"{{% $exists({output}.note) and {output}.trained = false ? {output}.note : '' %}}"
+            },
+        )
+        skipped = sfn.Pass.jsonata(
+            self, "TrainingSkipped", comment="Not enough history yet: no model this run"
+        )
+        trained = sfn.Pass.jsonata(self, "Trained")
+        outcome = sfn.Choice.jsonata(self, "TrainingOutcome")
+        outcome.when(sfn.Condition.jsonata("{% $note != '' %}"), skipped).otherwise(trained)
+        train.next(outcome)
+        return sfn.Chain.custom(train, [skipped, trained], train)
 
     def _refresh(self, dataset: str) -> sfn.IChainable:
         """Start a SPICE ingestion of ``dataset`` and poll until it completes."""

@@ -17,6 +17,7 @@ from stacks.emr_stack import EmrStack
 from stacks.glue_stack import GlueStack
 from stacks.quicksight_stack import QuickSightStack
 from stacks.sagemaker_stack import SageMakerStack
+from workloads.sagemaker.contract import days_needed
 
 
 class PipelineStack(PlatformStack):
@@ -24,7 +25,12 @@ class PipelineStack(PlatformStack):
     the Glue crawler and ETL job, the EMR transient feature run, SageMaker training, QuickSight's
     datasets; a service that is off is left out of the definition. Step time limits follow each
     service's settings; failed, timed-out or aborted runs reach the alarm topic with the step,
-    the date and the cause. Exposes ``pipeline`` and ``alerts``."""
+    the date and the cause. The Features step recomputes the days training needs
+    (:func:`~workloads.sagemaker.contract.days_needed` of the held-out days) up to the run's date.
+    It addresses the EMR and SageMaker state machines and the QuickSight datasets by their
+    deterministic names and does not depend on those stacks: one that fails to deploy blocks
+    nothing else, and a run started before it exists fails at its step naming it. Exposes
+    ``pipeline`` and ``alerts``."""
 
     def __init__(
         self,
@@ -63,12 +69,13 @@ class PipelineStack(PlatformStack):
             steps=PipelineSteps(
                 crawler=glue.crawler.crawler.ref if glue else None,
                 etl_job=glue.job.job.job_name if glue else None,
-                features=self._by_name("Features", emr, emr.transient.state_machine_name) if emr else None,
-                training=self._by_name("Train", sagemaker, sagemaker.training.state_machine_name)
-                if sagemaker
-                else None,
-                datasets=self._datasets(quicksight),
+                features=self._by_name("Features", emr.transient.state_machine_name) if emr else None,
+                training=self._by_name("Train", sagemaker.training.state_machine_name) if sagemaker else None,
+                datasets=[dataset.data_set.data_set_id or "" for dataset in quicksight.datasets.values()]
+                if quicksight
+                else [],
                 timeouts=timeouts,
+                feature_days=days_needed(training.hyperparameters.validation_days) if sagemaker else 1,
             ),
             utc_offset=config.utc_offset,
             schedule=config.schedule,
@@ -97,15 +104,7 @@ class PipelineStack(PlatformStack):
             description="Start a run",
         )
 
-    def _by_name(self, step: str, stack: PlatformStack, name: str) -> sfn.IStateMachine:
-        """``stack``'s state machine ``name``, addressed by name in this stack's account and region
-        (its ARN split across stacks is not a valid template), deployed after ``stack``."""
-        self.add_stack_dependency(stack)
+    def _by_name(self, step: str, name: str) -> sfn.IStateMachine:
+        """The state machine ``name`` of another stack, addressed by name in this stack's account
+        and region: no reference to that stack, and so no deployment order after it."""
         return sfn.StateMachine.from_state_machine_name(self, f"{step}Machine", name)
-
-    def _datasets(self, quicksight: QuickSightStack | None) -> list[str]:
-        """The QuickSight datasets to re-import, after the QuickSight stack is deployed."""
-        if quicksight is None:
-            return []
-        self.add_stack_dependency(quicksight)
-        return [dataset.data_set.data_set_id or "" for dataset in quicksight.datasets.values()]

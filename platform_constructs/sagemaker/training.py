@@ -23,11 +23,15 @@ from platform_constructs.sagemaker.image import FrameworkImage
 from platform_constructs.sagemaker.naming import RUN_ID, api_tags, run_name
 from platform_constructs.sagemaker.roles import SageMakerRole
 from platform_constructs.state_machines import logged_state_machine, own_role
-from workloads.sagemaker.contract import METRIC, METRIC_REGEX, SERVING_CODE
+from workloads.sagemaker.contract import HISTORY_METRICS, METRIC, SERVING_CODE, metric_regex
 
 TRAIN_SCRIPT = "workloads/sagemaker/train.py"
 CODE_CHANNEL = "code"
 FEATURES_CHANNEL = "features"
+METRIC_VARIABLES = dict(
+    zip(("wape", "enough", "sale_days", "days_needed"), (METRIC, *HISTORY_METRICS), strict=True)
+)
+"""The job's metrics (its metric definitions) and the state machine variables they are read into."""
 SPOT_WAIT_FACTOR = 2
 """A spot job may wait for capacity up to this many times its runtime limit."""
 
@@ -54,7 +58,10 @@ class ForecastTraining(Construct):
        ``settings``; output, checkpoints and volume encrypted with ``data.key``; private
        ``subnets`` with ``security_group``; inter-container encryption; the runtime limit; managed
        spot (with a checkpoint location and a wait limit) when ``settings.spot``.
-    2. ``Gate`` reads the job's final ``validation:wape``; a missing metric or one above
+    2. ``EnoughHistory`` reads the job's ``history:*`` metrics: when ``train.py`` found too little
+       history to train (a young lake), the run ends in ``NotEnoughHistory``, a success whose
+       output is ``{"trained": false, "note": "skipped: not enough history (N sale days, need M)..."}``.
+       ``Gate`` reads the job's final ``validation:wape``; a missing metric or one above
        ``settings.max_wape`` ends the run as failed (``ModelRejected``) with the value and the gate
        in its cause, and nothing is registered.
     3. ``Register`` adds a model package to ``package_group``: approved when ``approval`` is
@@ -140,9 +147,12 @@ class ForecastTraining(Construct):
                 "Assign": {
                     "job": "{% $states.result.TrainingJobName %}",
                     "artifacts": "{% $states.result.ModelArtifacts.S3ModelArtifacts %}",
-                    "wape": "{% ($value := $states.result.FinalMetricDataList[MetricName='"
-                    + METRIC
-                    + "'].Value; $exists($value) ? $value : null) %}",
+                    **{
+                        variable: "{% ($value := $states.result.FinalMetricDataList[MetricName='"
+                        + metric
+                        + "'].Value; $exists($value) ? $value : null) %}"
+                        for variable, metric in METRIC_VARIABLES.items()
+                    },
                 },
             },
         )
@@ -190,6 +200,21 @@ class ForecastTraining(Construct):
         gate = sfn.Choice.jsonata(self, "Gate", comment=f"{METRIC} at most {settings.max_wape}")
         gate.when(sfn.Condition.jsonata(f"{{% $wape != null and $wape <= {settings.max_wape} %}}"), register)
         gate.otherwise(rejected)
+        history = sfn.Choice.jsonata(self, "EnoughHistory", comment="train.py trains nothing on a young lake")
+        history.when(
+            sfn.Condition.jsonata("{% $enough = 0 %}"),
+            sfn.Succeed.jsonata(
+                self,
+                "NotEnoughHistory",
+                comment="Not a failure: the lake is young; a later run with more sale days trains",
+                outputs={
+                    "trained": False,
+                    "note": "{% 'skipped: not enough history (' & $string($sale_days) & ' sale days, need ' "
+                    "& $string($days_needed) & '); job ' & $job %}",
+                },
+            ),
+        )
+        history.otherwise(gate)
         if deploy is not None:
             register.next(
                 tasks.StepFunctionsStartExecution.jsonata(
@@ -215,7 +240,7 @@ class ForecastTraining(Construct):
         self.state_machine_name = f"{job_prefix}-training"
         self.state_machine = logged_state_machine(
             self,
-            definition=sfn.Chain.start(train).next(gate),
+            definition=sfn.Chain.start(train).next(history),
             timeout=Duration.minutes(waiting).plus(
                 Duration.hours(2)
             ),  # the job, then registering and deploying
@@ -257,7 +282,9 @@ class ForecastTraining(Construct):
             "AlgorithmSpecification": {
                 "TrainingImage": image.uri,
                 "TrainingInputMode": "File",
-                "MetricDefinitions": [{"Name": METRIC, "Regex": METRIC_REGEX}],
+                "MetricDefinitions": [
+                    {"Name": name, "Regex": metric_regex(name)} for name in METRIC_VARIABLES.values()
+                ],
             },
             # The toolkit parses each value as JSON, as the SageMaker SDK writes them.
             "HyperParameters": {key: json.dumps(value) for key, value in hyperparameters.items()},

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,12 @@ import pytest
 import requests
 from botocore.stub import Stubber
 
+from config.settings import load_settings
 from ops import cli, commands
 from ops.platform import Deployed
 from stacks import outputs
 from tests.conftest import MOTO_REGION, Synthesized
+from workloads.sagemaker.contract import days_needed
 
 CAMERA = "store-001-entrance"
 STREAM = f"dsp-dev-{CAMERA}"
@@ -27,21 +29,31 @@ FRAMES = [
     "date=2026-03-06/hour=09/1772787600000.jpg",
     "date=2026-03-06/hour=10/1772791200000.jpg",
 ]
+SKIPPED = "skipped: not enough history (9 sale days, need 15); job dsp-dev-forecast-1"
 PIPELINE = {
     "StartAt": "Crawl",
     "States": {
         "Crawl": {"Type": "Pass", "Next": "DataQuality"},
         "DataQuality": {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.date", "StringEquals": "2026-03-07", "Next": "RunFailed"}],
+            "Choices": [
+                {"Variable": "$.date", "StringEquals": "2026-03-07", "Next": "RunFailed"},
+                {"Variable": "$.date", "StringEquals": "2026-03-08", "Next": "TrainingSkipped"},
+            ],
             "Default": "Clean",
         },
         "Clean": {"Type": "Pass", "Next": "Done"},
+        "TrainingSkipped": {
+            "Type": "Pass",
+            "Result": {"date": "2026-03-08", "note": SKIPPED},
+            "Next": "Done",
+        },
         "Done": {"Type": "Succeed"},
         "RunFailed": {"Type": "Fail", "Error": "Clean", "Cause": "Step Clean failed for 2026-03-07: DQ"},
     },
 }
-"""A stand-in for the pipeline moto can run: its data-quality gate fails on 2026-03-07."""
+"""A stand-in for the pipeline moto can run: its data-quality gate fails on 2026-03-07, and on
+2026-03-08 training is skipped for too little history (the run succeeds with a note)."""
 
 
 def _template(values: dict[str, str]) -> str:
@@ -137,10 +149,30 @@ def test_every_output_dsp_reads_is_in_each_environments_templates(env: Synthesiz
 def test_upload_generates_the_sample_into_the_raw_zone(platform: dict[str, str], capsys: Any) -> None:
     code, out, _ = dsp(capsys, "upload", "--stores", "2", "--days", "2", "--start", "2026-03-06")
     keys = {item["Key"] for item in boto3.client("s3").list_objects_v2(Bucket="raw")["Contents"]}
-    assert code == 0 and out.startswith("uploaded ") and out.endswith(" to s3://raw/\n")
+    assert code == 0 and out.startswith("uploaded ") and out.splitlines()[0].endswith(" to s3://raw/")
     assert {"stores/stores.csv", "transactions_csv/ingest_date=2026-03-06/S001_2026-03-06.csv"} <= keys
     assert "transactions_json/ingest_date=2026-03-07/S002_2026-03-07.jsonl" in keys
     assert "_report.json" not in keys
+
+
+def test_upload_by_default_has_the_days_a_first_run_trains_on_and_says_which_to_run(
+    platform: dict[str, str], capsys: Any
+) -> None:
+    code, out, _ = dsp(capsys, "upload", "--stores", "1")
+    settings = load_settings("dev")
+    days = days_needed(settings.sagemaker.training.hyperparameters.validation_days)
+    first = date(2026, 3, 2)
+    last = first + timedelta(days=days - 1)
+    assert code == 0 and out.splitlines()[1:] == [
+        f"ingest days {first} .. {last} ({days}); run them end to end with:",
+        f"  dsp --env dev run --date {last} --follow",
+    ]
+
+
+def test_a_run_that_skipped_training_succeeds_with_its_note(platform: dict[str, str], capsys: Any) -> None:
+    code, out, _ = dsp(capsys, "run", "--date", "2026-03-08", "--follow", "--interval", "0")
+    assert code == 0 and out.splitlines()[-2].startswith("SUCCEEDED: dsp-2026-03-08-")
+    assert out.splitlines()[-1] == f"  {SKIPPED}"
 
 
 def test_a_run_is_followed_step_by_step_to_its_end(platform: dict[str, str], capsys: Any) -> None:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonata
+
 from app import create_app
 from config.settings import load_settings
-from tests.conftest import Synthesized
+from ops import cli
+from ops.commands import INGEST_DAY
+from tests.conftest import ROOT, Synthesized
+from tests.workloads.forecast_features import store_daily_features
+from workloads.sagemaker import train
+from workloads.sagemaker.contract import days_needed
+from workloads.sample_data import generate
 
 STACK = "Pipeline"
 MACHINE = "PipelineStateMachine1814BD05"
@@ -33,6 +45,49 @@ def _definition(template: dict[str, Any]) -> dict[str, Any]:
     ]
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
     return json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))  # type: ignore[no-any-return]
+
+
+def _evaluate(expression: str, **variables: Any) -> Any:
+    """A ``{% ... %}`` JSONata expression of the definition, evaluated with ``variables`` bound."""
+    assert expression.startswith("{%") and expression.endswith("%}"), expression
+    compiled = jsonata.Jsonata(expression[2:-2].strip())
+    frame = compiled.create_frame()
+    for name, value in variables.items():
+        frame.bind(name, value)
+    return compiled.evaluate(None, frame)
+
+
+def _transitions(state: dict[str, Any]) -> set[str]:
+    """Every state ``state`` may go to: Next, each choice, Default, each catch."""
+    targets = {state.get("Next"), state.get("Default")}
+    targets |= {choice["Next"] for choice in state.get("Choices", [])}
+    targets |= {catch["Next"] for catch in state.get("Catch", [])}
+    return {target for target in targets if target}
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """README's first run: the commands it types, what they print, the states ``--follow`` lists."""
+
+    commands: list[str]
+    printed: list[str]
+    states: list[str]
+
+
+def _walkthrough() -> Walkthrough:
+    """The transcript under README's "A first run" heading."""
+    section = (ROOT / "README.md").read_text().split("### A first run", 1)[1].split("\n#", 1)[0]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    entered = [re.fullmatch(r"  \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC  (\w+)", line) for line in block]
+    return Walkthrough(
+        commands=[line[2:] for line in block if line.startswith("$ ")],
+        printed=[
+            line
+            for line, state in zip(block, entered, strict=True)
+            if not line.startswith("$ ") and not state
+        ],
+        states=[state[1] for state in entered if state],
+    )
 
 
 def _main_path(states: dict[str, Any], start: str) -> list[str]:
@@ -68,7 +123,14 @@ def test_a_run_goes_crawl_clean_features_train_refresh(env: Synthesized) -> None
     for nested in ("Features", "Train"):
         assert states[nested]["Resource"].endswith(":states:::states:startExecution.sync:2")
     features = states["Features"]["Arguments"]["Input"]
-    assert (features["first_day"], features["last_day"]) == ("{% $date %}", "{% $date %}")
+    window = days_needed(env.settings.sagemaker.training.hyperparameters.validation_days)
+    assert (
+        _evaluate(features["first_day"], date="2026-03-31"),
+        _evaluate(features["last_day"], date="2026-03-31"),
+    ) == (
+        (date(2026, 3, 31) - timedelta(days=window - 1)).isoformat(),
+        "2026-03-31",
+    )  # the days training needs, up to the run's date
     assert "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID" in features  # linked to the run in the console
 
 
@@ -160,3 +222,85 @@ def test_services_switched_off_are_not_in_the_definition(tmp_path: Path) -> None
     assert {"Crawl", "Clean", "Train"} <= set(states)
     assert "Features" not in states and not [name for name in states if name.startswith("Refresh")]
     assert _main_path(states, "Train")[-1] == "Done"
+
+
+def test_the_documented_first_run_meets_every_steps_precondition(dev: Synthesized, tmp_path: Path) -> None:
+    """README's first run in dev, to the letter: ``dsp upload`` (its default sample), then ``dsp run``
+    for the date it prints. Every state the transcript passes through is in the template and follows
+    the one before; the Features step's range is uploaded and its last day is the run's date; the
+    days it computes satisfy train.py's own history rule with dev's held-out days."""
+    walkthrough = _walkthrough()
+    upload, run = walkthrough.commands
+    assert upload == ".venv/bin/dsp --env dev upload"
+    arguments = cli.parser().parse_args(upload.split()[1:])
+    assert arguments.env == "dev"
+    sizes = cli.sample_sizes(arguments, dev.settings)
+    report = generate(tmp_path, **sizes)
+    uploaded = sorted({match[1] for file in report.files if (match := re.search(INGEST_DAY, file))})
+    run_date = uploaded[-1]
+    assert f"ingest days {uploaded[0]} .. {run_date} ({len(uploaded)}); run them end to end with:" in (
+        walkthrough.printed
+    )
+    assert run == f".venv/bin/dsp --env dev run --date {run_date} --follow"
+
+    definition = _definition(dev.raw(STACK))
+    states = definition["States"]
+    assert walkthrough.states[0] == definition["StartAt"] and walkthrough.states[-1] == "Done"
+    for before, after in itertools.pairwise(walkthrough.states):
+        assert after in _transitions(states[before]), (before, after)
+
+    context = {"input": {"date": run_date}, "context": {"Execution": {"StartTime": "2026-12-01T00:00:00Z"}}}
+    date_ = _evaluate(states["RunDate"]["Assign"]["date"], states=context)
+    assert date_ == run_date and _evaluate(states["DateIsValid"]["Choices"][0]["Condition"], date=date_)
+    features = states["Features"]["Arguments"]["Input"]
+    first, last = (
+        date.fromisoformat(_evaluate(features[key], date=date_)) for key in ("first_day", "last_day")
+    )
+    computed = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    assert computed[-1] == run_date and set(computed) <= set(uploaded)  # the run's date must have sales
+
+    validation_days = dev.settings.sagemaker.training.hyperparameters.validation_days
+    lake = store_daily_features(
+        stores=sizes["stores"], days=len(uploaded), start=date.fromisoformat(uploaded[0])
+    )
+    written = lake[lake["sale_date"].isin(computed)]  # a first run writes the features of its range
+    assert train.history_shortfall(written, validation_days) is None
+
+    note = states["Train"]["Assign"]["note"]
+    assert _evaluate(note, states={"result": {"Output": {"ModelPackageArn": "arn"}}}) == ""
+    assert walkthrough.states[walkthrough.states.index("TrainingOutcome") + 1] == "Trained"
+
+
+def test_a_run_with_too_little_history_still_refreshes_and_succeeds_with_a_note(dev: Synthesized) -> None:
+    states = _definition(dev.raw(STACK))["States"]
+    skipped = {"trained": False, "note": "skipped: not enough history (9 sale days, need 15)"}
+    note = _evaluate(states["Train"]["Assign"]["note"], states={"result": {"Output": skipped}})
+    assert note == skipped["note"] and states["RunDate"]["Assign"]["note"] == ""
+    (when,) = states["TrainingOutcome"]["Choices"]
+    assert _evaluate(when["Condition"], note=note) and not _evaluate(when["Condition"], note="")
+    assert states[when["Next"]]["Next"].startswith("Refresh")  # the dashboard still refreshes
+    assert states["Done"]["Output"] == {"date": "{% $date %}", "note": "{% $note %}"}
+
+
+def test_optional_stacks_do_not_hold_the_pipeline_back(env: Synthesized) -> None:
+    """EMR, SageMaker and QuickSight are addressed by name: one that fails to deploy blocks no other."""
+    # the manifest, not the artifacts' ``dependencies`` (jsii would then type the session's stacks as
+    # plain artifacts)
+    manifest = json.loads((env.outdir / "manifest.json").read_text())
+    assert not set(manifest["artifacts"][STACK]["dependencies"]) & {"Emr", "SageMaker", "QuickSight"}
+    read: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "Fn::GetStackOutput" in value:
+                read.add(value["Fn::GetStackOutput"]["StackName"])
+            assert "Fn::ImportValue" not in value
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(env.raw(STACK))
+    prefix = env.settings.name_prefix
+    assert read <= {f"{prefix}-alarms", f"{prefix}-glue"}  # the alarm topic and key; the first two steps

@@ -22,7 +22,7 @@ from tests.conftest import ROOT, Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
-from workloads.sagemaker.contract import METRIC, METRIC_REGEX
+from workloads.sagemaker.contract import HISTORY_METRICS, METRIC, metric_regex
 from workloads.sagemaker.endpoint_bootstrap import WAIT_LIMIT_SECONDS
 from workloads.sagemaker.train import IMAGE_PYTHON
 from workloads.schema import STORE_DAILY_FEATURES
@@ -87,7 +87,9 @@ def test_training_job_runs_script_mode_isolated_encrypted_and_private(env: Synth
     assert train["Resource"] == "arn:TOKEN:AWS::Partition:states:::sagemaker:createTrainingJob.sync"
     job = train["Arguments"]
     config = env.settings.sagemaker.training
-    assert job["AlgorithmSpecification"]["MetricDefinitions"] == [{"Name": METRIC, "Regex": METRIC_REGEX}]
+    assert job["AlgorithmSpecification"]["MetricDefinitions"] == [
+        {"Name": name, "Regex": metric_regex(name)} for name in (METRIC, *HISTORY_METRICS)
+    ]
     assert job["AlgorithmSpecification"]["TrainingImage"].endswith(
         f"/sagemaker-scikit-learn:{sagemaker_image.TAG}"
     )
@@ -155,9 +157,23 @@ def test_every_python_file_shipped_to_the_image_parses_with_the_image_python(env
     assert shipped >= 4  # train.py, inference.py (twice), the contract
 
 
+def test_too_little_history_ends_the_run_as_a_success_that_says_so(env: Synthesized) -> None:
+    """train.py reports its history and trains nothing on a young lake: not a failure that pages."""
+    states = _definition(env, TRAINING)["States"]
+    assign = states["Train"]["Assign"]
+    for variable, metric in zip(("enough", "sale_days", "days_needed"), HISTORY_METRICS, strict=True):
+        assert f"MetricName='{metric}'" in assign[variable] and "null" in assign[variable]
+    assert states["Train"]["Next"] == "EnoughHistory"
+    (short,) = states["EnoughHistory"]["Choices"]
+    assert short["Condition"] == "{% $enough = 0 %}"  # a missing metric (null) goes on to the gate
+    skipped = states[short["Next"]]
+    assert skipped["Type"] == "Succeed" and skipped["Output"]["trained"] is False
+    assert "not enough history" in skipped["Output"]["note"] and "$days_needed" in skipped["Output"]["note"]
+    assert states["EnoughHistory"]["Default"] == "Gate"
+
+
 def test_gate_registers_only_models_at_or_below_the_threshold(env: Synthesized) -> None:
     states = _definition(env, TRAINING)["States"]
-    assert states["Train"]["Next"] == "Gate"
     assign = states["Train"]["Assign"]["wape"]
     assert f"MetricName='{METRIC}'" in assign and "null" in assign  # a missing metric is null, not an error
     (choice,) = states["Gate"]["Choices"]

@@ -24,10 +24,12 @@ HOLIDAYS_EVERY = 23
 """Every 23rd day is a holiday with 1.5x revenue: not on a weekly rhythm the lags could learn."""
 
 
-def store_daily_features(stores: int = 6, days: int = 120, seed: int = 3) -> pd.DataFrame:
-    """One row per store and day, in the schema module's columns, with ``sale_date`` as a column."""
+def store_daily_features(
+    stores: int = 6, days: int = 120, seed: int = 3, start: date = date(2026, 1, 5)
+) -> pd.DataFrame:
+    """One row per store and day from ``start``, in the schema module's columns, with ``sale_date``
+    as a column; the lake starts on ``start`` (no lag reaches before it)."""
     rng = np.random.default_rng(seed)
-    start = date(2026, 1, 5)
     frames = []
     for store in range(stores):
         level = 800 + 400 * store

@@ -206,3 +206,33 @@ def test_a_store_listed_with_two_regions_is_a_clear_error(spark: Any, tmp_path: 
     (stores / "b.csv").write_text("store_id,region\nS1,us-east\nS2,eu-west\n")  # S1 repeated is fine
     with pytest.raises(ValueError, match=r"stores listed with more than one region: \['S2'\]"):
         read_store_regions(spark, str(tmp_path))
+
+
+def test_the_pipeline_recomputes_earlier_days_without_transactions_as_history_it_lacks(
+    hand_checked: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pipeline's range ends on the run's date: only that day must have transactions. Earlier
+    days without any (before the lake's first day) get no rows and do not stop the step."""
+    zones = [f"--{zone}-url={url}" for zone, url in hand_checked.items() if zone != "analytics"]
+    analytics = f"{hand_checked['analytics']}/range"
+    zones.append(f"--analytics-url={analytics}")
+    assert features_step.main([*zones, "--first-day=2026-06-29", "--last-day=2026-07-02"]) == 0
+    location = Path(table_location(analytics, STORE_DAILY_FEATURES))
+    assert sorted(path.name for path in location.iterdir() if path.is_dir()) == [
+        "sale_date=2026-07-01",
+        "sale_date=2026-07-02",
+    ]
+    capsys.readouterr()
+    assert features_step.main([*zones, "--first-day=2026-06-29", "--last-day=2026-07-06"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "features_step: no curated transactions for 2026-07-06: run the Glue ingest first\n"
+    )
+
+
+def test_the_training_contract_knows_the_longest_lag() -> None:
+    """train.py's history rule and the pipeline's feature window count on the EMR step's lags."""
+    from workloads.emr.features import LAGS
+    from workloads.sagemaker.contract import LONGEST_LAG_DAYS
+
+    assert max(LAGS) == LONGEST_LAG_DAYS

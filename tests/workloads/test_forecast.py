@@ -87,25 +87,55 @@ def test_metric_line_matches_the_jobs_metric_definition(trained: Trained) -> Non
     assert match and float(match.group(1)) == pytest.approx(trained.evaluation["wape"], abs=1e-6)
 
 
-def test_too_little_history_exits_2_with_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("days", "validation_days", "reason"),
+    [
+        (10, 14, "10 sale days, need 22"),
+        # ten days with four held out leave six to train on: none of them has a 7-day lag
+        (10, 4, "10 sale days, need 12: no day before the 4 held-out ones has revenue_lag_7d"),
+    ],
+)
+def test_too_little_history_trains_nothing_says_why_and_succeeds(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    days: int,
+    validation_days: int,
+    reason: str,
 ) -> None:
-    features = write_features(store_daily_features(days=10), tmp_path / "features")
-    code, model_dir, _ = run_training(monkeypatch, tmp_path, features, "--validation_days", "14")
-    error = capsys.readouterr().err
-    assert code == 2 and not model_dir.exists()
-    assert error.count("\n") == 1 and "10 sale days cannot hold out 14" in error
+    """A young lake is not an error: the job completes without a model and its history metrics
+    tell the training state machine to end in NotEnoughHistory."""
+    features = write_features(store_daily_features(days=days), tmp_path / "features")
+    code, model_dir, output_dir = run_training(
+        monkeypatch, tmp_path, features, "--validation_days", str(validation_days)
+    )
+    captured = capsys.readouterr()
+    assert code == 0 and not (model_dir / contract.MODEL_FILE).exists()
+    assert captured.err == f"train: skipped, not enough history ({reason})\n"
+    metrics = {
+        name: float(match.group(1))
+        for name in (contract.METRIC, *contract.HISTORY_METRICS)
+        if (match := re.search(contract.metric_regex(name), captured.out))
+    }
+    assert metrics == {
+        "history:enough": 0,
+        "history:sale_days": days,
+        "history:days_needed": contract.days_needed(validation_days),
+    }
+    evaluation = json.loads((output_dir / train.EVALUATION_FILE).read_text())
+    assert evaluation == {"trained": False, "reason": f"not enough history ({reason})"}
 
 
-def test_a_feature_no_training_day_has_exits_2_with_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Ten days with four held out leave six to train on: none of them has a 7-day lag."""
-    features = write_features(store_daily_features(days=10), tmp_path / "features")
-    code, model_dir, _ = run_training(monkeypatch, tmp_path, features, "--validation_days", "4")
-    error = capsys.readouterr().err
-    assert code == 2 and not model_dir.exists()
-    assert error == "train: no day before the 4 held-out ones has revenue_lag_7d: need more feature history\n"
+def test_the_history_rule_needs_the_longest_lag_before_the_held_out_days() -> None:
+    """days_needed is the rule's minimum on a lake that starts with the features: one day fewer fails."""
+    for validation_days in (7, 14, 28):
+        needed = contract.days_needed(validation_days)
+        assert train.history_shortfall(store_daily_features(days=needed), validation_days) is None
+        assert train.history_shortfall(store_daily_features(days=needed - 1), validation_days) is not None
+
+
+def test_enough_history_is_reported_before_the_metric(trained: Trained) -> None:
+    assert "history:enough=1;" in trained.stdout and "history:days_needed=22;" in trained.stdout
 
 
 def test_missing_feature_column_exits_2(

@@ -7,14 +7,16 @@ the 7 and the 28 days before. The past is read by calendar day, never by row: a 
 leaves a lag empty and drops out of a mean, and nothing from the target day or later enters them
 (no leakage). The job reads the curated partitions of the target days plus the 28 days before.
 
-Every target day must have curated transactions: a missing one raises :class:`MissingInputDay`
-naming the days (the Glue ingest has not run for them), instead of writing features that silently
-lack a day. Writing replaces only the target days' partitions, so a rerun gives the same rows.
+Every required target day (by default every target day; the pipeline requires its run's date)
+must have curated transactions: a missing one raises :class:`MissingInputDay` naming the days (the
+Glue ingest has not run for them), instead of writing features that silently lack a day. Any other
+target day without transactions (before the lake's first day, a closed day) gets no rows. Writing
+replaces only the partitions of the days with rows, so a rerun gives the same rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
@@ -83,12 +85,19 @@ def _past(revenue: Column, ordered: WindowSpec, start: int, end: int, how: str) 
 
 
 def store_daily_features(
-    spark: SparkSession, transactions: DataFrame, regions: DataFrame, days: Sequence[date]
+    spark: SparkSession,
+    transactions: DataFrame,
+    regions: DataFrame,
+    days: Sequence[date],
+    *,
+    required: Collection[date] | None = None,
 ) -> DataFrame:
-    """The features of ``days``, columns and types as :data:`STORE_DAILY_FEATURES` declares."""
+    """The features of ``days``, columns and types as :data:`STORE_DAILY_FEATURES` declares;
+    :class:`MissingInputDay` when a day of ``required`` (default: every day) has no transactions."""
     totals = daily_totals(transactions)
     present = {row.sale_date for row in totals.select("sale_date").distinct().collect()}
-    missing = sorted(day.isoformat() for day in days if day.isoformat() not in present)
+    needed = days if required is None else required
+    missing = sorted(day.isoformat() for day in needed if day.isoformat() not in present)
     if missing:
         raise MissingInputDay(f"no curated transactions for {', '.join(missing)}: run the Glue ingest first")
 
@@ -127,11 +136,22 @@ def write_features(features: DataFrame, analytics_url: str) -> None:
 
 
 def run(
-    spark: SparkSession, *, curated_url: str, raw_url: str, analytics_url: str, days: Sequence[date]
+    spark: SparkSession,
+    *,
+    curated_url: str,
+    raw_url: str,
+    analytics_url: str,
+    days: Sequence[date],
+    required: Collection[date] | None = None,
 ) -> int:
-    """Compute and write the features of ``days``; the number of store-days written."""
+    """Compute and write the features of ``days`` (``required``: see :func:`store_daily_features`);
+    the number of store-days written."""
     features = store_daily_features(
-        spark, read_transactions(spark, curated_url, days), read_store_regions(spark, raw_url), days
+        spark,
+        read_transactions(spark, curated_url, days),
+        read_store_regions(spark, raw_url),
+        days,
+        required=required,
     ).cache()
     try:
         write_features(features, analytics_url)

@@ -5,8 +5,10 @@
         --analytics-url s3://<analytics bucket> --first-day 2026-03-06 [--last-day 2026-03-08]
 
 Computes :mod:`workloads.emr.features` for every day from ``--first-day`` to ``--last-day``
-(default: the first day) and replaces those days' partitions of the analytics table. A day without
-curated transactions stops the step with one line naming it (exit status 2).
+(default: the first day) and replaces those days' partitions of the analytics table. The last day
+(the pipeline's run date) without curated transactions stops the step with one line naming it (exit
+status 2): its ingest has not run. An earlier day without any is history the lake does not have
+(before its first day, or a day every store was closed): it gets no rows and the step goes on.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def main(argv: list[str]) -> int:
             raw_url=arguments.raw_url,
             analytics_url=arguments.analytics_url,
             days=days,
+            required=[last],
         )
     except MissingInputDay as error:
         print(f"features_step: {error}", file=sys.stderr)

@@ -10,6 +10,12 @@ Writes ``model.joblib`` (the fitted pipeline plus the feature names and types th
 handlers check requests against) and ``code/inference.py`` to ``SM_MODEL_DIR`` and ``evaluation.json`` to
 ``SM_OUTPUT_DATA_DIR``, and prints ``validation:wape=...;`` lines for the training job's metric
 definitions, which the training state machine reads and gates on. Bad input exits 2 with one line.
+
+Before training it reports its history (``history:*`` metrics, :data:`HISTORY_METRICS`). Too little
+of it (a young lake: fewer sale days than :func:`days_needed`, or no day before the held-out ones
+with every lag) is not an error: it trains nothing, writes ``evaluation.json`` with ``trained: false``
+and the reason, says so in one line on stderr and exits 0, and the training state machine ends in
+``NotEnoughHistory``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,14 @@ import pandas as pd
 import pyarrow.dataset as ds
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from workloads.sagemaker.contract import CODE_DIR, METRIC, MODEL_FILE, SERVING_CODE
+from workloads.sagemaker.contract import (
+    CODE_DIR,
+    HISTORY_METRICS,
+    METRIC,
+    MODEL_FILE,
+    SERVING_CODE,
+    days_needed,
+)
 
 IMAGE_VERSION = "1.9-0"
 """The SageMaker scikit-learn image this script runs in; the local scikit-learn pin is its version."""
@@ -53,7 +66,11 @@ EVALUATION_FILE = "evaluation.json"
 
 
 class TrainingInputError(ValueError):
-    """The features cannot train a model (missing columns, too few days); the job fails with it."""
+    """The features cannot train a model (missing columns, unreadable files); the job fails with it."""
+
+
+class NotEnoughHistory(TrainingInputError):
+    """The features hold too little history to train (see :func:`history_shortfall`)."""
 
 
 @dataclass(frozen=True)
@@ -126,22 +143,32 @@ def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.abs(actual - predicted).sum() / np.abs(actual).sum())
 
 
-def train(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[HistGradientBoostingRegressor, Evaluation]:
-    """Fit on every day before the last ``validation_days`` and score on those days."""
+def history_shortfall(frame: pd.DataFrame, validation_days: int) -> str | None:
+    """The history rule: None when the sale days of ``frame`` train with the last
+    ``validation_days`` held out, else what is missing ("9 sale days, need 15"). Training needs more
+    sale days than it holds out, and a day before the held-out ones with every feature (on a young
+    lake the 7-day lag first has a value on the 8th day: :func:`days_needed` in all)."""
     days = sorted(frame[DAY].unique())
-    if len(days) <= args.validation_days:
-        raise TrainingInputError(
-            f"{len(days)} sale days cannot hold out {args.validation_days}: need more feature history"
-        )
+    have = f"{len(days)} sale days, need {days_needed(validation_days)}"
+    if len(days) <= validation_days:
+        return have
+    training = frame[frame[DAY] < days[-validation_days]]
+    empty = [name for name in FEATURES if training[name].isna().all()]
+    if empty:
+        return f"{have}: no day before the {validation_days} held-out ones has {', '.join(empty)}"
+    return None
+
+
+def train(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[HistGradientBoostingRegressor, Evaluation]:
+    """Fit on every day before the last ``validation_days`` and score on those days;
+    :class:`NotEnoughHistory` when :func:`history_shortfall` finds too little history."""
+    shortfall = history_shortfall(frame, args.validation_days)
+    if shortfall is not None:
+        raise NotEnoughHistory(shortfall)
+    days = sorted(frame[DAY].unique())
     first_held_out = days[-args.validation_days]
     held_out = frame[DAY] >= first_held_out
     training, validation = frame[~held_out], frame[held_out]
-    empty = [name for name in FEATURES if training[name].isna().all()]
-    if empty:
-        raise TrainingInputError(
-            f"no day before the {args.validation_days} held-out ones has {', '.join(empty)}: "
-            "need more feature history"
-        )
     model = HistGradientBoostingRegressor(
         learning_rate=args.learning_rate,
         max_iter=args.max_iter,
@@ -178,11 +205,29 @@ def save(model: HistGradientBoostingRegressor, evaluation: Evaluation, args: arg
     (Path(args.output_data_dir) / EVALUATION_FILE).write_text(json.dumps(report, indent=2) + "\n")
 
 
+def skip(reason: str, args: argparse.Namespace) -> None:
+    """Record a run that trained nothing: ``evaluation.json`` with ``trained: false`` and ``reason``."""
+    Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
+    report = {"trained": False, "reason": f"not enough history ({reason})"}
+    (Path(args.output_data_dir) / EVALUATION_FILE).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"train: skipped, {report['reason']}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Train, save and print the metrics; 2 with one line on stderr when the input cannot train."""
+    """Report the history, then train, save and print the metrics; 0 without a model when the
+    history is too short (:func:`skip`); 2 with one line on stderr when the input cannot train."""
     args = parse_args(argv)
     try:
-        model, evaluation = train(load_features(args.features), args)
+        frame = load_features(args.features)
+        shortfall = history_shortfall(frame, args.validation_days)
+        sale_days = frame[DAY].nunique()
+        values = (int(shortfall is None), sale_days, days_needed(args.validation_days))
+        for name, value in zip(HISTORY_METRICS, values, strict=True):
+            print(f"{name}={value};")
+        if shortfall is not None:
+            skip(shortfall, args)
+            return 0
+        model, evaluation = train(frame, args)
     except TrainingInputError as error:
         print(f"train: {error}", file=sys.stderr)
         return 2
