@@ -15,15 +15,6 @@ from config.regions import SUPPORTED_REGIONS
 from scripts.synth_summary import run_cfn_lint
 from tests.conftest import Synthesized
 
-KNOWN_FINDINGS = {
-    ("E3006", "QuickSight", "AWS::QuickSight::Group"): (
-        "#20 item 1, fixed by the alerts branch: CloudFormation has the QuickSight group type in "
-        "us-east-1 only; remove this entry once the groups are a custom resource"
-    ),
-}
-"""(rule, template, resource type) -> why cfn-lint's finding is expected for now. Each must still
-occur (like a strict xfail): when it is fixed, the test asks for its entry to go."""
-
 LATER_TYPES = ("AWS::EMRServerless::Application",)
 """Types a coming issue adds, which every supported region must already have."""
 
@@ -83,10 +74,8 @@ def test_templates_pass_cfn_lint_in_every_supported_region(
     caught = [line for (_, template, _), line in findings if template == "Canary"]
     assert len(caught) == len(SUPPORTED_REGIONS) - 1, caught  # every region but us-east-1
     assert "eu-west-1: Canary: Report (AWS::CUR::ReportDefinition): E3006 " in "\n".join(caught)
-    unexpected = [line for key, line in findings if key not in KNOWN_FINDINGS and key[1] != "Canary"]
+    unexpected = [line for (_, template, _), line in findings if template != "Canary"]
     assert not unexpected, "\n".join(unexpected)
-    gone = set(KNOWN_FINDINGS) - {key for key, _ in findings}
-    assert not gone, f"fixed, remove from KNOWN_FINDINGS: {sorted(gone)}"
 
 
 def test_types_a_coming_issue_adds_exist_in_every_supported_region() -> None:
