@@ -8,12 +8,15 @@ read from the synthesized templates of every stack, following cross-stack refere
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_stepfunctions as sfn
 
 from config.settings import Settings
+from platform_constructs.providers import WaitingProvider
 from tests.conftest import Synthesized
 from tests.unit.references import alarm_topic, referenced, resource_type
 
@@ -297,19 +300,35 @@ def test_each_failure_reaches_the_alarm_topic(
     assert any(check(env, signal) for signal in signals), f"{service}: {failure} is silent"
 
 
+def deploy_time_waiters(env: Synthesized) -> set[tuple[str, str]]:
+    """(stack, logical ID) of the custom-resource providers' waiter state machines: their failure
+    fails a CloudFormation operation, which reports it to whoever deploys."""
+    waiters = set()
+    for stack in (getattr(env.platform, field.name) for field in fields(env.platform)):
+        for construct in stack.node.find_all() if stack is not None else ():
+            if isinstance(construct, WaitingProvider):
+                waiter = construct.node.find_child("Provider").node.find_child("waiter-state-machine")
+                machine = waiter.node.default_child
+                assert isinstance(machine, sfn.CfnStateMachine)
+                waiters.add((stack.artifact_id, Stack.of(machine).get_logical_id(machine)))
+    return waiters
+
+
 def test_every_state_machine_has_its_failures_routed(env: Synthesized) -> None:
+    waiters = deploy_time_waiters(env)
     machines = {
         (artifact.id, logical_id)
         for artifact in env.assembly.stacks
         for logical_id in env.resources(artifact.id, "AWS::StepFunctions::StateMachine")
-    }
+    } - waiters
+    assert machines
     watched = {
         referenced(env, signal.stack, arn)
         for signal in routed_signals(env)
         if signal.kind == "rule" and signal.body.get("source") == ["aws.states"]
         for arn in signal.body["detail"]["stateMachineArn"]
     }
-    assert machines and machines <= watched
+    assert machines <= watched
 
 
 def test_every_alarm_of_the_platform_notifies_the_alarm_topic(env: Synthesized) -> None:
