@@ -15,10 +15,12 @@ from constructs import Construct
 
 def publishers(stack: Stack) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Each AWS service that publishes alarms -> (its conditions in the topic policy, in the key
-    policy), with only the condition keys the service sends: EventBridge rules send
-    ``aws:SourceAccount`` to the topic policy but no ``aws:SourceAccount``/``aws:SourceArn`` to
-    KMS for an encrypted topic (SNS, "Key management"); CloudWatch alarms and AWS Budgets send
-    both, the alarm's ARN and the budget's."""
+    policy), with only the condition keys the service sends. EventBridge rules: none in either,
+    as the EventBridge guide says a topic policy for EventBridge takes no ``Condition`` block
+    ("Using resource-based policies for Amazon EventBridge", Amazon SNS permissions) and SNS
+    says ``aws:SourceAccount``/``aws:SourceArn`` are not supported in the key policy for
+    EventBridge to encrypted topics; a condition there would drop every rule's alert. CloudWatch
+    alarms and AWS Budgets send both, the alarm's ARN and the budget's."""
     account = {"aws:SourceAccount": stack.account}
     alarms = f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
     budgets = f"arn:{stack.partition}:budgets::{stack.account}:*"
@@ -27,7 +29,7 @@ def publishers(stack: Stack) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
         "budgets.amazonaws.com": {"StringEquals": account, "ArnLike": {"aws:SourceArn": budgets}},
     }
     return {
-        "events.amazonaws.com": ({"StringEquals": account}, {}),
+        "events.amazonaws.com": ({}, {}),
         **{service: (conditions, conditions) for service, conditions in by_source.items()},
     }
 
@@ -35,7 +37,7 @@ def publishers(stack: Stack) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
 class AlarmTopic(Construct):
     """An SNS topic for platform alarms, encrypted with ``key``, TLS-only.
 
-    EventBridge, CloudWatch and AWS Budgets of this account may publish to it (topic policy) and
+    EventBridge, CloudWatch and AWS Budgets may publish to it (topic policy) and
     use its key (statements added to the key policy), one statement per service with the
     conditions of :func:`publishers`. Each address in ``emails`` is subscribed (AWS mails a
     confirmation first). Exposes ``topic`` and ``key``.
@@ -73,7 +75,7 @@ class AlarmTopic(Construct):
                     principals=[iam.ServicePrincipal(service)],
                     actions=["sns:Publish"],
                     resources=[self.topic.topic_arn],
-                    conditions=publish,
+                    conditions=publish or None,
                 )
             )
         for email in emails:

@@ -49,11 +49,12 @@ ALARMS = _arn(
 )  # fmt: skip
 BUDGETS = _arn("arn:", {"Ref": "AWS::Partition"}, ":budgets::", {"Ref": "AWS::AccountId"}, ":*")
 TOPIC_CONDITIONS = {
-    "events.amazonaws.com": {"StringEquals": ACCOUNT},
+    "events.amazonaws.com": None,  # EventBridge guide: no Condition block for EventBridge
     "cloudwatch.amazonaws.com": {"StringEquals": ACCOUNT, "ArnLike": {"aws:SourceArn": ALARMS}},
     "budgets.amazonaws.com": {"StringEquals": ACCOUNT, "ArnLike": {"aws:SourceArn": BUDGETS}},
 }
-"""Each publisher's documented topic-policy conditions (EventBridge, CloudWatch, Budgets guides)."""
+"""Each publisher's documented topic-policy conditions (EventBridge, CloudWatch, Budgets guides):
+EventBridge takes no ``Condition`` block in a topic policy (its resource-based policies page)."""
 KEY_CONDITIONS = {
     "events.amazonaws.com": None,  # SNS: not supported for EventBridge to encrypted topics
     "cloudwatch.amazonaws.com": TOPIC_CONDITIONS["cloudwatch.amazonaws.com"],
