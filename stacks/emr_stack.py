@@ -213,7 +213,7 @@ class EmrStack(PlatformStack):
                 log_retention=log_retention,
                 # A VPC only where the job can reach AWS from it: the endpoints (or NAT) are there.
                 vpc=vpc if routed else None,
-                subnets=ec2.SubnetSelection(subnet_group_name=PRIVATE_SUBNET_GROUP),
+                subnet_group=PRIVATE_SUBNET_GROUP,
                 removal_policy=removal_policy,
             )
             self.feature_run = self.serverless

@@ -67,7 +67,7 @@ class ServerlessLake:
 class ServerlessFeatureRun(Construct):
     """The feature step on EMR Serverless: a Spark application ``name`` on ``release_label``
     (arm64) that starts when a job is submitted and stops after ``capacity.idle_timeout`` idle, never
-    holding more than ``capacity``, with no pre-initialized workers; in ``vpc``'s ``subnets`` behind
+    holding more than ``capacity``, with no pre-initialized workers; in ``vpc``'s ``subnet_group`` behind
     its own security group (HTTPS out only) when given, else without a VPC. Every job run logs to the
     artifacts bucket (lake key) and to its own log group (``logs_key``, ``log_retention``).
 
@@ -98,7 +98,7 @@ class ServerlessFeatureRun(Construct):
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         vpc: ec2.IVpc | None = None,
-        subnets: ec2.SubnetSelection | None = None,
+        subnet_group: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
@@ -111,7 +111,7 @@ class ServerlessFeatureRun(Construct):
         :param logs_key: encrypts the job's and the state machine's log groups.
         :param log_retention: how long those logs are kept.
         :param vpc: the VPC the job runs in, when it needs one (with ``subnets``).
-        :param subnets: the subnets of ``vpc`` the workers get addresses in.
+        :param subnet_group: the subnets of ``vpc`` the workers get addresses in.
         :param removal_policy: of the log groups; default RETAIN.
         """
         super().__init__(scope, construct_id)
@@ -133,7 +133,7 @@ class ServerlessFeatureRun(Construct):
                 ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS endpoints and S3"
             )
             network = emrs.CfnApplication.NetworkConfigurationProperty(
-                subnet_ids=vpc.select_subnets(subnets).subnet_ids,
+                subnet_ids=vpc.select_subnets(subnet_group_name=subnet_group).subnet_ids,
                 security_group_ids=[self.security_group.security_group_id],
             )
         self.application = emrs.CfnApplication(
@@ -292,7 +292,7 @@ class ServerlessFeatureRun(Construct):
             "log delivery actions, which take no resource.",
             resources=["*", f"{application}/jobruns/*"],
         )
-        acknowledge_own_policy(role, "The state machine's own role: its EMR Serverless task, logs and traces.")
+        acknowledge_own_policy(role, "The state machine's own role: its EMR Serverless job, logs, traces.")
 
     def failed_jobs(self) -> events.EventPattern:
         """This application's job runs that failed or were cancelled (a timeout cancels)."""
@@ -301,4 +301,3 @@ class ServerlessFeatureRun(Construct):
             detail_type=["EMR Serverless Job Run State Change"],
             detail={"state": FAILED_STATES, "applicationId": [self.application.attr_application_id]},
         )
-
