@@ -78,8 +78,9 @@ class ServerlessFeatureRun(Construct):
     The state machine ``name`` submits the job (``step``'s assets and arguments plus the input's
     days) with Step Functions' ``startJobRun.sync`` and waits for it. The job is cancelled by EMR
     Serverless after ``step_timeout``; a failed, cancelled or timed-out job fails the execution with
-    a readable error. Exposes ``application``, ``job_role``, ``log_group``, ``security_group``
-    (None without a VPC), ``state_machine`` and ``state_machine_name``, and :meth:`failed_jobs`.
+    a readable error. Exposes ``application``, ``application_name``, ``job_role``, ``log_group``,
+    ``security_group`` (None without a VPC), ``state_machine``, ``state_machine_name``, and
+    :meth:`failed_jobs`.
 
     Input: ``{"first_day": "yyyy-mm-dd", "last_day": "yyyy-mm-dd"}``.
     """
@@ -163,6 +164,7 @@ class ServerlessFeatureRun(Construct):
                 ),
             ),
         )
+        self.application_name = name
         self.job_role = self._job_role(step, lake)
 
         submit = sfn.CustomState(
