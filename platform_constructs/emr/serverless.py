@@ -4,7 +4,7 @@ role, and a state machine that submits the job and waits for it."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_emrserverless as emrs
 from aws_cdk import aws_events as events
@@ -243,18 +243,13 @@ class ServerlessFeatureRun(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn])
         )
-        account_groups = stack.format_arn(
-            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=[account_groups])
-        )
+        # EMR Serverless looks its log group up; DescribeLogGroups takes no resource.
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=["*"]))
         role.acknowledge_wildcards(
             "The raw store list, curated objects (read), analytics objects (read, write: partitions are "
             "replaced), only the job log prefix of artifacts, tables of the platform's databases, the "
-            "job's log streams; DescribeLogGroups, which EMR Serverless calls to find its log group, "
-            "lists the account's groups.",
-            resources=[self.log_group.log_group_arn, account_groups],
+            "job's log streams; DescribeLogGroups, which has no resource type.",
+            resources=[self.log_group.log_group_arn, "*"],
         )
         return role
 

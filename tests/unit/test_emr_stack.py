@@ -7,15 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from app import create_app
 from config.settings import Settings, load_settings
 from platform_constructs.emr.feature_step import SCRIPT as STEP_SCRIPT
 from platform_constructs.emr.roles import CATALOG_ACTIONS, EMR_MANAGED_TAG, SESSION_MANAGER_ACTIONS
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.python_modules import workload_modules
-from tests.conftest import ROOT, Synthesized, synthesize
+from tests.conftest import ROOT, Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import DATA_BUCKETS, KEY
@@ -192,13 +190,6 @@ def test_disabled_emr_leaves_the_stack_out() -> None:
     app, platform = create_app(settings)
     assert platform.emr is None
     assert "Emr" not in [child.node.id for child in app.node.children]
-
-
-@pytest.fixture(scope="module")
-def transient(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """dev with the transient-cluster engine of the feature run."""
-    settings = _with_emr(load_settings("dev"), feature_runs_on="transient_cluster")
-    return synthesize(settings, tmp_path_factory.mktemp("cdk-transient"))
 
 
 def _cluster(env: Synthesized) -> dict[str, Any] | None:
