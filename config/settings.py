@@ -203,11 +203,25 @@ class EmrClusterSettings(_Strict):
         return self
 
 
+class EmrServerlessSettings(_Strict):
+    """The EMR Serverless application of the feature run: the most it may hold at once across all
+    its workers (so one bad run cannot spend without bound) and how long it stays started idle."""
+
+    max_vcpu: int = Field(ge=4, le=400)
+    max_memory_gb: int = Field(ge=8, le=3000)
+    max_disk_gb: int = Field(ge=20, le=20_000)
+    idle_timeout_minutes: int = Field(ge=1, le=10080)
+
+
 class EmrSettings(ServiceSettings):
-    """Amazon EMR: release, instance fleets, spot share, step concurrency, TLS certificates, and
-    the long-running cluster (``cluster``); transient clusters use the same settings."""
+    """Amazon EMR: release, instance fleets, spot share, step concurrency, TLS certificates, the
+    long-running cluster (``cluster``), and which engine runs the scheduled feature step
+    (``feature_runs_on``: an EMR Serverless application sized by ``serverless``, or a transient
+    cluster of the same fleets as the long-running one)."""
 
     release_label: str = Field(pattern=r"^emr-7\.\d{1,2}\.\d{1,2}$")
+    feature_runs_on: Literal["serverless", "transient_cluster"]
+    serverless: EmrServerlessSettings
     primary_instance_type: InstanceType
     core_instance_types: list[InstanceType] = Field(min_length=1, max_length=5)
     task_instance_types: list[InstanceType] = Field(max_length=15)

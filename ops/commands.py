@@ -125,6 +125,19 @@ def _last_execution(deployed: Deployed, suffix: str, key: str) -> str:
     return f"{run['status']}  {run['name']}  started {_when(run['startDate'])}, ended {ended}"
 
 
+def _feature_job(deployed: Deployed) -> str:
+    """The newest job run of the EMR Serverless application (the serverless engine's)."""
+    application = (deployed.outputs(outputs.EMR) or {}).get(outputs.FEATURE_APPLICATION)
+    if application is None:
+        return "no EMR Serverless application (the feature run uses a transient cluster)"
+    found = aws(deployed.client("emr-serverless").list_job_runs, applicationId=application, maxResults=50)
+    if not found["jobRuns"]:
+        return f"{application}: no job runs yet"
+    run = max(found["jobRuns"], key=lambda job: job["createdAt"])
+    detail = f": {run['stateDetails']}" if run.get("stateDetails") else ""
+    return f"{run['state']}  {run.get('name', run['id'])} created {_when(run['createdAt'])}{detail}"
+
+
 def _glue_job(deployed: Deployed) -> str:
     job = deployed.output(outputs.GLUE, outputs.ETL_JOB)
     runs = aws(deployed.client("glue").get_job_runs, JobName=job, MaxResults=1)["JobRuns"]
@@ -211,6 +224,7 @@ STATUS: dict[str, tuple[str, Callable[[Deployed], str]]] = {
     "glue job": (outputs.GLUE, _glue_job),
     "glue crawler": (outputs.GLUE, _crawler),
     "emr feature run": (outputs.EMR, lambda d: _last_execution(d, outputs.EMR, outputs.FEATURE_RUNS)),
+    "emr feature job": (outputs.EMR, _feature_job),
     "sagemaker training": (
         outputs.SAGEMAKER,
         lambda d: _last_execution(d, outputs.SAGEMAKER, outputs.TRAINING),

@@ -54,7 +54,7 @@ class PipelineSteps:
 class PlatformPipeline(Construct):
     """A standard state machine that runs one day end to end, skipping the services that are off:
     ``Crawl`` (start the raw crawler, poll until it is ready again), ``Clean`` (the Glue ETL job;
-    a failed data-quality gate fails it and so stops the run), ``Features`` (the EMR transient
+    a failed data-quality gate fails it and so stops the run), ``Features`` (the EMR feature
     run for the ``feature_days`` up to the date: the date must have transactions, earlier days
     without any are skipped), ``Train`` (training, gate and deploy; when training found too little
     history, ``TrainingSkipped`` and the run goes on, else ``Trained``), ``Refresh`` (a SPICE

@@ -27,7 +27,8 @@ class DashboardSources:
     :param glue_job: the ETL job.
     :param glue_dpu_per_worker: DPUs of one of its workers (1 for G.1X, 2 for G.2X, ...).
     :param dq_context: the evaluation context the ETL job publishes data-quality metrics under.
-    :param feature_runs: the EMR transient feature runs' state machine.
+    :param feature_runs: the EMR feature runs' state machine (either engine).
+    :param serverless_application: the EMR Serverless application of the feature runs (ID, name).
     :param cluster_id: the long-running EMR cluster.
     :param training: the forecast training state machine.
     :param endpoint_name: the forecast endpoint.
@@ -42,6 +43,7 @@ class DashboardSources:
     glue_dpu_per_worker: float = 1
     dq_context: str | None = None
     feature_runs: sfn.IStateMachine | None = None
+    serverless_application: tuple[str, str] | None = None
     cluster_id: str | None = None
     training: sfn.IStateMachine | None = None
     endpoint_name: str | None = None
@@ -153,9 +155,29 @@ def _glue(sources: DashboardSources) -> list[cloudwatch.IWidget]:
 
 
 def _emr(sources: DashboardSources) -> list[cloudwatch.IWidget]:
-    """Transient feature runs (their durations are the pipeline's Features step), and whether the
-    long-running cluster is idle and how many apps run."""
+    """Feature runs (their durations are the pipeline's Features step), what the serverless
+    application holds while a job runs (what it bills), and whether the long-running cluster is
+    idle and how many apps run."""
     widgets = _runs("EMR feature runs", sources.feature_runs)[:1]
+    if sources.serverless_application is not None:
+        # From release 7.10 the application's metrics carry its ID and its name (app-job-metrics).
+        application_id, application_name = sources.serverless_application
+        widgets.append(
+            _graph(
+                "EMR Serverless feature job capacity",
+                [
+                    cloudwatch.Metric(
+                        namespace="AWS/EMRServerless",
+                        metric_name=name,
+                        dimensions_map={"ApplicationId": application_id, "ApplicationName": application_name},
+                        statistic="Maximum",
+                        period=PERIOD,
+                        label=label,
+                    )
+                    for name, label in (("CPUAllocated", "vCPU"), ("MemoryAllocated", "memory (GB)"))
+                ],
+            )
+        )
     if sources.cluster_id is not None:
         widgets.append(
             _graph(

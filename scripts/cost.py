@@ -122,6 +122,22 @@ def _cluster(properties: dict[str, Any], _: dict[str, Any]) -> tuple[str, float]
     return f"{nodes} nodes x {hours} h", hourly * hours + disks * prices()["ebs_gp3_gb_month"]
 
 
+def _serverless_application(properties: dict[str, Any], _: dict[str, Any]) -> tuple[str, float]:
+    """Nothing at idle (no pre-initialized capacity); the quantity states what an hour of a job
+    holding the application's whole maximum capacity costs, the most one run-hour can."""
+    assert "InitialCapacity" not in properties, (
+        "pre-initialized workers bill while the application is started"
+    )
+    limit = {key: float(str(value).split()[0]) for key, value in properties["MaximumCapacity"].items()}
+    table = prices()
+    hour = (
+        limit["Cpu"] * table["emr_serverless_arm_vcpu_hour"]
+        + limit["Memory"] * table["emr_serverless_arm_gb_hour"]
+        + limit.get("Disk", 0.0) * table["emr_serverless_storage_gb_hour"]
+    )
+    return f"idle; a run-hour at its maximum capacity <= {hour:.2f} USD", 0.0
+
+
 def _cluster_nodes(instances: dict[str, Any]) -> Iterator[tuple[str, int, int, int]]:
     """(instance type, on-demand nodes, spot nodes, EBS GB a node) of every fleet or group."""
     fleets = [instances.get("MasterInstanceFleet"), instances.get("CoreInstanceFleet")]
@@ -156,6 +172,7 @@ PRICERS: dict[str, Pricer] = {
     "AWS::QuickSight::DataSet": _dataset,
     "AWS::SageMaker::EndpointConfig": _endpoint_config,
     "AWS::EMR::Cluster": _cluster,
+    "AWS::EMRServerless::Application": _serverless_application,
 }
 """The resource types that can cost money at idle, and how."""
 

@@ -17,6 +17,7 @@ from platform_constructs.emr.feature_step import FeatureStep
 from platform_constructs.emr.roles import EMR_MANAGED_TAG, EmrRoles
 from platform_constructs.emr.security_configuration import EmrSecurityConfiguration
 from platform_constructs.emr.security_group_cleanup import SecurityGroupCleanup
+from platform_constructs.emr.serverless import ServerlessCapacity, ServerlessFeatureRun, ServerlessLake
 from platform_constructs.emr.transient import TransientFeatureRun
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions
 from platform_constructs.log_retention import RETENTION_BY_DAYS
@@ -25,8 +26,13 @@ from platform_constructs.removal import data_removal_policy
 from stacks import outputs
 from stacks.base import PlatformStack
 
+FeatureRun = TransientFeatureRun | ServerlessFeatureRun
+"""Either engine of the scheduled feature run: a state machine of the same name and input."""
+
 LOGS_PREFIX = "emr/logs/"
 """Where clusters write their logs in the artifacts bucket."""
+SERVERLESS_LOGS_PREFIX = "emr/serverless-logs/"
+"""Where EMR Serverless feature jobs write their logs in the artifacts bucket."""
 CERTIFICATES_PREFIX = "emr/tls/"
 """Where the generated TLS certificate zips go in the artifacts bucket."""
 SECURITY_GROUPS = {
@@ -75,11 +81,13 @@ class EmrStack(PlatformStack):
         )
         config = settings.emr
         removal_policy = data_removal_policy(self, destroy=settings.destroy_on_delete)
-        if not (settings.network.interface_endpoints or settings.network.nat_gateways):
+        routed = settings.network.interface_endpoints or settings.network.nat_gateways
+        if config.feature_runs_on == "transient_cluster" and not routed:
             Annotations.of(self).add_warning_v2(
                 "platform:emr-without-route",
                 "Transient EMR runs cannot start here: the private subnets have neither interface "
-                "endpoints nor NAT (set network.interface_endpoints: true to run them).",
+                "endpoints nor NAT (set network.interface_endpoints: true, or emr.feature_runs_on: "
+                "serverless).",
             )
         log_retention = RETENTION_BY_DAYS[config.log_retention_days]
         certificates_uri = config.certificates_zip
@@ -146,8 +154,8 @@ class EmrStack(PlatformStack):
             raw=lake.raw,
             curated=lake.curated,
             analytics=lake.analytics,
-            instance_role=self.roles.instance_role,
         )
+        self.feature_step.grant_read(self.roles.instance_role)
         CfnOutput(
             self,
             "FeatureStepArguments",
@@ -177,26 +185,67 @@ class EmrStack(PlatformStack):
             f"{settings.name_prefix}-features",
             f"{settings.name_prefix}-spark",
         )
-        self.transient = TransientFeatureRun(
-            self,
-            "TransientRun",
-            name=transient_name,
-            shape=self.shape,
-            step_arguments=self.feature_step.arguments,
-            step_timeout=Duration.minutes(config.step_timeout_minutes),
-            idle_timeout=Duration.seconds(config.cluster.idle_timeout_seconds),
-            placement=self.placement,
-            tags=settings.resource_tags,
-            logs_key=logs_key,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-        )
+        self.feature_run: FeatureRun
+        if config.feature_runs_on == "serverless":
+            self.serverless: ServerlessFeatureRun | None = ServerlessFeatureRun(
+                self,
+                "ServerlessRun",
+                name=transient_name,
+                release_label=config.release_label,
+                capacity=ServerlessCapacity(
+                    max_vcpu=config.serverless.max_vcpu,
+                    max_memory_gb=config.serverless.max_memory_gb,
+                    max_disk_gb=config.serverless.max_disk_gb,
+                    idle_timeout=Duration.minutes(config.serverless.idle_timeout_minutes),
+                ),
+                step=self.feature_step,
+                lake=ServerlessLake(
+                    raw=lake.raw,
+                    curated=lake.curated,
+                    analytics=lake.analytics,
+                    artifacts=lake.artifacts,
+                    logs_prefix=SERVERLESS_LOGS_PREFIX,
+                    key=lake.key,
+                    databases=list(catalog.database_names.values()),
+                ),
+                step_timeout=Duration.minutes(config.step_timeout_minutes),
+                logs_key=logs_key,
+                log_retention=log_retention,
+                # A VPC only where the job can reach AWS from it: the endpoints (or NAT) are there.
+                vpc=vpc if routed else None,
+                subnet_group=PRIVATE_SUBNET_GROUP,
+                removal_policy=removal_policy,
+            )
+            self.feature_run = self.serverless
+        else:
+            self.serverless = None
+            self.feature_run = TransientFeatureRun(
+                self,
+                "TransientRun",
+                name=transient_name,
+                shape=self.shape,
+                step_arguments=self.feature_step.arguments,
+                step_timeout=Duration.minutes(config.step_timeout_minutes),
+                idle_timeout=Duration.seconds(config.cluster.idle_timeout_seconds),
+                placement=self.placement,
+                tags=settings.resource_tags,
+                logs_key=logs_key,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
         CfnOutput(
             self,
             outputs.FEATURE_RUNS,
-            value=self.transient.state_machine.state_machine_arn,
+            value=self.feature_run.state_machine.state_machine_arn,
             description='Start a feature run: {"first_day": "yyyy-mm-dd", "last_day": "yyyy-mm-dd"}',
         )
+        if self.serverless is not None:
+            CfnOutput(
+                self,
+                outputs.FEATURE_APPLICATION,
+                value=self.serverless.application.attr_application_id,
+                description="The EMR Serverless application of the feature jobs",
+            )
         self.cluster: LongRunningCluster | None = None
         if config.cluster.enabled:
             self.cluster = LongRunningCluster(
@@ -212,24 +261,34 @@ class EmrStack(PlatformStack):
             self.group_cleanup.clean_after(self.cluster.cluster)
         alerts: dict[str, tuple[events.EventPattern, str]] = {
             "TransientRunFailed": (
-                failed_executions(self.transient.state_machine),
+                failed_executions(self.feature_run.state_machine),
                 "EMR feature run failed: execution <detail.name> is <detail.status>: "
-                "<detail.executionArn> (a failed step terminates its cluster; an aborted or "
-                "timed-out run leaves it to its idle timeout)",
+                "<detail.executionArn> (a failed transient step terminates its cluster; an aborted or "
+                "timed-out run leaves it to its idle timeout; a serverless job is cancelled)",
             ),
-            "ClusterFailed": (
+        }
+        if self.serverless is not None:
+            alerts["ServerlessJobFailed"] = (
+                self.serverless.failed_jobs(),
+                "EMR Serverless feature job failed: job run <detail.jobRunId> of application "
+                "<detail.applicationId> is <detail.state> (logs: the artifacts bucket's "
+                f"{SERVERLESS_LOGS_PREFIX} and the job log group)",
+            )
+        cluster_names: list[str | dict[str, str]] = []
+        if self.serverless is None:
+            cluster_names.append(transient_name)
+        if self.cluster is not None:
+            # The long-running cluster's name goes on with a fingerprint and generation.
+            cluster_names.append({"prefix": f"{long_running_name}-"})
+        if cluster_names:
+            alerts["ClusterFailed"] = (
                 events.EventPattern(
                     source=["aws.emr"],
                     detail_type=["EMR Cluster State Change"],
-                    # The long-running cluster's name goes on with a fingerprint and generation.
-                    detail={
-                        "state": ["TERMINATED_WITH_ERRORS"],
-                        "name": [transient_name, {"prefix": f"{long_running_name}-"}],
-                    },
+                    detail={"state": ["TERMINATED_WITH_ERRORS"], "name": cluster_names},
                 ),
                 "EMR cluster <detail.name> (<detail.clusterId>) terminated with errors: <detail.message>",
-            ),
-        }
+            )
         if self.cluster is not None:
             # A transient run's failed step already fails the run; steps on this cluster have no run.
             alerts["StepFailed"] = (

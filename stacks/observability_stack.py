@@ -58,7 +58,12 @@ class ObservabilityStack(PlatformStack):
             glue_job=glue.job.job if glue else None,
             glue_dpu_per_worker=GLUE_DPU_PER_WORKER[settings.glue.worker_type],
             dq_context=EVALUATION_CONTEXT if glue else None,
-            feature_runs=emr.transient.state_machine if emr else None,
+            feature_runs=emr.feature_run.state_machine if emr else None,
+            serverless_application=(
+                (emr.serverless.application.attr_application_id, emr.serverless.application_name)
+                if emr and emr.serverless
+                else None
+            ),
             cluster_id=cluster.cluster.ref if cluster else None,
             training=sagemaker.training.state_machine if sagemaker else None,
             endpoint_name=sagemaker.endpoint.endpoint_name if sagemaker else None,

@@ -18,7 +18,9 @@ ETL_JOB = "EtlJob"
 CRAWLER = "Crawler"
 """Glue: the raw crawler's name."""
 FEATURE_RUNS = "TransientStateMachine"
-"""EMR: the transient feature run's state machine ARN."""
+"""EMR: the feature run's state machine ARN (either engine; the key predates EMR Serverless)."""
+FEATURE_APPLICATION = "FeatureApplication"
+"""EMR: the EMR Serverless application that runs the feature jobs (serverless engine only)."""
 TRAINING = "TrainingStateMachine"
 """SageMaker: the training state machine ARN."""
 ENDPOINT = "EndpointName"
@@ -35,7 +37,7 @@ RUNS = "StateMachine"
 READ_BY_DSP = {
     DATA_LAKE: (RAW_BUCKET,),
     GLUE: (ETL_JOB, CRAWLER),
-    EMR: (FEATURE_RUNS,),
+    EMR: (FEATURE_RUNS, FEATURE_APPLICATION),
     SAGEMAKER: (TRAINING, ENDPOINT),
     VIDEO: (STREAMS, FRAMES),
     QUICKSIGHT: (DATASETS,),

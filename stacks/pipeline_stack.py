@@ -22,10 +22,10 @@ from workloads.sagemaker.contract import days_needed
 
 class PipelineStack(PlatformStack):
     """The end-to-end pipeline (:class:`PlatformPipeline`) over the stacks of the enabled services:
-    the Glue crawler and ETL job, the EMR transient feature run, SageMaker training, QuickSight's
-    datasets; a service that is off is left out of the definition. Step time limits follow each
-    service's settings; failed, timed-out or aborted runs reach the alarm topic with the step,
-    the date and the cause. The Features step recomputes the days training needs
+    the Glue crawler and ETL job, the EMR feature run (serverless or transient), SageMaker
+    training, QuickSight's datasets; a service that is off is left out of the definition. Step
+    time limits follow each service's settings; failed, timed-out or aborted runs reach the alarm
+    topic with the step, the date and the cause. The Features step recomputes the days training needs
     (:func:`~workloads.sagemaker.contract.days_needed` of the held-out days) up to the run's date.
     It addresses the EMR and SageMaker state machines and the QuickSight datasets by their
     deterministic names and does not depend on those stacks: one that fails to deploy blocks
@@ -69,7 +69,7 @@ class PipelineStack(PlatformStack):
             steps=PipelineSteps(
                 crawler=glue.crawler.crawler.ref if glue else None,
                 etl_job=glue.job.job.job_name if glue else None,
-                features=self._by_name("Features", emr.transient.state_machine_name) if emr else None,
+                features=self._by_name("Features", emr.feature_run.state_machine_name) if emr else None,
                 training=self._by_name("Train", sagemaker.training.state_machine_name) if sagemaker else None,
                 datasets=[dataset.data_set.data_set_id or "" for dataset in quicksight.datasets.values()]
                 if quicksight

@@ -82,6 +82,14 @@ def prod(synth: Callable[[str], Synthesized]) -> Synthesized:
     return synth("prod")
 
 
+@pytest.fixture(scope="session")
+def transient(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """dev with the other engine of the scheduled feature run: transient EMR clusters."""
+    settings = load_settings("dev")
+    emr = settings.emr.model_copy(update={"feature_runs_on": "transient_cluster"})
+    return synthesize(settings.model_copy(update={"emr": emr}), tmp_path_factory.mktemp("cdk-transient"))
+
+
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def env(request: pytest.FixtureRequest, synth: Callable[[str], Synthesized]) -> Synthesized:
     """Each shipped environment in turn."""

@@ -12,9 +12,11 @@ SCRIPT = "workloads/emr/features_step.py"
 
 class FeatureStep(Construct):
     """The entry script :mod:`workloads.emr.features_step` and a zip of the ``workloads`` modules
-    it imports, as CDK assets that ``instance_role`` may read (those two objects only).
-    ``arguments`` are the ``spark-submit`` arguments of a run over the lake's zones; append
-    ``--first-day`` (and ``--last-day``). Exposes ``script``, ``modules`` and ``arguments``."""
+    it imports, as CDK assets; both engines (an EMR cluster step, an EMR Serverless job) run these
+    same two objects. ``script_arguments`` are the script's arguments for a run over the lake's
+    zones; ``arguments`` the whole ``spark-submit`` command line of a cluster step. Append
+    ``--first-day`` (and ``--last-day``) to either. Exposes ``script``, ``modules``,
+    ``script_arguments`` and ``arguments``."""
 
     def __init__(
         self,
@@ -24,26 +26,16 @@ class FeatureStep(Construct):
         raw: s3.IBucket,
         curated: s3.IBucket,
         analytics: s3.IBucket,
-        instance_role: LakeAccessRole,
     ) -> None:
         """
         :param raw: zone with the store list.
         :param curated: zone with the transactions.
         :param analytics: zone the features go to.
-        :param instance_role: the cluster nodes' role.
         """
         super().__init__(scope, construct_id)
         self.script = s3_assets.Asset(self, "Script", path=str(ROOT / SCRIPT))
         self.modules = modules_asset(self, "Modules", modules=workload_modules(SCRIPT))
-        for asset in (self.script, self.modules):
-            instance_role.read_asset(asset)
-        self.arguments = [
-            "spark-submit",
-            "--deploy-mode",
-            "cluster",
-            "--py-files",
-            self.modules.s3_object_url,
-            self.script.s3_object_url,
+        self.script_arguments = [
             "--curated-url",
             curated.s3_url_for_object(),
             "--raw-url",
@@ -51,3 +43,17 @@ class FeatureStep(Construct):
             "--analytics-url",
             analytics.s3_url_for_object(),
         ]
+        self.arguments = [
+            "spark-submit",
+            "--deploy-mode",
+            "cluster",
+            "--py-files",
+            self.modules.s3_object_url,
+            self.script.s3_object_url,
+            *self.script_arguments,
+        ]
+
+    def grant_read(self, role: LakeAccessRole) -> None:
+        """Let ``role`` read the script and the modules zip (those two objects only)."""
+        for asset in (self.script, self.modules):
+            role.read_asset(asset)

@@ -64,7 +64,14 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         wildcards, inline = "AwsSolutions-IAM5", "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("InstanceRole", wildcards): 10, ("InstanceRole", inline): 1})
         expected.update({("ServiceRole", "AwsSolutions-IAM4"): 1, ("ServiceRole", inline): 1})
-        expected.update({("StateMachine/Role", wildcards): 3, ("StateMachine/Role", inline): 1})
+        if env.settings.emr.feature_runs_on == "serverless":
+            # the job role: four zone patterns, the tables of each database and default, its log
+            # streams, DescribeLogGroups; the submitting machine: this application's runs, X-Ray/logs
+            tables = len(env.platform.data_lake.catalog.database_names) + 1
+            expected.update({("StateMachine/Role", wildcards): 2, ("StateMachine/Role", inline): 1})
+            expected.update({("JobRole", wildcards): 4 + tables + 2, ("JobRole", inline): 1})
+        else:  # the transient clusters' tasks
+            expected.update({("StateMachine/Role", wildcards): 3, ("StateMachine/Role", inline): 1})
         # the security-group clean-up: DescribeSecurityGroups (no resource-level) and its log
         # streams; a function CloudFormation alone invokes, outside the VPC to reach EC2's API
         expected.update(

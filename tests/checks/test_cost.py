@@ -49,6 +49,19 @@ def test_instance_endpoints_cost_and_serverless_does_not(prod: Synthesized, dev:
     assert _by_type(dev, "AWS::SageMaker::EndpointConfig") == []
 
 
+def test_the_serverless_application_idles_free_and_states_its_most_expensive_run_hour(
+    env: Synthesized,
+) -> None:
+    ((quantity, usd),) = _by_type(env, "AWS::EMRServerless::Application")
+    limits, table = env.settings.emr.serverless, prices()
+    hour = (
+        limits.max_vcpu * table["emr_serverless_arm_vcpu_hour"]
+        + limits.max_memory_gb * table["emr_serverless_arm_gb_hour"]
+        + limits.max_disk_gb * table["emr_serverless_storage_gb_hour"]
+    )
+    assert usd == 0.0 and quantity == f"idle; a run-hour at its maximum capacity <= {hour:.2f} USD"
+
+
 def test_the_long_running_cluster_is_priced_at_its_fleet_targets(prod: Synthesized) -> None:
     ((quantity, usd),) = _by_type(prod, "AWS::EMR::Cluster")
     assert quantity.endswith("x 730 h") and usd > 400

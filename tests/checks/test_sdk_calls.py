@@ -36,10 +36,21 @@ def test_every_state_machine_task_and_custom_resource_call_matches_its_service_m
     assert findings == []
 
 
-def test_the_walk_reaches_sdk_and_optimized_integrations_in_both_query_languages(env: Synthesized) -> None:
-    calls = [
-        call for stack, template in _templates(env).items() for call in template_calls("", stack, template)
-    ]
+def test_the_serverless_feature_run_matches_the_emr_serverless_model(env: Synthesized) -> None:
+    calls = [call for call in template_calls("", "Emr", env.raw("Emr")) if isinstance(call, Call)]
+    assert {(call.service, call.operation) for call in calls} == {("emr-serverless", "StartJobRun")}
+    assert template_findings(env.settings.environment, {"Emr": env.raw("Emr")}) == []
+    broken = copy.deepcopy(env.raw("Emr"))
+    _edit_definition(broken, lambda part: part.replace('"ExecutionTimeoutMinutes":', '"TimeoutMinutes":'))
+    (finding,) = template_findings("dev", {"Emr": broken})
+    assert "state RunFeatureJob: emr-serverless.StartJobRun:" in finding and '"TimeoutMinutes"' in finding
+
+
+def test_the_walk_reaches_sdk_and_optimized_integrations_in_both_query_languages(
+    env: Synthesized, transient: Synthesized
+) -> None:
+    templates = {**_templates(env), "Emr": transient.raw("Emr")}  # the transient engine's tasks
+    calls = [call for stack, template in templates.items() for call in template_calls("", stack, template)]
     checked = {(call.service, call.operation) for call in calls if isinstance(call, Call)}
     assert {
         ("glue", "StartCrawler"),  # aws-sdk, JSONata
@@ -110,8 +121,8 @@ def test_a_wrong_enum_value_names_the_state_and_the_member(dev: Synthesized) -> 
     ), findings
 
 
-def test_a_wrong_jsonpath_member_names_the_state(dev: Synthesized) -> None:
-    template = copy.deepcopy(dev.raw("Emr"))
+def test_a_wrong_jsonpath_member_names_the_state(transient: Synthesized) -> None:
+    template = copy.deepcopy(transient.raw("Emr"))
     _edit_definition(template, lambda part: part.replace('"ClusterId.$":', '"ClusterIdd.$":'))
     findings = template_findings("dev", {"Emr": template})
     assert any("state TerminateCluster: " in f and '"ClusterIdd"' in f for f in findings), findings

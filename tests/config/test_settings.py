@@ -197,6 +197,17 @@ BAD_INPUTS = [
         "emr.release_label: 'emr-6.15.0' is not allowed: String should match",
     ),
     ("emr.release_label", "7.10.0", "emr.release_label: '7.10.0' is not allowed: String should match"),
+    (
+        "emr.feature_runs_on",
+        "lambda",
+        "emr.feature_runs_on: 'lambda' is not allowed: Input should be 'serverless' or 'transient_cluster'",
+    ),
+    ("emr.serverless.max_vcpu", 2, "emr.serverless.max_vcpu: 2 is not allowed: Input should be greater than"),
+    (
+        "emr.serverless.idle_timeout_minutes",
+        0,
+        "emr.serverless.idle_timeout_minutes: 0 is not allowed: Input should be greater than",
+    ),
     ("emr.primary_instance_type", "m7g.huge", "emr.primary_instance_type: 'm7g.huge' is not allowed"),
     (
         "emr.core_instance_types",

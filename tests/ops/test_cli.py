@@ -107,11 +107,23 @@ def platform(moto: str) -> dict[str, str]:
         ],
     )
     sagemaker.create_endpoint(EndpointName="dsp-dev-forecast", EndpointConfigName="c")
+    serverless = boto3.client("emr-serverless")
+    application = serverless.create_application(
+        name="dsp-dev-features", releaseLabel="emr-7.10.0", type="SPARK", clientToken="t"
+    )["applicationId"]
+    serverless.start_job_run(
+        applicationId=application,
+        clientToken="t",
+        executionRoleArn=role,
+        name="features-2026-03-16",
+        jobDriver={"sparkSubmit": {"entryPoint": "s3://code/features_step.py"}},
+    )
     values = {
         outputs.RAW_BUCKET: "raw",
         outputs.ETL_JOB: "dsp-dev-etl",
         outputs.CRAWLER: "dsp-dev-raw",
         outputs.FEATURE_RUNS: machines["features"],
+        outputs.FEATURE_APPLICATION: application,
         outputs.TRAINING: machines["training"],
         outputs.ENDPOINT: "dsp-dev-forecast",
         outputs.STREAMS: STREAM,
@@ -198,10 +210,42 @@ def test_status_shows_the_last_run_of_each_service(platform: dict[str, str], cap
     assert lines["glue job"].split()[:2] in (["RUNNING", "dsp-dev-etl"], ["SUCCEEDED", "dsp-dev-etl"])
     assert lines["glue crawler"] == "READY  dsp-dev-raw: never crawled"
     assert lines["emr feature run"] == "no runs yet"
+    assert re.fullmatch(r"[A-Z]+  features-2026-03-16 created .+ UTC.*", lines["emr feature job"])
     assert lines["sagemaker training"].startswith("SUCCEEDED  nightly  started ")
     assert lines["sagemaker endpoint"].startswith("InService  dsp-dev-forecast since ")
     assert lines["video frames"].startswith(f"{STREAM}: newest frame ")
     assert lines["quicksight refresh"] == "off (no stack dsp-dev-quicksight)"
+
+
+def test_a_transient_engine_has_no_feature_job_and_says_so(capsys: Any) -> None:
+    deployed = _offline(emr={outputs.FEATURE_RUNS: "arn:aws:states:eu-west-1:1:stateMachine:f"})
+    assert commands._feature_job(deployed) == (
+        "no EMR Serverless application (the feature run uses a transient cluster)"
+    )
+
+
+def test_a_failed_feature_job_shows_its_state_and_details(capsys: Any) -> None:
+    deployed = _offline(emr={outputs.FEATURE_APPLICATION: "00app"})
+    serverless = deployed.client("emr-serverless")
+    at = [datetime(2026, 3, 16, hour, tzinfo=UTC) for hour in (2, 3)]
+    run = {
+        "applicationId": "00app",
+        "arn": "arn:aws:emr-serverless:eu-west-1:1:/applications/00app/jobruns/j",
+        "createdBy": "arn:aws:iam::1:role/r",
+        "executionRole": "arn:aws:iam::1:role/r",
+        "releaseLabel": "emr-7.10.0",
+        "updatedAt": at[1],
+    }
+    newest = {**run, "id": "j2", "name": "features-2026-03-16", "createdAt": at[1], "state": "FAILED",
+              "stateDetails": "Job failed, ExitCode: 2"}  # fmt: skip
+    older = {**run, "id": "j1", "name": "features-2026-03-15", "createdAt": at[0], "state": "SUCCESS",
+             "stateDetails": "Job run completed"}  # fmt: skip
+    with Stubber(serverless) as stub:
+        stub.add_response(
+            "list_job_runs", {"jobRuns": [older, newest]}, {"applicationId": "00app", "maxResults": 50}
+        )
+        line = commands._feature_job(deployed)
+    assert line == "FAILED  features-2026-03-16 created 2026-03-16 03:00:00 UTC: Job failed, ExitCode: 2"
 
 
 def test_invoke_prints_the_endpoints_answer(

@@ -150,7 +150,7 @@ def test_emr_managed_security_groups_and_private_subnets_carry_the_v2_policy_tag
     groups = {
         logical_id: group
         for logical_id, group in env.resources(STACK, "AWS::EC2::SecurityGroup").items()
-        if "TlsCertificates" not in logical_id
+        if "TlsCertificates" not in logical_id and "ServerlessRun" not in logical_id
     }
     assert len(groups) == 3
     assert all(tag in group["Properties"]["Tags"] for group in groups.values())
@@ -390,10 +390,10 @@ def test_emr_groups_open_the_paths_emr_does_not_add_itself(env: Synthesized) -> 
     assert (ids["Primary"], group("ServiceAccess"), 9443) in egress
 
 
-def test_transient_runs_may_attach_their_termination_and_scaling_policies(env: Synthesized) -> None:
-    roles = env.resources(STACK, "AWS::IAM::Role")
+def test_transient_runs_may_attach_their_termination_and_scaling_policies(transient: Synthesized) -> None:
+    roles = transient.resources(STACK, "AWS::IAM::Role")
     (machine_role,) = [i for i in roles if i.startswith("TransientRunStateMachineRole")]
-    actions = {a for s in role_statements(env, STACK, machine_role) for a in as_list(s["Action"])}
+    actions = {a for s in role_statements(transient, STACK, machine_role) for a in as_list(s["Action"])}
     policies = {"elasticmapreduce:PutAutoTerminationPolicy", "elasticmapreduce:PutManagedScalingPolicy"}
     assert policies <= actions
 
@@ -438,8 +438,8 @@ def _paths(states: dict[str, Any], start: str, seen: tuple[str, ...] = ()) -> li
     return [found for target in targets if target not in path for found in _paths(states, target, path)]
 
 
-def test_every_path_after_the_cluster_exists_terminates_it(env: Synthesized) -> None:
-    definition = _definition(env)
+def test_every_path_after_the_cluster_exists_terminates_it(transient: Synthesized) -> None:
+    definition = _definition(transient)
     states = definition["States"]
     assert definition["StartAt"] == "CreateCluster"
     create = states["CreateCluster"]
@@ -465,11 +465,13 @@ def test_every_path_after_the_cluster_exists_terminates_it(env: Synthesized) -> 
     assert states[not_created]["Type"] == "Fail"  # nothing to terminate: EMR refused the cluster
 
 
-def test_transient_step_runs_the_feature_step_with_the_inputs_days_and_a_timeout(env: Synthesized) -> None:
-    step = _definition(env)["States"]["RunFeatureStep"]
+def test_transient_step_runs_the_feature_step_with_the_inputs_days_and_a_timeout(
+    transient: Synthesized,
+) -> None:
+    step = _definition(transient)["States"]["RunFeatureStep"]
     assert step["Resource"].endswith(":states:::elasticmapreduce:addStep.sync")
     assert step["QueryLanguage"] == "JSONata"
-    assert step["TimeoutSeconds"] == env.settings.emr.step_timeout_minutes * 60
+    assert step["TimeoutSeconds"] == transient.settings.emr.step_timeout_minutes * 60
     arguments = step["Arguments"]["Step"]["HadoopJarStep"]
     assert arguments["Jar"] == "command-runner.jar"
     assert arguments["Args"][:2] == ["spark-submit", "--deploy-mode"]
@@ -481,9 +483,9 @@ def test_transient_step_runs_the_feature_step_with_the_inputs_days_and_a_timeout
     ]
 
 
-def test_transient_cluster_has_the_shared_security_fleets_and_metastore(env: Synthesized) -> None:
-    parameters = _definition(env)["States"]["CreateCluster"]["Parameters"]
-    config = env.settings.emr
+def test_transient_cluster_has_the_shared_security_fleets_and_metastore(transient: Synthesized) -> None:
+    parameters = _definition(transient)["States"]["CreateCluster"]["Parameters"]
+    config = transient.settings.emr
     assert parameters["ReleaseLabel"] == config.release_label
     assert {"SecurityConfiguration", "ServiceRole", "JobFlowRole", "LogUri"} <= set(parameters)
     fleets = {fleet["InstanceFleetType"]: fleet for fleet in parameters["Instances"]["InstanceFleets"]}
@@ -505,21 +507,21 @@ def test_transient_cluster_has_the_shared_security_fleets_and_metastore(env: Syn
     classifications = {c["Classification"] for c in parameters["Configurations"]}
     assert {"hive-site", "spark-hive-site", "spark-defaults", "spark"} <= classifications
     tags = {tag["Key"]: tag["Value"] for tag in parameters["Tags"]}  # cost allocation (the budget's filter)
-    assert tags.items() >= env.settings.resource_tags.items()
+    assert tags.items() >= transient.settings.resource_tags.items()
 
 
-def test_transient_runs_are_logged_traced_and_their_failures_alarm(env: Synthesized) -> None:
-    ((machine_id, machine),) = env.resources(STACK, "AWS::StepFunctions::StateMachine").items()
+def test_transient_runs_are_logged_traced_and_their_failures_alarm(transient: Synthesized) -> None:
+    ((machine_id, machine),) = transient.resources(STACK, "AWS::StepFunctions::StateMachine").items()
     props = machine["Properties"]
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     (destination,) = props["LoggingConfiguration"]["Destinations"]
     log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
-    key = env.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]["KmsKeyId"]
-    assert referenced(env, STACK, key) == operations_key(env)
+    key = transient.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]["KmsKeyId"]
+    assert referenced(transient, STACK, key) == operations_key(transient)
     rules = [
         r["Properties"]
-        for r in env.resources(STACK, "AWS::Events::Rule").values()
+        for r in transient.resources(STACK, "AWS::Events::Rule").values()
         if r["Properties"]["EventPattern"]["source"] == ["aws.states"]
     ]
     (rule,) = rules
@@ -537,3 +539,191 @@ def test_certificate_layer_holds_cryptography_and_nothing_of_the_build_machine(e
     assert (contents / "python" / "cryptography").is_dir()
     root = str(ROOT).encode()
     assert not [path for path in contents.rglob("*") if path.is_file() and root in path.read_bytes()]
+
+
+# --- the serverless engine (dev and prod) ----------------------------------------------------------
+
+
+def _one(env: Synthesized, resource_type: str, part: str = "ServerlessRun") -> tuple[str, dict[str, Any]]:
+    (found,) = [(i, r) for i, r in env.resources(STACK, resource_type).items() if part in i]
+    return found
+
+
+def test_serverless_application_release_arm64_auto_start_stop_and_capacity_follow_config(
+    env: Synthesized,
+) -> None:
+    _, application = _one(env, "AWS::EMRServerless::Application")
+    props, config = application["Properties"], env.settings.emr
+    assert (props["Type"], props["ReleaseLabel"], props["Architecture"]) == (
+        "SPARK",
+        config.release_label,
+        "ARM64",
+    )
+    assert props["Name"] == f"{env.settings.name_prefix}-features"
+    assert props["AutoStartConfiguration"] == {"Enabled": True}
+    assert props["AutoStopConfiguration"] == {
+        "Enabled": True,
+        "IdleTimeoutMinutes": config.serverless.idle_timeout_minutes,
+    }
+    assert props["MaximumCapacity"] == {
+        "Cpu": f"{config.serverless.max_vcpu} vCPU",
+        "Memory": f"{config.serverless.max_memory_gb} GB",
+        "Disk": f"{config.serverless.max_disk_gb} GB",
+    }
+    assert "InitialCapacity" not in props  # nothing pre-initialized: nothing billed between runs
+    monitoring = props["MonitoringConfiguration"]
+    s3_logs = monitoring["S3MonitoringConfiguration"]
+    assert "/emr/serverless-logs/" in json.dumps(s3_logs["LogUri"])
+    assert KEY in json.dumps(s3_logs["EncryptionKeyArn"])
+    cloudwatch = monitoring["CloudWatchLoggingConfiguration"]
+    assert cloudwatch["Enabled"] is True
+    group_id = cloudwatch["LogGroupName"]["Ref"]
+    group = env.resources(STACK, "AWS::Logs::LogGroup")[group_id]["Properties"]
+    assert referenced(env, STACK, group["KmsKeyId"]) == operations_key(env)
+    assert group["RetentionInDays"] == config.log_retention_days
+
+
+def test_serverless_application_runs_without_a_vpc_unless_the_subnets_reach_aws(env: Synthesized) -> None:
+    _, application = _one(env, "AWS::EMRServerless::Application")
+    network = application["Properties"].get("NetworkConfiguration")
+    groups = [i for i in env.resources(STACK, "AWS::EC2::SecurityGroup") if "ServerlessRun" in i]
+    if not env.settings.network.interface_endpoints:  # dev
+        assert network is None and groups == []
+        return
+    (group_id,) = groups
+    assert network["SecurityGroupIds"] == [{"Fn::GetAtt": [group_id, "GroupId"]}]
+    assert len(network["SubnetIds"]) == env.settings.network.max_azs
+    assert all("Private" in json.dumps(subnet) for subnet in network["SubnetIds"])
+    group = env.properties(STACK, group_id)
+    assert group["SecurityGroupEgress"] == [
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "HTTPS to AWS endpoints and S3",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+    assert "SecurityGroupIngress" not in group
+
+
+def test_serverless_job_role_is_trusted_by_emr_serverless_for_this_application_only(env: Synthesized) -> None:
+    application_id, _ = _one(env, "AWS::EMRServerless::Application")
+    _, role = _one(env, "AWS::IAM::Role", "ServerlessRunJobRole")
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [application_id, "Arn"]}},
+    }
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_serverless_job_role_names_every_action_and_prefix(env: Synthesized) -> None:
+    role_id, _ = _one(env, "AWS::IAM::Role", "ServerlessRunJobRole")
+    read = {a for a in READ_ACTIONS if a.startswith("s3:")}
+    write = {a for a in WRITE_ACTIONS if a.startswith("s3:")}
+    assert lake_grants(env, STACK, role_id) == {
+        "raw": (read, {"", "/stores/*"}),  # the store list only
+        "curated": (read, {"", "/*"}),
+        "analytics": (write, {"", "/*"}),
+        "artifacts": (write, {"", "/emr/serverless-logs/*"}),
+    }
+    statements = role_statements(env, STACK, role_id)
+    assert not [a for s in statements for a in as_list(s["Action"]) if "*" in a]
+    (catalog,) = [s for s in statements if "glue:GetTable" in as_list(s["Action"])]
+    assert sorted(catalog["Action"]) == sorted(CATALOG_ACTIONS)
+    (code,) = [s for s in statements if "cdk-" in json.dumps(s["Resource"])]
+    assert code["Action"] == "s3:GetObject" and len(code["Resource"]) == 2  # the script and the modules
+    (log_group_id, _) = _one(env, "AWS::Logs::LogGroup", "ServerlessRunJobLogs")
+    (streams,) = [s for s in statements if "logs:PutLogEvents" in as_list(s["Action"])]
+    assert streams["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+    assert sorted(streams["Action"]) == [
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ]
+
+
+def _serverless_definition(env: Synthesized) -> dict[str, Any]:
+    (machine,) = [
+        m for i, m in env.resources(STACK, "AWS::StepFunctions::StateMachine").items() if "ServerlessRun" in i
+    ]
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(part if isinstance(part, str) else "TOKEN" for part in parts))  # type: ignore[no-any-return]
+
+
+def test_serverless_run_submits_the_feature_job_and_fails_readably(env: Synthesized) -> None:
+    definition = _serverless_definition(env)
+    assert definition["QueryLanguage"] == "JSONata"
+    states = definition["States"]
+    task = states[definition["StartAt"]]
+    assert task["Resource"] == "arn:TOKEN:states:::emr-serverless:startJobRun.sync"
+    timeout = env.settings.emr.step_timeout_minutes
+    arguments = task["Arguments"]
+    assert arguments["ExecutionTimeoutMinutes"] == timeout  # EMR Serverless cancels the job
+    assert task["TimeoutSeconds"] == (timeout + 15) * 60  # the application's start and the queue
+    assert {"ApplicationId", "ExecutionRoleArn", "ClientToken", "Name"} <= set(arguments)
+    spark = arguments["JobDriver"]["SparkSubmit"]
+    assert [a for a in spark["EntryPointArguments"] if "TOKEN" not in a] == [
+        "--curated-url",
+        "--raw-url",
+        "--analytics-url",
+        "--first-day",
+        "{% $states.input.first_day %}",
+        "--last-day",
+        "{% $states.input.last_day %}",
+    ]
+    assert spark["SparkSubmitParameters"].startswith("--py-files ")
+    assert "AWSGlueDataCatalogHiveClientFactory" in spark["SparkSubmitParameters"]
+    (catch,) = task["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"]
+    failed = states[catch["Next"]]
+    assert failed["Type"] == "Fail" and "$states.input.Cause" in failed["Cause"]
+    assert states[task["Next"]]["Type"] == "Succeed"
+
+
+def test_serverless_run_may_start_watch_and_cancel_this_applications_jobs_and_pass_only_its_role(
+    env: Synthesized,
+) -> None:
+    application_id, _ = _one(env, "AWS::EMRServerless::Application")
+    job_role, _ = _one(env, "AWS::IAM::Role", "ServerlessRunJobRole")
+    (machine_role,) = [
+        i for i in env.resources(STACK, "AWS::IAM::Role") if i.startswith("ServerlessRunStateMachineRole")
+    ]
+    statements = role_statements(env, STACK, machine_role)
+    by_action = {a: s for s in statements for a in as_list(s["Action"])}
+    application_arn = {"Fn::GetAtt": [application_id, "Arn"]}
+    assert by_action["emr-serverless:StartJobRun"]["Resource"] == application_arn
+    for action in ("emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"):
+        assert by_action[action]["Resource"] == {"Fn::Join": ["", [application_arn, "/jobruns/*"]]}
+    for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
+        assert "rule/StepFunctionsGetEventsForEMRServerlessJobRule" in json.dumps(
+            by_action[action]["Resource"]
+        )
+    pass_role = by_action["iam:PassRole"]
+    assert pass_role["Resource"] == {"Fn::GetAtt": [job_role, "Arn"]}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}
+
+
+def test_failed_or_cancelled_serverless_jobs_of_this_application_alarm(env: Synthesized) -> None:
+    application_id, _ = _one(env, "AWS::EMRServerless::Application")
+    (rule,) = [
+        r["Properties"]
+        for r in env.resources(STACK, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.emr-serverless"]
+    ]
+    pattern = rule["EventPattern"]
+    assert pattern["detail-type"] == ["EMR Serverless Job Run State Change"]
+    assert pattern["detail"] == {
+        "state": ["FAILED", "CANCELLED"],
+        "applicationId": [{"Fn::GetAtt": [application_id, "ApplicationId"]}],
+    }
+    assert "AlarmsTopic" in json.dumps(rule["Targets"][0]["Arn"])
+
+
+def test_only_the_transient_engine_makes_transient_clusters(env: Synthesized, transient: Synthesized) -> None:
+    assert env.resources(STACK, "AWS::EMRServerless::Application") != {}
+    assert transient.resources(STACK, "AWS::EMRServerless::Application") == {}
+    assert "RunFeatureStep" in _definition(transient)["States"]
+    assert "CreateCluster" not in json.dumps(_serverless_definition(env))

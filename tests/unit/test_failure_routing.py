@@ -133,7 +133,8 @@ def property_of(resource: str, field: str) -> Callable[[Synthesized, str, Any], 
 def cluster_names(env: Synthesized, signal: Signal) -> bool:
     """The rule covers every cluster the platform makes: the transient runs' and the long-running one."""
     patterns = _flat(signal.body["detail"], "name")
-    names = [f"{env.settings.name_prefix}-features"] + [
+    transient = env.settings.emr.feature_runs_on == "transient_cluster"
+    names = [f"{env.settings.name_prefix}-features"] * transient + [
         r["Properties"]["Name"] for r in env.resources("Emr", "AWS::EMR::Cluster").values()
     ]
     return all(
@@ -196,12 +197,23 @@ ROUTES: list[tuple[str, str, Check, Applies]] = [
         ),
         ALWAYS,
     ),
-    ("emr", "a transient feature run (its cluster or its step) failed", failed_runs("Emr"), ALWAYS),
+    ("emr", "a feature run (its job, or its cluster or step) failed", failed_runs("Emr"), ALWAYS),
+    (
+        "emr",
+        "the serverless feature job failed or was cancelled",
+        event(
+            "aws.emr-serverless",
+            "EMR Serverless Job Run State Change",
+            names=("applicationId", "AWS::EMRServerless::Application"),
+            state=["FAILED", "CANCELLED"],
+        ),
+        lambda settings: settings.emr.feature_runs_on == "serverless",
+    ),
     (
         "emr",
         "a cluster terminated with errors",
         both(event("aws.emr", "EMR Cluster State Change", state=["TERMINATED_WITH_ERRORS"]), cluster_names),
-        ALWAYS,
+        lambda settings: settings.emr.feature_runs_on == "transient_cluster" or settings.emr.cluster.enabled,
     ),
     (
         "emr",

@@ -63,6 +63,7 @@ def test_every_dashboard_metric_names_a_resource_of_the_platform(env: Synthesize
         "StateMachineArn": "AWS::StepFunctions::StateMachine",
         "JobName": "AWS::Glue::Job",
         "JobFlowId": "AWS::EMR::Cluster",
+        "ApplicationId": "AWS::EMRServerless::Application",
     }
     (endpoint,) = env.resources("SageMaker", "Custom::SageMakerEndpoint").values()
     (sampler,) = env.resources("Video", "AWS::Lambda::Function").values()
@@ -76,6 +77,7 @@ def test_every_dashboard_metric_names_a_resource_of_the_platform(env: Synthesize
         "Stream": _names(env, "Video", "AWS::KinesisVideo::Stream", "Name"),
         "DatasetId": _names(env, "QuickSight", "AWS::QuickSight::DataSet", "DataSetId"),
         "JobRunId": {"ALL"},
+        "ApplicationName": _names(env, "Emr", "AWS::EMRServerless::Application", "Name"),
         "Type": {"gauge"},
     }
     machines = set()
@@ -94,6 +96,8 @@ def test_every_dashboard_metric_names_a_resource_of_the_platform(env: Synthesize
     expected = {"AWS/States", "Glue", "AWS/SageMaker", "AWS/QuickSight", frames}
     if env.settings.emr.cluster.enabled:
         expected.add("AWS/ElasticMapReduce")
+    if env.settings.emr.feature_runs_on == "serverless":
+        expected.add("AWS/EMRServerless")
     assert expected <= namespaces
     assert {stack for stack, _ in machines} == {"Pipeline", "Emr", "SageMaker"}
     metrics = {(namespace, name) for namespace, name, _ in _metrics(body)}
