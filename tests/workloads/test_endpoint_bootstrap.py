@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 from tests.workloads.conftest import custom_resource_event
 from workloads.sagemaker import endpoint_bootstrap
 from workloads.sagemaker.endpoint_bootstrap import (
+    REPLACING,
     STARTED,
     WAIT_LIMIT_SECONDS,
     EndpointFailed,
@@ -146,7 +147,7 @@ def _missing(stub: Stubber, operation: str = "describe_endpoint") -> None:
     stub.add_client_error(operation, "ValidationException", message, 400, expected_params=NAME)
 
 
-def _describe(stub: Stubber, *statuses: str, **extra: str) -> None:
+def _describe(stub: Stubber, *statuses: str, **extra: Any) -> None:
     for status in statuses:
         stub.add_response("describe_endpoint", _described(status) | extra, NAME)
 
@@ -174,12 +175,81 @@ def test_create_replaces_a_failed_endpoint_of_the_same_name(stubbed: Stubber) ->
     assert provide(_event("Create", "baseline"))["PhysicalResourceId"] == ENDPOINT
 
 
+def test_create_tries_again_while_sagemaker_still_holds_a_deleted_endpoint_of_the_name(
+    stubbed: Stubber,
+) -> None:
+    """For a while after a deletion SageMaker refuses to create an endpoint of the same name
+    (hashicorp/terraform-provider-aws#40080): not a failure, the next check creates it."""
+    lingering = f'Cannot create already existing endpoint "{ARN}".'
+    for _ in range(2):  # on_event, then the first check
+        _missing(stubbed)
+        stubbed.add_client_error(
+            "create_endpoint", "ValidationException", lingering, 400, CREATE | {"Tags": []}
+        )
+    _missing(stubbed)
+    stubbed.add_response("create_endpoint", {"EndpointArn": ARN}, CREATE | {"Tags": []})
+    _describe(stubbed, "Creating", "InService")
+    assert provide(_event("Create", "baseline"))["PhysicalResourceId"] == ENDPOINT
+
+
+OLD = datetime(2020, 1, 1, tzinfo=UTC)
+"""When the failed endpoint that a Create replaces was made: before any request of these tests."""
+
+
+def test_replacing_a_failed_endpoint_waits_out_its_stale_status_after_the_delete(stubbed: Stubber) -> None:
+    """Right after ``DeleteEndpoint`` SageMaker may still describe the old endpoint as failed:
+    that is the deletion in progress, not the new endpoint failing."""
+    _describe(stubbed, "Failed", CreationTime=OLD, FailureReason="the old endpoint's reason")
+    stubbed.add_response("delete_endpoint", {}, NAME)
+    _describe(stubbed, "Failed", CreationTime=OLD, FailureReason="the old endpoint's reason")  # stale
+    stubbed.add_client_error(
+        "delete_endpoint",
+        "ValidationException",
+        f'Cannot delete endpoint "{ARN}" while it is Deleting.',
+        400,
+        NAME,
+    )
+    _describe(stubbed, "Deleting", CreationTime=OLD)
+    _missing(stubbed)
+    stubbed.add_response("create_endpoint", {"EndpointArn": ARN}, CREATE | {"Tags": []})
+    _describe(stubbed, "Creating", "InService")
+    assert provide(_event("Create", "baseline"))[REPLACING] == "true"
+
+
+def test_a_new_endpoint_that_fails_while_replacing_one_still_fails_the_create(stubbed: Stubber) -> None:
+    replacing = _event("Create", "baseline") | {
+        "PhysicalResourceId": ENDPOINT,
+        STARTED: OLD.timestamp(),  # the request started before the endpoint SageMaker describes
+        REPLACING: "true",
+    }
+    _describe(stubbed, "Failed", FailureReason="The model container failed its ping health check.")
+    with pytest.raises(EndpointFailed, match="ping health check"):
+        is_complete(replacing, None)
+
+
 def test_delete_waits_out_a_change_in_progress_then_waits_until_gone(stubbed: Stubber) -> None:
     _describe(stubbed, "Creating", "Creating", "InService")  # on_event leaves it, is_complete waits
     stubbed.add_response("delete_endpoint", {}, NAME)
     _describe(stubbed, "Deleting")
     _missing(stubbed)
     assert provide(_event("Delete", "baseline", ENDPOINT))["PhysicalResourceId"] == ENDPOINT
+
+
+def test_delete_checks_again_when_sagemaker_refuses_it_mid_transition(stubbed: Stubber) -> None:
+    """A stale status can let the delete reach an endpoint SageMaker is still changing."""
+    _describe(stubbed, "Updating")  # on_event leaves it
+    _describe(stubbed, "InService")  # stale: an update has just started
+    stubbed.add_client_error(
+        "delete_endpoint",
+        "ValidationException",
+        f'Cannot delete endpoint "{ARN}" while it is Updating.',
+        400,
+        NAME,
+    )
+    _describe(stubbed, "InService")
+    stubbed.add_response("delete_endpoint", {}, NAME)
+    _missing(stubbed)
+    provide(_event("Delete", "baseline", ENDPOINT))
 
 
 def test_delete_takes_an_endpoint_whose_update_rollback_failed_and_one_gone_meanwhile(
