@@ -258,6 +258,15 @@ def test_the_documented_first_run_meets_every_steps_precondition(dev: Synthesize
     )
     computed = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
     assert computed[-1] == run_date and set(computed) <= set(uploaded)  # the run's date must have sales
+    # ... and the engine behind Features reaches AWS: EMR Serverless outside the VPC, or private
+    # subnets with a route out (interface endpoints or NAT) for whatever runs in them
+    network = dev.settings.network
+    outside = [
+        application
+        for application in dev.resources("Emr", "AWS::EMRServerless::Application").values()
+        if "NetworkConfiguration" not in application["Properties"]
+    ]
+    assert outside or network.interface_endpoints or network.nat_gateways
 
     validation_days = dev.settings.sagemaker.training.hyperparameters.validation_days
     lake = store_daily_features(
