@@ -48,7 +48,9 @@ LAMBDA_CONCURRENCY_QUOTA = "L-B99A9384"
 EC2_VCPU_QUOTAS = {"On-Demand": "L-1216C47A", "Spot": "L-34B43A08"}
 """Service Quotas codes of the vCPUs of running Standard (A, C, D, H, I, M, R, T, Z) instances:
 Running On-Demand Standard instances, and All Standard Spot Instance Requests."""
-STANDARD_FAMILIES = "acdhimrtz"
+STANDARD_FAMILY = re.compile(r"(?!dl|hpc|inf|mac|trn)[acdhimrtz]")
+"""An instance type these quotas count: its family starts with A, C, D, H, I, M, R, T or Z, but is
+none of DL, HPC, Inf, Mac or Trn, which start with those letters and have quotas of their own."""
 
 SERVERLESS_CONCURRENCY = "Maximum total concurrency that can be allocated across all serverless endpoints"
 IDENTITY_REGION = re.compile(r"identity region is ([a-z]{2}(?:-[a-z]+)+-\d)")
@@ -163,6 +165,22 @@ def check_bootstrap(account: Account) -> list[Finding]:
     return [Finding("OK", name, f"{TOOLKIT_STACK} version {version} (this CDK needs {required} or later)")]
 
 
+def _in_identity_region(
+    account: Account, quicksight: Any, call: Callable[[Any], dict[str, Any]]
+) -> tuple[Any, dict[str, Any]]:
+    """``call(quicksight)``; if QuickSight refuses it because the account's identity region is
+    another (:data:`IDENTITY_REGION` in the message), ``call`` again on a client there. Returns the
+    client that answered and its answer."""
+    try:
+        return quicksight, call(quicksight)
+    except ClientError as error:
+        moved = IDENTITY_REGION.search(_message(error))
+        if not moved or moved.group(1) == quicksight.meta.region_name:
+            raise
+    home = account.deployed.client("quicksight", moved.group(1))
+    return home, call(home)
+
+
 def check_quicksight(account: Account) -> list[Finding]:
     """A QuickSight Enterprise subscription, and its identity region where the config expects it."""
     name = "quicksight"
@@ -171,33 +189,42 @@ def check_quicksight(account: Account) -> list[Finding]:
         return [Finding("SKIP", name, "quicksight.enabled is false")]
     quicksight = account.deployed.client("quicksight")
     try:
-        info = quicksight.describe_account_subscription(AwsAccountId=account.account)["AccountInfo"]
+        quicksight, answer = _in_identity_region(
+            account,
+            quicksight,
+            lambda client: client.describe_account_subscription(AwsAccountId=account.account),
+        )
     except ClientError as error:
-        moved = IDENTITY_REGION.search(_message(error))
-        if _code(error) == "ResourceNotFoundException":
-            return [
-                Finding(
-                    "PROBLEM",
-                    name,
-                    "the account has no QuickSight subscription: console > QuickSight > Sign up "
-                    "(Enterprise edition); its region becomes the identity region",
-                )
-            ]
-        if not moved:
+        if _code(error) != "ResourceNotFoundException":
             raise
-        quicksight = account.deployed.client("quicksight", moved.group(1))
-        info = quicksight.describe_account_subscription(AwsAccountId=account.account)["AccountInfo"]
+        return [
+            Finding(
+                "PROBLEM",
+                name,
+                "the account has no QuickSight subscription: console > QuickSight > Sign up "
+                "(Enterprise edition); its region becomes the identity region",
+            )
+        ]
     findings = []
+    info = answer["AccountInfo"]
     edition, status = info.get("Edition", "?"), info.get("AccountSubscriptionStatus", "?")
     if edition not in ("ENTERPRISE", "ENTERPRISE_AND_Q"):
         fix = "upgrade to Enterprise edition (console > QuickSight > Manage account): groups need it"
         findings.append(Finding("PROBLEM", name, f"the subscription is {edition}: {fix}"))
     elif status != "ACCOUNT_CREATED":
-        findings.append(Finding("WARN", name, f"the subscription is {status}, not ACCOUNT_CREATED yet"))
+        fix = "the platform's QuickSight groups need a created account: sign up again (console > QuickSight)"
+        text = f"the {edition} subscription is {status}, not ACCOUNT_CREATED: {fix}"
+        findings.append(Finding("PROBLEM", name, text))
     else:
         findings.append(Finding("OK", name, f"{edition} subscription"))
     try:
-        namespace = quicksight.describe_namespace(AwsAccountId=account.account, Namespace=config.namespace)
+        quicksight, namespace = _in_identity_region(
+            account,
+            quicksight,
+            lambda client: client.describe_namespace(
+                AwsAccountId=account.account, Namespace=config.namespace
+            ),
+        )
     except ClientError as error:
         if _code(error) != "ResourceNotFoundException":
             raise
@@ -289,7 +316,7 @@ def check_emr_vcpus(account: Account) -> list[Finding]:
     if not emr.enabled:
         return [Finding("SKIP", name, "emr.enabled is false")]
     types = sorted({emr.primary_instance_type, *emr.core_instance_types, *emr.task_instance_types})
-    others = [kind for kind in types if kind[0] not in STANDARD_FAMILIES]
+    others = [kind for kind in types if not STANDARD_FAMILY.match(kind)]
     ec2 = account.deployed.client("ec2")
     try:
         described = ec2.describe_instance_types(InstanceTypes=types)["InstanceTypes"]

@@ -9,6 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from platform_constructs.emr.roles import EMR_MANAGED_TAG
 from platform_constructs.lambda_functions import custom_resource_function_with_own_role
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 
@@ -28,7 +29,9 @@ class SecurityGroupCleanup(Construct):
     must go first: call :meth:`clean_after`. One invocation suffices (a few EC2 calls, no
     waiting), so the function answers CloudFormation itself. It runs outside the VPC (it only calls
     EC2's API) and logs to an encrypted group; its role may describe security groups and revoke
-    rules of ``groups`` only. Exposes ``resource`` and ``function``.
+    rules of the account's groups tagged :data:`EMR_MANAGED_TAG` in the region, not of ``groups``
+    by ID: when the groups are replaced, CloudFormation deletes the old resource (which cleans the
+    old groups) under the new policy. Exposes ``resource`` and ``function``.
     """
 
     def __init__(
@@ -42,7 +45,8 @@ class SecurityGroupCleanup(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
-        :param groups: the EMR-managed security groups, with the rules CloudFormation manages already added.
+        :param groups: the EMR-managed security groups, tagged :data:`EMR_MANAGED_TAG`, with the rules
+            CloudFormation manages already added.
         :param logs_key: encrypts the function's log group; must let CloudWatch Logs use it.
         :param log_retention: how long the function's logs are kept.
         :param removal_policy: of the log group; default RETAIN.
@@ -62,24 +66,26 @@ class SecurityGroupCleanup(Construct):
         role.add_to_principal_policy(  # takes no resource ARN
             iam.PolicyStatement(actions=["ec2:DescribeSecurityGroups"], resources=["*"])
         )
+        tagged_groups = stack.format_arn(service="ec2", resource="security-group", resource_name="*")
+        tag, value = EMR_MANAGED_TAG
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=list(REVOKE_ACTIONS),
-                resources=[
-                    stack.format_arn(
-                        service="ec2", resource="security-group", resource_name=group.security_group_id
-                    )
-                    for group in groups
-                ],
+                resources=[tagged_groups],
+                conditions={"StringEquals": {f"aws:ResourceTag/{tag}": value}},
             )
         )
         acknowledge_wildcards(
             role,
             reason="DescribeSecurityGroups supports no resource-level permissions (the function reads "
-            "only the groups it is given); the streams of the function's own log group.",
-            resources=["*", log_group.log_group_arn],
+            "only the groups it is given); the streams of the function's own log group; revoking "
+            "rules of the EMR-tagged groups, by tag and not by ID so that the delete of a replaced "
+            "clean-up resource may still clean the old groups.",
+            resources=["*", log_group.log_group_arn, tagged_groups],
         )
-        acknowledge_own_policy(role, "The function's own role: its logs and the rules of three groups.")
+        acknowledge_own_policy(
+            role, "The function's own role: its logs and the rules of the EMR-tagged security groups."
+        )
         Validations.of(self.function).acknowledge(
             Acknowledgment(
                 id="NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",

@@ -72,10 +72,12 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
             expected.update({("JobRole", wildcards): 4 + tables + 2, ("JobRole", inline): 1})
         else:  # the transient clusters' tasks
             expected.update({("StateMachine/Role", wildcards): 3, ("StateMachine/Role", inline): 1})
-        # the security-group clean-up: DescribeSecurityGroups (no resource-level) and its log
-        # streams; a function CloudFormation alone invokes, outside the VPC to reach EC2's API
+        # the security-group clean-up: DescribeSecurityGroups (no resource-level), its log
+        # streams, and revokes on the EMR-tagged groups (by tag, so a replaced clean-up resource
+        # still cleans the old groups); a function CloudFormation alone invokes, outside the VPC
+        # to reach EC2's API
         expected.update(
-            {("SecurityGroupCleanup/Role", wildcards): 2, ("SecurityGroupCleanup/Role", inline): 1}
+            {("SecurityGroupCleanup/Role", wildcards): 3, ("SecurityGroupCleanup/Role", inline): 1}
         )
         for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
             expected[("Function", f"NIST.800.53.R5-{rule}")] += 1

@@ -214,6 +214,18 @@ def _account(connected: Any, region: str, settings: Settings) -> tuple[doctor.Ac
     return doctor.Account(deployed, settings, ACCOUNT, region), stubs
 
 
+def _moved(region: str) -> dict[str, Any]:
+    """QuickSight's refusal of an identity call made from ``region`` when the identity region is us-east-1."""
+    return {
+        "service_error_code": "AccessDeniedException",
+        "service_message": (
+            f"Operation is being called from endpoint {region}, but your identity region is "
+            "us-east-1. Please use the us-east-1 endpoint."
+        ),
+        "http_status_code": 401,
+    }
+
+
 def test_an_old_bootstrap_must_be_upgraded(connected: Any) -> None:
     _bootstrap("us-east-2", "5")
     account, _ = _account(connected, "us-east-2", load_settings("dev"))
@@ -230,15 +242,7 @@ def test_the_quicksight_identity_region_is_found_from_another_region(
     settings = load_settings("dev")
     quicksight = settings.quicksight.model_copy(update={"identity_region": configured})
     account, stubs = _account(connected, MOTO_REGION, settings.model_copy(update={"quicksight": quicksight}))
-    stubs["quicksight"].add_client_error(
-        "describe_account_subscription",
-        service_error_code="AccessDeniedException",
-        service_message=(
-            f"Operation is being called from endpoint {MOTO_REGION}, but your identity region is "
-            "us-east-1. Please use the us-east-1 endpoint."
-        ),
-        http_status_code=401,
-    )
+    stubs["quicksight"].add_client_error("describe_account_subscription", **_moved(MOTO_REGION))
     with Stubber(account.deployed.client("quicksight", "us-east-1")) as home:
         info = {"Edition": "ENTERPRISE", "AccountSubscriptionStatus": "ACCOUNT_CREATED"}
         home.add_response("describe_account_subscription", {"AccountInfo": info})
@@ -250,6 +254,59 @@ def test_the_quicksight_identity_region_is_found_from_another_region(
             f"the identity region is us-east-1 but quicksight.identity_region is null ({MOTO_REGION}): "
             "set quicksight.identity_region: us-east-1 in config/dev.yaml"
         )
+
+
+@pytest.mark.parametrize(("configured", "level"), [(None, "PROBLEM"), ("us-east-1", "OK")])
+def test_the_identity_region_is_found_when_only_the_namespace_call_is_refused(
+    connected: Any, configured: str | None, level: str
+) -> None:
+    settings = load_settings("dev")
+    quicksight = settings.quicksight.model_copy(update={"identity_region": configured})
+    account, stubs = _account(connected, MOTO_REGION, settings.model_copy(update={"quicksight": quicksight}))
+    info = {"Edition": "ENTERPRISE", "AccountSubscriptionStatus": "ACCOUNT_CREATED"}
+    stubs["quicksight"].add_response("describe_account_subscription", {"AccountInfo": info})
+    stubs["quicksight"].add_client_error("describe_namespace", **_moved(MOTO_REGION))
+    with Stubber(account.deployed.client("quicksight", "us-east-1")) as home:
+        home.add_response(
+            "describe_namespace",
+            {"Namespace": {"CapacityRegion": "us-east-1"}},
+            {"AwsAccountId": ACCOUNT, "Namespace": settings.quicksight.namespace},
+        )
+        findings = doctor.check_quicksight(account)
+        home.assert_no_pending_responses()
+    assert [finding.level for finding in findings] == ["OK", level]
+    if configured is None:
+        assert findings[1].text.startswith("the identity region is us-east-1 but quicksight.identity_region")
+
+
+@pytest.mark.parametrize("status", ["UNSUBSCRIBED", "SIGNUP_ATTEMPT_FAILED"])
+def test_an_enterprise_subscription_not_created_is_a_problem(connected: Any, status: str) -> None:
+    account, stubs = _account(connected, MOTO_REGION, load_settings("dev"))
+    info = {"Edition": "ENTERPRISE", "AccountSubscriptionStatus": status}
+    stubs["quicksight"].add_response("describe_account_subscription", {"AccountInfo": info})
+    stubs["quicksight"].add_response("describe_namespace", {"Namespace": {"CapacityRegion": MOTO_REGION}})
+    first = doctor.check_quicksight(account)[0]
+    assert (first.level, first.text.split(":")[0]) == (
+        "PROBLEM",
+        f"the ENTERPRISE subscription is {status}, not ACCOUNT_CREATED",
+    )
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "standard"),
+    [
+        *[(kind, True) for kind in ("a1.large", "c7g.xlarge", "d3en.xlarge", "h1.2xlarge", "i4i.large")],
+        *[(kind, True) for kind in ("im4gn.large", "m5.xlarge", "r6g.large", "t3.medium", "z1d.large")],
+        *[(kind, False) for kind in ("dl1.24xlarge", "trn1.2xlarge", "inf2.xlarge", "hpc7g.4xlarge")],
+        *[(kind, False) for kind in ("mac2.metal", "g5.xlarge", "p4d.24xlarge", "x2idn.16xlarge")],
+    ],
+)
+def test_only_standard_families_count_against_the_standard_vcpu_quotas(
+    instance_type: str, standard: bool
+) -> None:
+    """The Standard quotas cover A, C, D, H, I, M, R, T and Z; DL, HPC, Inf, Mac and Trn start with
+    those letters but have quotas of their own."""
+    assert bool(doctor.STANDARD_FAMILY.match(instance_type)) is standard
 
 
 def test_a_refused_check_is_a_warning_that_names_the_call(connected: Any) -> None:

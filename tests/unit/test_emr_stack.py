@@ -344,15 +344,35 @@ def test_deleting_the_stack_revokes_emrs_rules_after_the_cluster_and_before_the_
     assert log_group["Properties"]["RetentionInDays"] == env.settings.emr.log_retention_days
 
 
-def test_the_cleanup_may_describe_groups_and_revoke_rules_of_the_emr_groups_only(env: Synthesized) -> None:
+def test_the_cleanup_may_describe_groups_and_revoke_rules_of_emr_tagged_groups_only(env: Synthesized) -> None:
+    """Revokes are scoped by the EMR tag, not by the groups' IDs: when the groups are replaced,
+    CloudFormation deletes the old clean-up resource under the new policy, which must still let it
+    revoke the old groups' rules. The groups carry exactly the tag the condition names."""
     (role_id,) = [i for i in env.resources(STACK, "AWS::IAM::Role") if i.startswith("SecurityGroupCleanup")]
     statements = [s for s in role_statements(env, STACK, role_id) if "ec2:" in json.dumps(s["Action"])]
     describe, revoke = sorted(statements, key=lambda s: json.dumps(s["Action"]))
     assert (describe["Action"], describe["Resource"]) == ("ec2:DescribeSecurityGroups", "*")
     assert sorted(revoke["Action"]) == ["ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"]
-    arns = [resource["Fn::Join"][1] for resource in revoke["Resource"]]
-    assert all(arn[0] == "arn:" and arn[2] == ":ec2:" and arn[-2] == ":security-group/" for arn in arns)
-    assert sorted(arn[-1]["Fn::GetAtt"][0] for arn in arns) == sorted(_group_ids(env).values())
+    tag, value = EMR_MANAGED_TAG
+    assert (tag, value) == ("for-use-with-amazon-emr-managed-policies", "true")
+    assert revoke["Condition"] == {"StringEquals": {f"aws:ResourceTag/{tag}": value}}
+    assert revoke["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":ec2:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":security-group/*",
+            ],
+        ]
+    }
+    for group_id in _group_ids(env).values():
+        tags = env.properties(STACK, group_id)["Tags"]
+        assert {"Key": tag, "Value": value} in tags
 
 
 def _egress(env: Synthesized) -> set[tuple[str, str, int]]:

@@ -157,7 +157,7 @@ def test_ingest_days_are_read_from_upload_paths_and_strays_are_named_with_why() 
             "s3://raw/transactions_csv/ingest_date=2026-03-07/S001.csv",
             "s3://raw/transactions_json/ingest_date=2026-03-06/S002.jsonl",
             "s3://raw/transactions_csv/ingest_date=2026-03-07/late/S003.csv",
-            "transactions_csv/ingest_date=2026-03-08/S004.csv",
+            "s3a://raw/transactions_csv/ingest_date=2026-03-08/S004.csv",
             "s3://raw/transactions_csv/S005.csv",
             "s3://raw/transactions_csv/ingest_date=2026-02-30/S006.csv",
             "s3://raw/transactions_csv/ingest_date=2026-13-01/S007.csv",
@@ -197,6 +197,38 @@ def test_uploads_read_without_their_file_path_fail_before_the_bookmark_is_commit
 ) -> None:
     with pytest.raises(discovery.UnknownUploadFiles, match="before the job bookmark is committed"):
         discovery.discover(paths)
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["S001.csv", "S002.jsonl"],
+        ["s3://raw/transactions_csv/ingest_date=2026-03-07/S001.csv", "S002.csv"],
+        ["transactions_csv/ingest_date=2026-03-07/S001.csv"],
+        ["s3:S001.csv"],
+    ],
+)
+def test_uploads_whose_attached_path_is_no_full_object_path_are_unknown_not_stray(
+    paths: list[str | None],
+) -> None:
+    """Glue does not document whether attachFilename holds the full path or the file name: a bare
+    name must not make every upload stray (no day found, bookmark committed, uploads skipped)."""
+    with pytest.raises(discovery.UnknownUploadFiles, match="held no full path") as raised:
+        discovery.discover(paths)
+    assert "before the job bookmark is committed" in str(raised.value)
+
+
+def test_full_object_paths_of_any_scheme_and_local_paths_give_their_days() -> None:
+    found = discovery.discover(
+        [
+            "s3n://raw/t/ingest_date=2026-03-05/a.csv",
+            "file:///tmp/raw/t/ingest_date=2026-03-06/b.csv",
+            "/tmp/raw/t/ingest_date=2026-03-07/c.csv",
+            "file:///tmp/raw/t/d.csv",
+        ]
+    )
+    assert found.days == [date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 7)]
+    assert list(found.stray) == ["file:///tmp/raw/t/d.csv"]
 
 
 def test_file_paths_come_from_the_attached_column_of_the_bookmarked_read(spark: Any) -> None:

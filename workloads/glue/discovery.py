@@ -8,9 +8,11 @@ a day that does not exist, such as ``2026-02-30``) is *stray*: the run goes on w
 one :data:`STRAY_UPLOAD` line per file, which the job's alarm counts. The file stays in the raw
 zone; moved into a valid folder it has a new key, which the next run takes.
 
-A record without a path means the discovery itself did not work: :func:`discover` raises, so the
-job fails before ``job.commit()`` and the bookmark keeps the uploads for the next run instead of
-skipping them for good.
+A record without a path, or with one that is not a full object path (``s3://bucket/key``, a local
+``file:///…`` or ``/…``; Glue's documentation does not say whether ``attachFilename`` holds the
+full path or only the file name), means the discovery itself did not work: :func:`discover`
+raises, so the job fails before ``job.commit()`` and the bookmark keeps the uploads for the next
+run instead of skipping them for good as stray.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ STRAY_UPLOAD = "STRAY_UPLOAD"
 
 _FOLDER = re.compile(r"(?:^|/)ingest_date=([^/]*)/")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FULL_PATH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|/")
 
 
 class UnknownUploadFiles(RuntimeError):
@@ -65,26 +68,36 @@ def ingest_day(path: str) -> date:
 def discover(paths: Iterable[str | None]) -> Discovery:
     """The days of the uploads at ``paths`` (one per file; None or empty: a record without a path).
 
-    Raises :class:`UnknownUploadFiles` if any path is missing: those uploads' days cannot be known,
-    and committing the bookmark would skip them forever.
+    Raises :class:`UnknownUploadFiles` if any path is missing or not a full object path (such as a
+    bare file name): those uploads' days cannot be known, and committing the bookmark would skip
+    them forever.
     """
     days: set[date] = set()
     stray: dict[str, str] = {}
-    unknown = 0
+    missing = 0
+    partial: set[str] = set()
     for path in paths:
         if not path:
-            unknown += 1
-            continue
-        try:
-            days.add(ingest_day(path))
-        except ValueError as error:
-            stray[path] = str(error)
-    if unknown:
+            missing += 1
+        elif not _FULL_PATH.match(path):
+            partial.add(path)
+        else:
+            try:
+                days.add(ingest_day(path))
+            except ValueError as error:
+                stray[path] = str(error)
+    if missing or partial:
+        why = ["records without a path"] if missing else []
+        if partial:
+            why.append(
+                f"{len(partial)} whose attached path is no full object path, such as "
+                f"{min(partial)!r} (the column held no full path, so their folders are unknown)"
+            )
         raise UnknownUploadFiles(
-            f"new uploads were read without their file path (column {UPLOAD_FILE!r}, Glue's "
-            f"attachFilename), so their ingest days are unknown ({len(days)} day(s) found from "
-            f"other files); failing before the job bookmark is committed, so the next run reads "
-            f"them again"
+            f"new uploads were read without their full file path (column {UPLOAD_FILE!r}, Glue's "
+            f"attachFilename): {'; '.join(why)}, so their ingest days are unknown ({len(days)} "
+            f"day(s) found from other files); failing before the job bookmark is committed, so "
+            f"the next run reads them again"
         )
     return Discovery(sorted(days), stray)
 
