@@ -155,9 +155,12 @@ class ServerlessFeatureRun(Construct):
             ),
             network_configuration=network,
             monitoring_configuration=emrs.CfnApplication.MonitoringConfigurationProperty(
+                # No EncryptionKeyArn: the artifacts bucket encrypts the logs with the lake key by
+                # default, written with the job role's grant. Naming a key here would make EMR
+                # Serverless refuse any submitter without that key ("Encrypting logs", EMR
+                # Serverless guide), and need the service principal in the lake key's policy.
                 s3_monitoring_configuration=emrs.CfnApplication.S3MonitoringConfigurationProperty(
                     log_uri=lake.artifacts.s3_url_for_object(lake.logs_prefix),
-                    encryption_key_arn=lake.key.key_arn,
                 ),
                 cloud_watch_logging_configuration=emrs.CfnApplication.CloudWatchLoggingConfigurationProperty(
                     enabled=True, log_group_name=self.log_group.log_group_name
@@ -229,7 +232,11 @@ class ServerlessFeatureRun(Construct):
             assumed_by=iam.ServicePrincipal(SERVICE).with_conditions(
                 {
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnEquals": {"aws:SourceArn": self.application.attr_arn},
+                    # the application, or one of its job runs: the guide does not say which
+                    # EMR Serverless sends, so either of this application's is accepted
+                    "ArnLike": {
+                        "aws:SourceArn": [self.application.attr_arn, f"{self.application.attr_arn}/*"]
+                    },
                 }
             ),
             description="EMR Serverless feature job: its code, the lake zones it uses, its logs, the catalog",

@@ -594,7 +594,8 @@ def test_serverless_application_release_arm64_auto_start_stop_and_capacity_follo
     monitoring = props["MonitoringConfiguration"]
     s3_logs = monitoring["S3MonitoringConfiguration"]
     assert "/emr/serverless-logs/" in json.dumps(s3_logs["LogUri"])
-    assert KEY in json.dumps(s3_logs["EncryptionKeyArn"])
+    # the bucket's default key encrypts them: a key named here would refuse any submitter without it
+    assert "EncryptionKeyArn" not in s3_logs
     cloudwatch = monitoring["CloudWatchLoggingConfiguration"]
     assert cloudwatch["Enabled"] is True
     group_id = cloudwatch["LogGroupName"]["Ref"]
@@ -634,7 +635,12 @@ def test_serverless_job_role_is_trusted_by_emr_serverless_for_this_application_o
     assert trust["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
     assert trust["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [application_id, "Arn"]}},
+        "ArnLike": {
+            "aws:SourceArn": [
+                {"Fn::GetAtt": [application_id, "Arn"]},
+                {"Fn::Join": ["", [{"Fn::GetAtt": [application_id, "Arn"]}, "/*"]]},
+            ]
+        },
     }
     assert "ManagedPolicyArns" not in role["Properties"]
 
