@@ -336,13 +336,8 @@ def test_bad_input_and_missing_stacks_are_one_line(
 
 
 def test_missing_credentials_are_one_line(
-    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+    platform: dict[str, str], no_credentials: None, capsys: Any
 ) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     code, out, err = dsp(capsys, "status")
     assert (code, out) == (1, "") and err.startswith("dsp: no AWS credentials: set AWS_PROFILE")
 

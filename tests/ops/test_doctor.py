@@ -10,7 +10,6 @@ import json
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -383,14 +382,7 @@ def test_doctor_takes_the_session_options_after_the_command_too(capsys: Any) -> 
     )
 
 
-def test_doctor_without_credentials_is_one_line(
-    moto: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
-) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+def test_doctor_without_credentials_is_one_line(moto: str, no_credentials: None, capsys: Any) -> None:
     try:
         code = cli.main(["doctor"])
     except SystemExit as exit_:
