@@ -358,7 +358,12 @@ def test_the_emr_units_are_the_cluster_shapes(env: Synthesized) -> None:
 
 def _make_deploy(*overrides: str) -> list[str]:
     dry_run = subprocess.run(
-        ["make", "-n", "deploy", *overrides], cwd=ROOT, capture_output=True, text=True, check=True
+        # no directory lines, which make prints when it runs under another make (as `make test` does)
+        ["make", "--no-print-directory", "-n", "deploy", *overrides],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return dry_run.stdout.splitlines()
 
