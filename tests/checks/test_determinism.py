@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from config.settings import load_settings
-from tests.conftest import Synthesized, synthesize
+from tests.conftest import ROOT, Synthesized, synthesize
 
 
 def test_two_synths_of_dev_are_byte_identical(dev: Synthesized, tmp_path: Path) -> None:
@@ -25,3 +27,15 @@ def test_two_synths_of_dev_are_byte_identical(dev: Synthesized, tmp_path: Path) 
     ]
     for path in first:
         assert (again.outdir / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+TEST_ONLY = ("pyspark", "pandas", "numpy", "sklearn", "moto", "matplotlib")
+"""Libraries only `make test` installs (requirements-test.txt): a fresh clone's `make synth` has none."""
+
+
+def test_synth_imports_no_test_only_library() -> None:
+    probe = f"import sys, app; print(sorted(set({TEST_ONLY!r}) & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]", "the app imports what make synth never installs"

@@ -21,8 +21,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from pyspark.sql import DataFrame
+if TYPE_CHECKING:  # the stacks import this module at synth, where PySpark is not installed
+    from pyspark.sql import DataFrame
 
 UPLOAD_FILE = "upload_file"
 """Column the bookmarked read adds to every record: the path of its file (``attachFilename``)."""
