@@ -105,11 +105,11 @@ def required_bootstrap(cdk_json: Path = ROOT / "cdk.json") -> tuple[int, str]:
 
 
 def reserved_concurrency(settings: Settings) -> int:
-    """Lambda concurrency the platform's functions reserve: the frame sampler's, when video is on
-    (``video.sampler.reserved_concurrency`` where the settings have it; 1 before they did)."""
+    """Lambda concurrency the platform's functions reserve: the frame sampler's
+    ``video.sampler.reserved_concurrency`` when video is on (null: none)."""
     if not settings.video.enabled:
         return 0
-    return int(getattr(settings.video.sampler, "reserved_concurrency", 1) or 0)
+    return settings.video.sampler.reserved_concurrency or 0
 
 
 def emr_vcpus(emr: EmrSettings, vcpus: dict[str, int]) -> dict[str, tuple[int, int]]:
