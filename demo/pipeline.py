@@ -1,6 +1,6 @@
 """The platform's data path, run locally stage by stage with the very modules the stacks ship.
 
-``generate`` writes the seeded sample raw zone; ``glue`` cleans each ingest day with the Glue job's
+``generate`` writes the seeded sample raw zone; ``glue`` cleans the ingest days with the Glue job's
 transform (quarantine included) and ``quality`` evaluates the job's data-quality rules on the result;
 ``emr`` runs the EMR step's feature computation; ``train`` runs ``train.py`` through SageMaker's
 script-mode contract (``SM_*`` paths as arguments); ``forecast`` sends the held-out feature rows
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -114,24 +113,16 @@ class Result:
 def glue(
     spark: SparkSession, zones: Zones, days: list[date], progress: Progress
 ) -> dict[date, dict[str, int]]:
-    """Clean and write each ingest day as the Glue job does; kept and quarantined lines per reason.
+    """Clean and write the ingest days as one run of the Glue job does; kept and quarantined lines
+    per reason, per day."""
+    from workloads.glue.transform import clean_days, write_days
 
-    Two days run at a time: each replaces only its own partitions, and on two cores Spark's
-    per-job overhead, not the data, is what a small day costs."""
-    from workloads.glue.transform import clean_day, write_day
-
-    def one(day: date) -> dict[str, int]:
-        result = clean_day(spark, str(zones.raw), day)
-        write_day(result, str(zones.curated))
-        counts = result.counts()
-        result.release()
-        return counts
-
-    counts = {}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for number, (day, day_counts) in enumerate(zip(days, pool.map(one, days), strict=True), start=1):
-            counts[day] = day_counts
-            progress(f"glue: ingest_date {day} ({number}/{len(days)}): {day_counts['kept']} lines kept")
+    result = clean_days(spark, str(zones.raw), days)
+    write_days(result, str(zones.curated))
+    counts = result.counts()
+    result.release()
+    for number, (day, day_counts) in enumerate(counts.items(), start=1):
+        progress(f"glue: ingest_date {day} ({number}/{len(days)}): {day_counts['kept']} lines kept")
     return counts
 
 

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from demo.pipeline import FRESHNESS_HOURS, Result
 from tests.workloads.conftest import EtlRun, Sample
 from workloads.glue import discovery, quality, quality_check
-from workloads.glue.transform import clean_day, read_curated, write_day
+from workloads.glue.transform import clean_days, read_curated, write_days
 from workloads.schema import CURATED_TRANSACTIONS, QUARANTINE, RAW_STORES, REJECTION_REASONS
 
 
@@ -86,7 +86,7 @@ def test_rerunning_a_day_replaces_its_partitions_without_duplicating(
     """A second run of a day the demo's Glue stage cleaned, over a copy of its curated zone."""
     day, rerun = sample.unreadable_day, tmp_path / "curated"
     shutil.copytree(demo.zones.curated, rerun)
-    write_day(clean_day(spark, str(demo.zones.raw), day), str(rerun))
+    write_days(clean_days(spark, str(demo.zones.raw), [day]), str(rerun))
 
     def rows(curated: Path) -> tuple[list[Any], list[Any]]:
         clean = spark.read.parquet(str(curated / CURATED_TRANSACTIONS.prefix / f"sale_date={day}"))
@@ -110,7 +110,7 @@ def _upload(raw: Path, day: date, rows: list[str], stores: str = "S001") -> None
     )
     (folder / "upload.csv").write_text("\n".join([header, *rows]) + "\n")
     (folder / "_SUCCESS").write_text("")
-    (raw / RAW_STORES.prefix).mkdir()
+    (raw / RAW_STORES.prefix).mkdir(exist_ok=True)
     (raw / RAW_STORES.prefix / "stores.csv").write_text(
         "store_id,store_name,city,region,timezone,opened_on\n"
         + "".join(f"{s},n,c,r,UTC,2020-01-01\n" for s in stores.split())
@@ -137,7 +137,7 @@ def test_each_rule_rejects_with_its_own_reason(spark: Any, tmp_path: Path) -> No
         "T11,1,S001,,{ok},2,3.50,EUR,card": "missing_required_field",
     }
     _upload(tmp_path, day, [row.format(ok=ok) for row in rows])
-    result = clean_day(spark, str(tmp_path), day)
+    result = clean_days(spark, str(tmp_path), [day])
     by_line = {row.source_line: row.reason for row in result.quarantine.collect()}
     expected = {line: reason for line, reason in enumerate(rows.values(), start=2) if reason}
     assert by_line == expected
@@ -146,9 +146,27 @@ def test_each_rule_rejects_with_its_own_reason(spark: Any, tmp_path: Path) -> No
     assert missing.detail == "empty: product_id"
 
 
+def test_days_cleaned_together_keep_each_line_in_its_own_day(spark: Any, tmp_path: Path) -> None:
+    """One pass over several days judges every line as a run of its day alone would: a key seen on
+    another day is no duplicate, and a line dated a neighbouring day stays quarantined in its folder."""
+    first, second = date(2026, 3, 6), date(2026, 3, 7)
+    line = "T1,1,S001,P1,{day}T10:00:00+01:00,2,3.50,EUR,card"
+    _upload(tmp_path, first, [line.format(day=first), line.format(day=second)])
+    _upload(tmp_path, second, [line.format(day=second), line.format(day=second)])
+    result = clean_days(spark, str(tmp_path), [second, first])
+    assert result.counts() == {
+        first: {"kept": 1, "wrong_ingest_day": 1},
+        second: {"kept": 1, "duplicate": 1},
+    }
+    assert sorted((row.sale_date, row.source_file.rsplit("/", 2)[-2]) for row in result.clean.collect()) == [
+        (first.isoformat(), f"ingest_date={first}"),
+        (second.isoformat(), f"ingest_date={second}"),
+    ]
+
+
 def test_a_day_without_uploads_has_nothing_to_write(spark: Any, sample: Sample) -> None:
-    result = clean_day(spark, str(sample.raw), date(2030, 1, 1))
-    assert result.counts() == {"kept": 0}
+    result = clean_days(spark, str(sample.raw), [date(2030, 1, 1)])
+    assert result.counts() == {date(2030, 1, 1): {"kept": 0}}
 
 
 def test_ingest_days_are_read_from_upload_paths_and_strays_are_named_with_why() -> None:

@@ -16,7 +16,7 @@ script only wires it to Glue. Job arguments:
 ``--freshness_hours``
     ``none``, or the age in hours the newest curated sale may have before the gate fails.
 
-Each day is cleaned and written (its partitions replaced); then the data-quality rules run on the
+The days are cleaned together and written (their partitions replaced); then the data-quality rules run on the
 curated rows of those days plus the freshness window. Any failed rule fails the run before the
 bookmark is committed, so the next run takes the same uploads again (rewriting is idempotent).
 """
@@ -96,10 +96,11 @@ def main(argv: list[str]) -> None:
     for line in found.log_lines():
         print(line)
     days = found.days
-    for day in days:
-        result = transform.clean_day(spark, raw_url, day)
-        transform.write_day(result, curated_url)
-        print(f"ingest_date {day}: {result.counts()}")
+    if days:
+        result = transform.clean_days(spark, raw_url, days)
+        transform.write_days(result, curated_url)
+        for day, counts in result.counts().items():
+            print(f"ingest_date {day}: {counts}")
         result.release()
 
     hours = None if args["freshness_hours"] == "none" else int(args["freshness_hours"])

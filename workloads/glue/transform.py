@@ -1,17 +1,19 @@
-"""The ETL of one business day, raw uploads to curated Parquet, as plain PySpark (no Glue imports).
+"""The ETL of business days, raw uploads to curated Parquet, as plain PySpark (no Glue imports).
 
-:func:`clean_day` reads every upload of one ``ingest_date`` folder, splits it into lines
+:func:`clean_days` reads every upload of the given ``ingest_date`` folders, splits it into lines
 (:mod:`.raw_files`), checks each line in a fixed order (:data:`workloads.schema.REJECTION_REASONS`) and
-returns the typed clean lines and the quarantined ones with their reason; nothing is dropped.
-:func:`write_day` writes both, replacing only that day's partitions, so a rerun of a day gives the
-same rows and never duplicates them. The contract that makes that true: the folder
-``ingest_date=D`` holds the sales of store-local day D; a line dated another day is quarantined as
-``wrong_ingest_day`` instead of being written into a partition another run owns.
+returns the typed clean lines and the quarantined ones with their reason; nothing is dropped. All the
+days are checked in one Spark pass (a backfill of a month costs about what one day does), and every
+check and the duplicate search stay within a line's own day. :func:`write_days` writes both, replacing
+only those days' partitions, so a rerun of a day gives the same rows and never duplicates them. The
+contract that makes that true: the folder ``ingest_date=D`` holds the sales of store-local day D; a
+line dated another day is quarantined as ``wrong_ingest_day`` instead of being written into a
+partition another run owns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -21,6 +23,7 @@ from pyspark.sql import Column, DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
+from workloads.glue.discovery import ingest_day
 from workloads.glue.raw_files import COLUMNS, is_data_file, split_file
 from workloads.lake_io import read_table, table_location, write_partitions
 from workloads.schema import (
@@ -39,6 +42,7 @@ LINES_SCHEMA = StructType(
         StructField("error", StringType()),
         StructField("detail", StringType()),
         StructField("record", StringType()),
+        StructField("ingest_date", StringType(), False),
     ]
 )
 
@@ -46,10 +50,12 @@ _LINE_FIELDS = [name for name in LINES_SCHEMA.fieldNames() if name != "detail"]
 _c = F.col
 
 
-def upload_folders(raw_url: str, ingest_date: date) -> dict[str, str]:
-    """Upload format -> the folder holding that format's uploads for ``ingest_date``."""
+def upload_folders(raw_url: str, days: Iterable[date]) -> dict[str, str]:
+    """Upload format -> a pattern of the folders holding that format's uploads of ``days`` (one
+    Hadoop glob, ``…/ingest_date={D1,D2}/``, so each format is listed and read once for all days)."""
+    wanted = ",".join(sorted(day.isoformat() for day in days))
     return {
-        upload_format: f"{table_location(raw_url, table)}ingest_date={ingest_date.isoformat()}/"
+        upload_format: f"{table_location(raw_url, table)}ingest_date={{{wanted}}}/"
         for upload_format, table in RAW_TRANSACTIONS.items()
     }
 
@@ -69,20 +75,22 @@ def _rows_of(file: Row, upload_format: str) -> list[tuple[object, ...]]:
     """Rows of :data:`LINES_SCHEMA` for one uploaded file (``path``, ``content``); none for markers."""
     if not is_data_file(file.path):
         return []
+    day = ingest_day(file.path).isoformat()
     return [
-        (line.source_file, line.source_line, *line.values, line.error, line.detail, line.record)
+        (line.source_file, line.source_line, *line.values, line.error, line.detail, line.record, day)
         for line in split_file(file.path, bytes(file.content), upload_format)
     ]
 
 
-def read_uploads(spark: SparkSession, folders: Mapping[str, str]) -> DataFrame:
-    """Every line of every data file in ``folders`` (format -> folder); a missing folder has none."""
+def read_uploads(spark: SparkSession, raw_url: str, days: Iterable[date]) -> DataFrame:
+    """Every line of every data file in the upload folders of ``days``, with its ``ingest_date``; a
+    day without a folder has none."""
     lines = spark.createDataFrame([], LINES_SCHEMA)
-    for upload_format, folder in folders.items():
+    for upload_format, folders in upload_folders(raw_url, days).items():
         try:
-            files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(folder)
+            files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(folders)
         except AnalysisException as error:
-            if error.getErrorClass() == "PATH_NOT_FOUND":
+            if error.getErrorClass() == "PATH_NOT_FOUND":  # none of the days has a folder
                 continue
             raise
         split = files.select("path", "content").rdd.flatMap(partial(_rows_of, upload_format=upload_format))
@@ -122,32 +130,42 @@ def _first_failure(checks: list[tuple[Column | str, Column, Column]]) -> tuple[C
 
 
 @dataclass
-class DayResult:
-    """One day's outcome: the clean typed lines (curated schema) and the quarantined ones.
+class CleanedDays:
+    """The outcome of some ingest days: the clean typed lines (curated schema, partition
+    ``sale_date``) and the quarantined ones (partition ``ingest_date``).
 
-    Both derive from the day's checked lines, cached until :meth:`release`.
+    Both derive from the days' checked lines, cached until :meth:`release`.
     """
 
-    ingest_date: date
+    days: list[date]
     clean: DataFrame
     quarantine: DataFrame
     checked: DataFrame
 
     def release(self) -> None:
-        """Drop the cached lines of the day."""
+        """Drop the cached lines of the days."""
         self.checked.unpersist()
 
-    def counts(self) -> dict[str, int]:
-        """``kept`` and the number of quarantined lines per reason."""
-        kept = self.clean.select(F.lit("kept").alias("reason"))
-        rows = kept.unionByName(self.quarantine.select("reason")).groupBy("reason").count().collect()
-        counts = {row["reason"]: row["count"] for row in rows}
-        return {"kept": counts.pop("kept", 0), **counts}
+    def counts(self) -> dict[date, dict[str, int]]:
+        """Per day, in the order given: ``kept``, then the number of quarantined lines per reason
+        (by name); a day without lines has ``{"kept": 0}``."""
+        kept = self.clean.select(_c("sale_date").alias("day"), F.lit("kept").alias("reason"))
+        dropped = self.quarantine.select(_c("ingest_date").alias("day"), "reason")
+        rows = kept.unionByName(dropped).groupBy("day", "reason").count().collect()
+        found: dict[str, dict[str, int]] = {}
+        for row in sorted(rows, key=lambda row: row["reason"]):
+            found.setdefault(row["day"], {})[row["reason"]] = row["count"]
+        counts = {}
+        for day in self.days:
+            reasons = found.get(day.isoformat(), {})
+            counts[day] = {"kept": reasons.pop("kept", 0), **reasons}
+        return counts
 
 
-def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult:
-    """Check every upload of ``ingest_date`` in the raw zone at ``raw_url``; nothing is written."""
-    lines = read_uploads(spark, upload_folders(raw_url, ingest_date))
+def clean_days(spark: SparkSession, raw_url: str, days: Iterable[date]) -> CleanedDays:
+    """Check every upload of the ingest ``days`` in the raw zone at ``raw_url``; nothing is written."""
+    days = sorted(set(days))
+    lines = read_uploads(spark, raw_url, days)
     stores = F.broadcast(read_store_ids(spark, raw_url))
     sold_at = F.try_to_timestamp(_c("sold_at"), F.lit(TIMESTAMP_FORMAT))
     quantity_text, price_text = F.trim("quantity"), F.trim("unit_price")
@@ -188,7 +206,7 @@ def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult
         ),
         (
             "wrong_ingest_day",
-            F.substring("sold_at", 1, 10) != F.lit(ingest_date.isoformat()),
+            F.substring("sold_at", 1, 10) != _c("ingest_date"),
             F.concat(F.lit("sold on "), F.substring("sold_at", 1, 10)),
         ),
     ]
@@ -200,9 +218,10 @@ def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult
         .cache()
     )
 
-    # Among lines that passed, the first of each key (by file and line) wins; later ones are quarantined.
+    # Among a day's lines that passed, the first of each key (by file and line) wins; later ones are
+    # quarantined.
     key = list(CURATED_TRANSACTIONS.key)
-    first = Window.partitionBy(*key).orderBy("source_file", "source_line")
+    first = Window.partitionBy("ingest_date", *key).orderBy("source_file", "source_line")
     fingerprint = F.to_json(F.array(*(_c(name) for name in COLUMNS)))
     ranked = (
         checked.where(_c("reason").isNull())
@@ -234,7 +253,7 @@ def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult
             typed.get(col.name, _c(col.name)).cast(col.type).alias(col.name)
             for col in CURATED_TRANSACTIONS.columns
         ),
-        F.lit(ingest_date.isoformat()).alias("sale_date"),
+        _c("ingest_date").alias("sale_date"),
     )
     quarantine = (
         checked.where(_c("reason").isNotNull())
@@ -242,14 +261,14 @@ def clean_day(spark: SparkSession, raw_url: str, ingest_date: date) -> DayResult
         .unionByName(duplicates)
         .select(
             *(_c(col.name).cast(col.type).alias(col.name) for col in QUARANTINE.columns),
-            F.lit(ingest_date.isoformat()).alias("ingest_date"),
+            "ingest_date",
         )
     )
-    return DayResult(ingest_date, clean, quarantine, checked)
+    return CleanedDays(days, clean, quarantine, checked)
 
 
-def write_day(result: DayResult, curated_url: str) -> None:
-    """Write a day's clean lines and quarantine into the curated zone at ``curated_url``."""
+def write_days(result: CleanedDays, curated_url: str) -> None:
+    """Write the days' clean lines and quarantine into the curated zone at ``curated_url``."""
     write_partitions(
         result.clean,
         table_location(curated_url, CURATED_TRANSACTIONS),
