@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from workloads.glue.quality import HasRows, InRange, IsComplete, IsFresh, IsIn, IsPrimaryKey, Rule
@@ -25,41 +26,63 @@ class Outcome:
     reason: str = ""
 
 
-def _failure(rule: Rule, frame: DataFrame, now: datetime) -> str:
-    """Why ``frame`` breaks ``rule`` at time ``now``; empty when it holds."""
+def _measures(rule: Rule) -> list[Column]:
+    """The aggregates ``rule`` is judged on; :func:`evaluate` computes every rule's in one pass."""
     match rule:
         case IsComplete(column):
-            nulls = frame.where(F.col(column).isNull()).count()
-            return f"{nulls} null values" if nulls else ""
+            return [F.count_if(F.col(column).isNull())]
         case IsPrimaryKey(columns):
-            keys = frame.select(*columns)
-            incomplete = keys.dropna().count() != keys.count()
-            repeated = keys.count() - keys.distinct().count()
-            return f"incomplete: {incomplete}, repeated keys: {repeated}" if incomplete or repeated else ""
+            incomplete = F.lit(False)
+            for column in columns:
+                incomplete = incomplete | F.col(column).isNull()
+            return [F.count_if(incomplete), F.count(F.lit(1)) - F.count_distinct(F.struct(*columns))]
         case InRange(column):
             value, outside = F.col(column), F.lit(False)
             for op, bound in rule.bounds:
                 outside = outside | (value < F.lit(bound) if op == ">=" else value > F.lit(bound))
-            count = frame.where(outside).count()
-            return f"{count} values outside {rule.minimum}..{rule.maximum}" if count else ""
+            return [F.count_if(outside)]
         case IsIn(column, values, nullable):
             allowed = F.col(column).isin(*values) | (F.col(column).isNull() & F.lit(nullable))
-            count = frame.where(~F.coalesce(allowed, F.lit(False))).count()
-            return f"{count} values not in {list(values)}" if count else ""
+            return [F.count_if(~F.coalesce(allowed, F.lit(False)))]
         case HasRows():
-            return "" if frame.limit(1).count() else "no rows"
-        case IsFresh(column, hours):
-            newest = frame.agg(F.max(column)).first()
-            if newest is None or newest[0] is None:
+            return [F.count(F.lit(1))]
+        case IsFresh(column, _):
+            return [F.max(column)]
+    raise TypeError(f"unknown rule {rule!r}")
+
+
+def _failure(rule: Rule, measured: list[Any], now: datetime) -> str:
+    """Why a frame with the aggregates ``measured`` (of :func:`_measures`) breaks ``rule`` at ``now``;
+    empty when it holds."""
+    match rule:
+        case IsComplete():
+            return f"{measured[0]} null values" if measured[0] else ""
+        case IsPrimaryKey():
+            incomplete, repeated = measured[0] > 0, measured[1]
+            return f"incomplete: {incomplete}, repeated keys: {repeated}" if incomplete or repeated else ""
+        case InRange():
+            return f"{measured[0]} values outside {rule.minimum}..{rule.maximum}" if measured[0] else ""
+        case IsIn(_, values):
+            return f"{measured[0]} values not in {list(values)}" if measured[0] else ""
+        case HasRows():
+            return "" if measured[0] else "no rows"
+        case IsFresh(_, hours):
+            newest = measured[0]
+            if newest is None:
                 return "no values"
-            return "" if newest[0] >= now - timedelta(hours=hours) else f"newest value {newest[0]}"
+            return "" if newest >= now - timedelta(hours=hours) else f"newest value {newest}"
     raise TypeError(f"unknown rule {rule!r}")
 
 
 def evaluate(rules: Sequence[Rule], frame: DataFrame, now: datetime) -> list[Outcome]:
-    """Evaluate ``rules`` on ``frame`` at time ``now`` (naive UTC, as Spark returns timestamps)."""
+    """Evaluate ``rules`` on ``frame`` at time ``now`` (naive UTC, as Spark returns timestamps), with
+    one aggregation over the frame for all of them."""
+    measures = [_measures(rule) for rule in rules]
+    row = frame.agg(*(column for columns in measures for column in columns)).first()
+    values = list(row) if row is not None else []
     outcomes = []
-    for rule in rules:
-        reason = _failure(rule, frame, now)
+    for rule, columns in zip(rules, measures, strict=True):
+        measured, values = values[: len(columns)], values[len(columns) :]
+        reason = _failure(rule, measured, now)
         outcomes.append(Outcome(rule.dqdl, passed=not reason, reason=reason))
     return outcomes
