@@ -3,6 +3,7 @@ or chosen files as the ``.tar.gz`` SageMaker's containers unpack."""
 
 import ast
 import atexit
+import functools
 import gzip
 import io
 import shutil
@@ -24,20 +25,29 @@ def workload_modules(script: str) -> tuple[str, ...]:
     found: set[str] = set()
     queue = [script]
     while queue:
-        for node in ast.walk(ast.parse((ROOT / queue.pop()).read_text())):
-            if not (
-                isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "workloads"
-            ):
-                continue
-            for name in (node.module, *(f"{node.module}.{alias.name}" for alias in node.names)):
-                parts = name.split(".")
-                candidates = [f"{'/'.join(parts[:n])}/__init__.py" for n in range(1, len(parts) + 1)]
-                candidates.append(f"{'/'.join(parts)}.py")
-                for candidate in candidates:
-                    if (ROOT / candidate).is_file() and candidate not in found:
-                        found.add(candidate)
-                        queue.append(candidate)
+        for candidate in _imported_files(queue.pop()):
+            if candidate not in found:
+                found.add(candidate)
+                queue.append(candidate)
     return tuple(sorted(found))
+
+
+@functools.cache
+def _imported_files(path: str) -> tuple[str, ...]:
+    """The files of the ``workloads`` package that the file at ``path`` imports directly (with their
+    packages' ``__init__.py``); each file is parsed once per synth, however many scripts import it."""
+    files: list[str] = []
+    for node in ast.walk(ast.parse((ROOT / path).read_text())):
+        if not (
+            isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "workloads"
+        ):
+            continue
+        for name in (node.module, *(f"{node.module}.{alias.name}" for alias in node.names)):
+            parts = name.split(".")
+            candidates = [f"{'/'.join(parts[:n])}/__init__.py" for n in range(1, len(parts) + 1)]
+            candidates.append(f"{'/'.join(parts)}.py")
+            files += (candidate for candidate in candidates if (ROOT / candidate).is_file())
+    return tuple(files)
 
 
 def entry_modules(script: str) -> tuple[str, ...]:
