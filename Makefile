@@ -49,7 +49,7 @@ synth: setup ## synthesize ENV (default dev) with all checks into cdk.out/ and s
 	$(BIN)/python -m scripts.synth_summary cdk.out
 
 test: setup $(BIN)/.installed-test ## run the whole test suite (workloads need Java 17 for Spark)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 lint: setup $(BIN)/.installed-test ## ruff, mypy on our packages
 	$(BIN)/ruff check .

@@ -135,3 +135,26 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+SPARK_TESTS = "tests/workloads/"
+"""Where every test that uses the Spark session lives; pytest-xdist runs them all on one worker."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Holds the Spark tests to :data:`SPARK_TESTS`, so the run starts one JVM, not one per worker."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()) and not item.nodeid.startswith(SPARK_TESTS):
+            raise pytest.UsageError(f"{item.nodeid} uses Spark: move it under {SPARK_TESTS}")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's scheduler: the tests under :data:`SPARK_TESTS` go to one worker as one unit
+    (one Spark session and one demo run), every other test to whichever worker is free."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SparkOnOneWorker(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return SPARK_TESTS if nodeid.startswith(SPARK_TESTS) else nodeid
+
+    return SparkOnOneWorker(config, log)

@@ -53,7 +53,14 @@ def _set(document: dict[str, Any], dotted: str, value: Any) -> None:
         document[last] = value
 
 
-_DELETE = object()
+class _Delete:
+    """Marks a key to remove from the document; its repr keeps test IDs the same in every process."""
+
+    def __repr__(self) -> str:
+        return "<deleted>"
+
+
+_DELETE = _Delete()
 
 BAD_INPUTS = [
     ("network.vpc_cidr", "169.254.0.0/16", "'169.254.0.0/16' is not allowed: must be an RFC 1918 IPv4 CIDR"),
