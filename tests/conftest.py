@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import cx_api
+from aws_cdk import App, cx_api
 from aws_cdk.assertions import Template
 
 from app import Platform, create_app
@@ -88,6 +88,19 @@ def transient(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     settings = load_settings("dev")
     emr = settings.emr.model_copy(update={"feature_runs_on": "transient_cluster"})
     return synthesize(settings.model_copy(update={"emr": emr}), tmp_path_factory.mktemp("cdk-transient"))
+
+
+OPTIONAL_SERVICES = ("emr", "sagemaker", "video", "quicksight", "pipeline", "budget")
+"""What ``services_off`` switches off: every part the core (network, lake, alarms, Glue) runs without."""
+
+
+@pytest.fixture(scope="session")
+def services_off() -> tuple[App, Platform]:
+    """dev with every optional service switched off, built (not synthesized) once for the tests that
+    check what a switched-off service leaves out."""
+    settings = load_settings("dev")
+    off = {name: getattr(settings, name).model_copy(update={"enabled": False}) for name in OPTIONAL_SERVICES}
+    return create_app(settings.model_copy(update=off))
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])

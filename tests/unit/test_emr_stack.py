@@ -7,7 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app import create_app
+from aws_cdk import App
+
+from app import Platform, create_app
 from config.settings import Settings, load_settings
 from platform_constructs.emr.feature_step import SCRIPT as STEP_SCRIPT
 from platform_constructs.emr.roles import CATALOG_ACTIONS, EMR_MANAGED_TAG, SESSION_MANAGER_ACTIONS
@@ -185,9 +187,8 @@ def test_a_forks_own_certificates_replace_the_custom_resource(tmp_path: Path) ->
     assert ':s3:::pki-bucket/emr/certs.zip"' in policies
 
 
-def test_disabled_emr_leaves_the_stack_out() -> None:
-    settings = _with_emr(load_settings("dev"), enabled=False)
-    app, platform = create_app(settings)
+def test_disabled_emr_leaves_the_stack_out(services_off: tuple[App, Platform]) -> None:
+    app, platform = services_off
     assert platform.emr is None
     assert "Emr" not in [child.node.id for child in app.node.children]
 

@@ -8,11 +8,10 @@ import re
 from typing import Any
 
 import botocore.session
-from aws_cdk import Stack
+from aws_cdk import App, Stack
 from botocore.validate import ParamValidator
 
-from app import create_app
-from config.settings import load_settings
+from app import Platform
 from tests.conftest import Synthesized
 from tests.unit.references import alarm_topic, referenced, resource_type
 from workloads.glue.quality import EVALUATION_CONTEXT
@@ -172,13 +171,10 @@ def test_the_budget_leaves_credits_and_refunds_out_in_a_shape_the_budgets_api_ac
     assert not report.has_errors(), report.generate_report()
 
 
-def test_services_switched_off_leave_the_dashboard_and_the_budget_off_is_absent() -> None:
-    settings = load_settings("dev")
-    off = {
-        name: getattr(settings, name).model_copy(update={"enabled": False})
-        for name in ("emr", "sagemaker", "video", "quicksight", "pipeline", "budget")
-    }
-    _, platform = create_app(settings.model_copy(update=off))
+def test_services_switched_off_leave_the_dashboard_and_the_budget_off_is_absent(
+    services_off: tuple[App, Platform],
+) -> None:
+    _, platform = services_off
     stack = platform.observability
     assert stack.budget is None
     dashboard = stack.dashboard.dashboard.node.default_child

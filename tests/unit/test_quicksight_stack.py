@@ -10,9 +10,10 @@ from typing import Any
 
 import botocore.session
 import pytest
+from aws_cdk import App
 from botocore.validate import ParamValidator
 
-from app import create_app
+from app import Platform, create_app
 from config.settings import RefreshSettings, load_settings
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.quicksight.dashboard import referenced_columns
@@ -345,9 +346,7 @@ def test_dashboard_uses_only_datasets_and_fields_that_exist(env: Synthesized) ->
     assert env.properties(STACK, DASHBOARD)["ValidationStrategy"] == {"Mode": "STRICT"}
 
 
-def test_disabled_quicksight_leaves_the_stack_out() -> None:
-    settings = load_settings("dev")
-    off = settings.quicksight.model_copy(update={"enabled": False})
-    app, platform = create_app(settings.model_copy(update={"quicksight": off}))
+def test_disabled_quicksight_leaves_the_stack_out(services_off: tuple[App, Platform]) -> None:
+    app, platform = services_off
     assert platform.quicksight is None
     assert STACK not in [child.node.id for child in app.node.children]

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+from aws_cdk import App
 
-from app import create_app
+from app import Platform
 from config import sagemaker_image
-from config.settings import load_settings
 from platform_constructs.lake_access import READ_ACTIONS
 from platform_constructs.sagemaker.deployment import PACKAGE_POLL, PACKAGE_POLLS
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT
@@ -569,10 +569,8 @@ def test_security_group_only_leaves_on_https(env: Synthesized) -> None:
     assert [(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in egress] == [("tcp", 443, 443)]
 
 
-def test_disabled_sagemaker_leaves_the_stack_out() -> None:
-    settings = load_settings("dev")
-    off = settings.sagemaker.model_copy(update={"enabled": False})
-    app, platform = create_app(settings.model_copy(update={"sagemaker": off}))
+def test_disabled_sagemaker_leaves_the_stack_out(services_off: tuple[App, Platform]) -> None:
+    app, platform = services_off
     assert platform.sagemaker is None
     assert STACK not in [child.node.id for child in app.node.children]
 

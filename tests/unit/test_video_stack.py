@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from app import create_app
+from app import Platform, create_app
 from config.settings import load_settings
 from platform_constructs.video.access import CONSUMER_ACTIONS, PRODUCER_ACTIONS, THING_NAME
 from platform_constructs.video.sampler import FrameSampler
@@ -164,6 +164,9 @@ def test_sampler_reserves_no_concurrency_unless_configured(env: Synthesized) -> 
     """A new account's concurrency quota of 10 leaves none to reserve: reserving is opt-in."""
     assert env.settings.video.sampler.reserved_concurrency is None
     assert "ReservedConcurrentExecutions" not in env.properties(STACK, FUNCTION)
+
+
+def test_a_configured_reservation_reaches_the_sampler() -> None:
     stack = Stack(App(), "Opted")
     key = kms.Key(stack, "Key")
     sampler = FrameSampler(
@@ -226,9 +229,7 @@ def test_alarms_notify_the_alarm_topic(env: Synthesized) -> None:
             assert props["EvaluationPeriods"] * props["Period"] == silence * 60
 
 
-def test_disabled_video_leaves_the_stack_out() -> None:
-    settings = load_settings("dev")
-    video = settings.video.model_copy(update={"enabled": False})
-    app, platform = create_app(settings.model_copy(update={"video": video}))
+def test_disabled_video_leaves_the_stack_out(services_off: tuple[App, Platform]) -> None:
+    app, platform = services_off
     assert platform.video is None
     assert STACK not in [child.node.id for child in app.node.children]
