@@ -1,7 +1,7 @@
 """Benchmark: an empty CDK app (the floor), the full synth of one environment, and `make test`.
 
 Both synths run the same way (``python <script>`` with ``CDK_OUTDIR``), interleaved, several times;
-the median is reported with the ratio synth/floor. Budget: at most 3x the floor for the whole
+the median is reported with the ratio synth/floor. Budget: at most 2x the floor for the whole
 platform; `make test` at most 120 s on 2 cores.
 """
 
