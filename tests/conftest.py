@@ -161,6 +161,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{item.nodeid} uses Spark: move it under {SPARK_TESTS}")
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: `-p no:xdist` runs without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """pytest-xdist's scheduler: the tests under :data:`SPARK_TESTS` go to one worker as one unit
     (one Spark session and one demo run), every other test to whichever worker is free."""
