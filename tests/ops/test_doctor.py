@@ -234,13 +234,20 @@ def test_an_old_bootstrap_must_be_upgraded(connected: Any) -> None:
     ]
 
 
+def _identity_region_account(
+    connected: Any, configured: str | None
+) -> tuple[doctor.Account, dict[str, Stubber]]:
+    """A dev account in moto's region with ``quicksight.identity_region`` set to ``configured``."""
+    settings = load_settings("dev")
+    quicksight = settings.quicksight.model_copy(update={"identity_region": configured})
+    return _account(connected, MOTO_REGION, settings.model_copy(update={"quicksight": quicksight}))
+
+
 @pytest.mark.parametrize(("configured", "level"), [(None, "PROBLEM"), ("us-east-1", "OK")])
 def test_the_quicksight_identity_region_is_found_from_another_region(
     connected: Any, configured: str | None, level: str
 ) -> None:
-    settings = load_settings("dev")
-    quicksight = settings.quicksight.model_copy(update={"identity_region": configured})
-    account, stubs = _account(connected, MOTO_REGION, settings.model_copy(update={"quicksight": quicksight}))
+    account, stubs = _identity_region_account(connected, configured)
     stubs["quicksight"].add_client_error("describe_account_subscription", **_moved(MOTO_REGION))
     with Stubber(account.deployed.client("quicksight", "us-east-1")) as home:
         info = {"Edition": "ENTERPRISE", "AccountSubscriptionStatus": "ACCOUNT_CREATED"}
@@ -259,9 +266,7 @@ def test_the_quicksight_identity_region_is_found_from_another_region(
 def test_the_identity_region_is_found_when_only_the_namespace_call_is_refused(
     connected: Any, configured: str | None, level: str
 ) -> None:
-    settings = load_settings("dev")
-    quicksight = settings.quicksight.model_copy(update={"identity_region": configured})
-    account, stubs = _account(connected, MOTO_REGION, settings.model_copy(update={"quicksight": quicksight}))
+    account, stubs = _identity_region_account(connected, configured)
     info = {"Edition": "ENTERPRISE", "AccountSubscriptionStatus": "ACCOUNT_CREATED"}
     stubs["quicksight"].add_response("describe_account_subscription", {"AccountInfo": info})
     stubs["quicksight"].add_client_error("describe_namespace", **_moved(MOTO_REGION))
@@ -269,7 +274,7 @@ def test_the_identity_region_is_found_when_only_the_namespace_call_is_refused(
         home.add_response(
             "describe_namespace",
             {"Namespace": {"CapacityRegion": "us-east-1"}},
-            {"AwsAccountId": ACCOUNT, "Namespace": settings.quicksight.namespace},
+            {"AwsAccountId": ACCOUNT, "Namespace": account.settings.quicksight.namespace},
         )
         findings = doctor.check_quicksight(account)
         home.assert_no_pending_responses()
