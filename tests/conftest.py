@@ -10,12 +10,18 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, cx_api
+from hypothesis import settings as hypothesis_settings
 from aws_cdk.assertions import Template
 
 from app import Platform, create_app
 from config.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("ci")
+"""Property tests draw the same examples on every run (CI is stable, a failure reproduces) and keep
+no example database (nothing written into the repo); no deadline, since a Spark-loaded machine is slow."""
 
 
 @dataclass
