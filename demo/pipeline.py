@@ -1,7 +1,8 @@
 """The platform's data path, run locally stage by stage with the very modules the stacks ship.
 
 ``generate`` writes the seeded sample raw zone; ``glue`` cleans the ingest days with the Glue job's
-transform (quarantine included) and ``quality`` evaluates the job's data-quality rules on the result;
+transform (quarantine included) and ``quality`` stages, checks and publishes them as the job does
+(its data-quality rules judge the clean lines, and only then are they written);
 ``emr`` runs the EMR step's feature computation; ``train`` runs ``train.py`` through SageMaker's
 script-mode contract (``SM_*`` paths as arguments); ``forecast`` sends the held-out feature rows
 through the endpoint's inference handlers as JSON requests. Every stage reads what the one before
@@ -25,9 +26,10 @@ from workloads.sample_data import Report, generate
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from workloads.glue.quality_check import Outcome
+    from workloads.glue.transform import CleanedDays
 
 STAGES = ("generate", "glue", "quality", "emr", "train", "forecast")
 """The stages in the order they run; their names label progress, timings and the report."""
@@ -112,30 +114,37 @@ class Result:
 
 def glue(
     spark: SparkSession, zones: Zones, days: list[date], progress: Progress
-) -> dict[date, dict[str, int]]:
-    """Clean and write the ingest days as one run of the Glue job does; kept and quarantined lines
-    per reason, per day."""
-    from workloads.glue.transform import clean_days, write_days
+) -> tuple[CleanedDays, dict[date, dict[str, int]]]:
+    """Clean the ingest days as one run of the Glue job does (nothing written yet); the cleaned days
+    and their kept and quarantined lines per reason, per day."""
+    from workloads.glue.transform import clean_days
 
     result = clean_days(spark, str(zones.raw), days)
-    write_days(result, str(zones.curated))
     counts = result.counts()
-    result.release()
     for number, (day, day_counts) in enumerate(counts.items(), start=1):
         progress(f"glue: ingest_date {day} ({number}/{len(days)}): {day_counts['kept']} lines kept")
-    return counts
+    return result, counts
 
 
-def quality(spark: SparkSession, zones: Zones, days: list[date]) -> list[Outcome]:
-    """The ETL job's data-quality gate on the written days, with prod's freshness rule, evaluated at
-    the end of the last day (as a run just after midnight would)."""
+def quality(zones: Zones, cleaned: CleanedDays) -> list[Outcome]:
+    """The ETL job's data-quality gate on the cleaned days, with prod's freshness rule evaluated at the
+    end of the last day (as a run just after midnight would), then publishing them as the job does;
+    the rules' outcomes. A failed rule raises :class:`~workloads.glue.transform.GateFailed` with
+    nothing published."""
     from workloads.glue import quality as rules
     from workloads.glue.quality_check import evaluate
-    from workloads.glue.transform import read_curated
+    from workloads.glue.transform import publish_days
 
-    frame = read_curated(spark, str(zones.curated), days, since=None)
-    now = datetime.combine(days[-1] + timedelta(days=1), clock())
-    return evaluate(rules.table_rules(freshness_hours=FRESHNESS_HOURS), frame, now)
+    now = datetime.combine(cleaned.days[-1] + timedelta(days=1), clock())
+    outcomes: list[Outcome] = []
+
+    def gate(staged: DataFrame) -> list[str]:
+        outcomes.extend(evaluate(rules.table_rules(freshness_hours=FRESHNESS_HOURS), staged, now))
+        return [f"{outcome.rule}: {outcome.reason}" for outcome in outcomes if not outcome.passed]
+
+    publish_days(cleaned, str(zones.curated), gate)
+    cleaned.release()
+    return outcomes
 
 
 def emr(spark: SparkSession, zones: Zones, days: list[date]) -> pd.DataFrame:
@@ -220,9 +229,9 @@ def run(spark: SparkSession, sizes: Sizes, root: Path, progress: Progress = lamb
         )
     days = [sizes.start + timedelta(days=offset) for offset in range(sizes.days)]
     with _stage("glue", seconds, progress):
-        counts = glue(spark, zones, days, progress)
+        cleaned, counts = glue(spark, zones, days, progress)
     with _stage("quality", seconds, progress):
-        outcomes = quality(spark, zones, days)
+        outcomes = quality(zones, cleaned)
     with _stage("emr", seconds, progress):
         features = emr(spark, zones, days)
     with _stage("train", seconds, progress):

@@ -1,10 +1,17 @@
 """Spark reading and writing of lake tables, shared by the Glue and EMR workloads (no Glue imports).
 
 Tables live at ``<zone bucket URL>/<table prefix>`` (``s3://…`` in AWS, a local folder in tests),
-as Parquet partitioned by a day string; writes replace only the partitions they hold.
+as Parquet partitioned by a day string. A write names the days it owns and replaces exactly their
+partitions, also those it leaves empty, and stamps each with a :data:`WRITTEN` marker, whose
+modification time says when the day last changed (readers skip ``_`` files: Spark, Athena and
+the crawlers' exclusions).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
@@ -16,10 +23,15 @@ SESSION_CONF = {
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
 }
-"""Spark settings the workloads rely on: UTC instants, timestamps every reader understands,
-overwrites that replace only the partitions written, and partition values read as the strings the
-catalog declares."""
+"""Spark settings the workloads rely on (the Glue job, the EMR step and the local session set the
+same): UTC instants, timestamps every reader understands, overwrites that replace only the partitions
+written, partition values read as the strings the catalog declares, and datetime parsing by the
+Java 8 parser alone (the default policy raises on text the old parser half-reads, such as
+``…+01:00[Europe/Paris]``, failing the job instead of giving null)."""
+WRITTEN = "_WRITTEN"
+"""Empty marker in every partition folder a write owned: its modification time is the day's last change."""
 
 
 def table_location(bucket_url: str, table: Table) -> str:
@@ -34,17 +46,42 @@ def ddl_schema(table: Table) -> str:
 
 
 def read_table(spark: SparkSession, bucket_url: str, table: Table) -> DataFrame:
-    """``table`` in the bucket at ``bucket_url``; an empty frame of its schema before the first write."""
+    """``table`` in the bucket at ``bucket_url``; an empty frame of its schema while it holds no
+    Parquet file (before the first write, or every partition emptied)."""
     try:
         return spark.read.parquet(table_location(bucket_url, table))
     except AnalysisException as error:
-        if error.getErrorClass() != "PATH_NOT_FOUND":
+        if error.getErrorClass() not in ("PATH_NOT_FOUND", "UNABLE_TO_INFER_SCHEMA"):
             raise
         return spark.createDataFrame([], ddl_schema(table))
 
 
-def write_partitions(frame: DataFrame, location: str, partition: str, order: list[str]) -> None:
-    """Replace the partitions of ``frame`` at ``location``, one sorted Parquet file per partition."""
+def _filesystem(spark: SparkSession, location: str) -> tuple[Any, Any]:
+    """Hadoop's file system of ``location`` (S3 on AWS, local in tests) and its ``Path`` class."""
+    jvm: Any = spark.sparkContext._jvm
+    path_class = jvm.org.apache.hadoop.fs.Path
+    return path_class(location).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path_class
+
+
+def _folders(location: str, partition: str, days: Iterable[date]) -> dict[date, str]:
+    return {day: f"{location.rstrip('/')}/{partition}={day.isoformat()}" for day in days}
+
+
+def replace_partitions(
+    frame: DataFrame, location: str, partition: str, days: Iterable[date], order: list[str]
+) -> None:
+    """Make the partitions of ``days`` at ``location`` hold exactly the rows of ``frame`` (whose
+    ``partition`` values are among ``days``), one sorted Parquet file each; a day without rows is
+    left empty. Each day's folder then gets a fresh :data:`WRITTEN` marker."""
+    spark = frame.sparkSession
+    filesystem, path = _filesystem(spark, location)
+    folders = _folders(location, partition, days)
+    before = [
+        status.getPath()
+        for folder in folders.values()
+        if filesystem.exists(path(folder))
+        for status in filesystem.listStatus(path(folder))
+    ]
     (
         frame.repartition(partition)
         .sortWithinPartitions(*order)
@@ -53,3 +90,26 @@ def write_partitions(frame: DataFrame, location: str, partition: str, order: lis
         .partitionBy(partition)
         .parquet(location)
     )
+    # Dynamic overwrite replaced the folders of the days with rows; files still there from before
+    # belong to days that are now empty.
+    for old in before:
+        if filesystem.exists(old):
+            filesystem.delete(old, False)
+    for folder in folders.values():
+        filesystem.create(path(f"{folder}/{WRITTEN}"), True).close()
+
+
+def written_days(spark: SparkSession, location: str, partition: str) -> dict[date, int]:
+    """Day -> when its partition at ``location`` was last written (milliseconds since the epoch, the
+    :data:`WRITTEN` marker's modification time); days never written by :func:`replace_partitions`
+    are absent."""
+    filesystem, path = _filesystem(spark, location)
+    statuses = filesystem.globStatus(path(f"{location.rstrip('/')}/{partition}=*/{WRITTEN}")) or []
+    written = {}
+    for status in statuses:
+        folder = status.getPath().getParent().getName()
+        try:
+            written[date.fromisoformat(folder.split("=", 1)[1])] = int(status.getModificationTime())
+        except ValueError:  # a folder that is no day of ours
+            continue
+    return written

@@ -86,10 +86,13 @@ QUANTITY = (Decimal(1), Decimal(1000))
 UNIT_PRICE = (Decimal("0.01"), Decimal("10000.00"))
 """Smallest and largest unit price of one product, in the store's currency."""
 
-TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssXXX"
-"""How registers write ``sold_at``: ISO 8601 local time with its UTC offset (Spark pattern)."""
+TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS]XXX"
+"""How registers write ``sold_at`` (a Spark datetime pattern, parsed with Spark's ``CORRECTED`` parser
+policy, :data:`workloads.lake_io.SESSION_CONF`): ISO 8601 date and time to the second, optionally
+1 to 9 digits of fractions, then the UTC offset as ``+01:00`` or ``Z``. The store-local day comes
+from the store's time zone (``stores.timezone``), never from the offset written."""
 
-_TRANSACTION_ID = Column("transaction_id", "string", "Register transaction ID, unique per store and day")
+_TRANSACTION_ID = Column("transaction_id", "string", "Register transaction ID, unique within its store")
 _LINE_NUMBER = Column("line_number", "int", "Line of the transaction, from 1", minimum=Decimal(1))
 _STORE_ID = Column("store_id", "string", "Store that made the sale")
 _PRODUCT_ID = Column("product_id", "string", "Product sold")
@@ -113,7 +116,11 @@ _RAW_TRANSACTION_COLUMNS = (
     _raw(_LINE_NUMBER),
     _raw(_STORE_ID),
     _raw(_PRODUCT_ID),
-    Column("sold_at", "string", "Local time of the sale with its UTC offset, e.g. 2026-03-02T14:05:09+01:00"),
+    Column(
+        "sold_at",
+        "string",
+        "Time of the sale with its UTC offset, e.g. 2026-03-02T14:05:09+01:00 (TIMESTAMP_FORMAT)",
+    ),
     _raw(Column("quantity", "int", "Units sold")),
     _raw(Column("unit_price", "decimal(10,2)", "Price of one unit")),
     _raw(_CURRENCY),
@@ -176,9 +183,10 @@ CURATED_TRANSACTIONS = Table(
         Column("source_file", "string", "Raw file the line came from (lineage)"),
     ),
     partition_keys=(Column("sale_date", "string", "Store-local day of the sale (yyyy-MM-dd)"),),
-    key=("transaction_id", "line_number"),
+    key=("store_id", "transaction_id", "line_number"),
 )
-"""What the Glue ETL job writes: one row per sale line, unique on :attr:`Table.key`."""
+"""What the Glue ETL job writes: one row per sale line, unique on :attr:`Table.key` (registers number
+their transactions per store, so the same ID from two stores is two sales)."""
 
 QUARANTINE = Table(
     name="transactions_quarantine",

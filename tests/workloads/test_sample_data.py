@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import statistics
 from collections import defaultdict
@@ -36,8 +37,10 @@ def test_layout_is_one_folder_per_day_and_format(sample: Sample) -> None:
     for day in sample.days:
         csv_files = sorted(p.name for p in (sample.raw / f"transactions_csv/ingest_date={day}").iterdir())
         json_files = sorted(p.name for p in (sample.raw / f"transactions_json/ingest_date={day}").iterdir())
-        assert {f"S001_{day}.csv", f"S003_{day}.csv", f"S005_{day}.csv"} <= set(csv_files)
+        assert {f"S001_{day}.csv", f"S003_{day}.csv.gz", f"S005_{day}.csv"} <= set(csv_files)
         assert json_files == [f"S002_{day}.jsonl", f"S004_{day}.jsonl", f"S006_{day}.jsonl"]
+    gzipped = sample.raw / f"transactions_csv/ingest_date={day}/S003_{day}.csv.gz"
+    assert gzip.decompress(gzipped.read_bytes()).decode().startswith("transaction_id,line_number,")
     report = json.loads((sample.raw / "_report.json").read_text())
     assert report["unreadable_files"] == [
         f"transactions_csv/ingest_date={sample.unreadable_day}/register_export.csv"
@@ -68,8 +71,8 @@ def test_sales_have_weekly_pattern_time_zones_and_currencies(tmp_path: Path) -> 
     generate(tmp_path, stores=4, days=28, start=date(2026, 3, 2), dirty_share=0, transactions_per_day=30)
     per_day: dict[str, int] = defaultdict(int)
     offsets, currencies = set(), set()
-    for path in tmp_path.glob("transactions_csv/*/S*.csv"):
-        for row in csv.DictReader(path.open()):
+    for path in tmp_path.glob("transactions_csv/*/S*"):
+        for row in csv.DictReader(_text(path).splitlines()):
             per_day[row["sold_at"][:10]] += 1
             offsets.add(row["sold_at"][-6:])
             currencies.add(row["currency"])
@@ -77,6 +80,33 @@ def test_sales_have_weekly_pattern_time_zones_and_currencies(tmp_path: Path) -> 
     weekdays = [n for day, n in per_day.items() if date.fromisoformat(day).weekday() < 5]
     assert statistics.mean(weekend) > 1.2 * statistics.mean(weekdays)
     assert {"-05:00", "+01:00"} <= offsets and currencies == {"USD", "EUR"}
+
+
+def test_registers_number_per_store_and_utc_clocks_cross_midnight(tmp_path: Path) -> None:
+    """Every store has its own T<day>-00001, and a UTC-clocked register in Chicago writes the next
+    day's date for its evening sales, which still belong to the store-local day of their folder."""
+    generate(tmp_path, stores=4, days=2, start=date(2026, 3, 2), dirty_share=0, transactions_per_day=30)
+    first = {path.name: _first_line(path)["transaction_id"] for path in tmp_path.glob("transactions_*/*/S*")}
+    assert len(first) == 8 and all(
+        transaction == f"T{name[5:15].replace('-', '')}-00001" for name, transaction in first.items()
+    ), first
+    chicago = [
+        json.loads(text)
+        for path in tmp_path.glob("transactions_json/ingest_date=2026-03-02/S004_*")
+        for text in path.read_text().splitlines()
+    ]
+    assert all(line["sold_at"].endswith("Z") and "." in line["sold_at"] for line in chicago)
+    assert {line["sold_at"][:10] for line in chicago} == {"2026-03-02", "2026-03-03"}
+
+
+def _text(path: Path) -> str:
+    content = path.read_bytes()
+    return (gzip.decompress(content) if path.suffix == ".gz" else content).decode()
+
+
+def _first_line(path: Path) -> dict[str, str]:
+    lines = _text(path).splitlines()
+    return next(csv.DictReader(lines)) if ".csv" in path.name else json.loads(lines[0])
 
 
 def test_command_line_writes_and_rejects_bad_arguments(

@@ -16,9 +16,12 @@ script only wires it to Glue. Job arguments:
 ``--freshness_hours``
     ``none``, or the age in hours the newest curated sale may have before the gate fails.
 
-The days are cleaned together and written (their partitions replaced); then the data-quality rules run on the
-curated rows of those days plus the freshness window. Any failed rule fails the run before the
-bookmark is committed, so the next run takes the same uploads again (rewriting is idempotent).
+The days are cleaned together, then staged, checked and published (:func:`.transform.publish_days`):
+the data-quality rules run on the days' clean lines as they are about to be written plus the
+published rows of the freshness window, and only when every rule passes are the days' curated and
+quarantine partitions replaced. A failed rule fails the run with nothing published and before the
+bookmark is committed, so readers never see the failed day and the next run takes the same uploads
+again (publishing is idempotent).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from awsglue.utils import getResolvedOptions
 from awsgluedq.transforms import EvaluateDataQuality
 from pyspark.context import SparkContext
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from workloads import lake_io
 from workloads.glue import discovery, quality, transform
@@ -96,21 +100,28 @@ def main(argv: list[str]) -> None:
     for line in found.log_lines():
         print(line)
     days = found.days
+    hours = None if args["freshness_hours"] == "none" else int(args["freshness_hours"])
+    since = (datetime.now(UTC) - timedelta(hours=hours)).date() if hours is not None else None
+    rules = quality.dqdl(quality.table_rules(freshness_hours=hours))
+
+    def gate(staged: DataFrame) -> list[str]:
+        """The rules on the staged days plus the published rows of the other days of the window."""
+        published = transform.read_curated(spark, curated_url, [], since).where(
+            ~F.col("sale_date").isin(*(day.isoformat() for day in days))
+        )
+        return failed_rules(glue_context, staged.unionByName(published), rules, args["dq_results_url"])
+
     if days:
         result = transform.clean_days(spark, raw_url, days)
-        transform.write_days(result, curated_url)
         for day, counts in result.counts().items():
             print(f"ingest_date {day}: {counts}")
+        transform.publish_days(result, curated_url, gate)  # raises when the gate fails
         result.release()
-
-    hours = None if args["freshness_hours"] == "none" else int(args["freshness_hours"])
-    if not days and hours is None:
+    elif hours is None:
         print("no new uploads; nothing to check")
     else:
-        since = (datetime.now(UTC) - timedelta(hours=hours)).date() if hours is not None else None
-        frame = transform.read_curated(spark, curated_url, days, since)
-        rules = quality.dqdl(quality.table_rules(freshness_hours=hours))
-        failures = failed_rules(glue_context, frame, rules, args["dq_results_url"])
+        window = transform.read_curated(spark, curated_url, [], since)
+        failures = failed_rules(glue_context, window, rules, args["dq_results_url"])
         if failures:
             raise RuntimeError("data quality gate failed: " + "; ".join(failures))
     job.commit()

@@ -3,16 +3,21 @@
 It writes what registers would upload into the raw zone (the layout of :mod:`workloads.schema`):
 the store list as ``stores/stores.csv`` and, per business day, one file per store under
 ``transactions_csv/ingest_date=<day>/`` (CSV with a header) or ``transactions_json/ingest_date=<day>/``
-(JSON lines). Sales follow weekly and seasonal patterns so a forecast has signal. A share of the lines
+(JSON lines). Sales follow weekly and seasonal patterns so a forecast has signal. Registers number
+transactions per store (every store has a ``T<day>-00001``), and the JSON stores' registers run on
+a UTC clock (``…Z`` with milliseconds, so an evening sale in the Americas carries the next day's
+date, yet belongs to its store-local day). A share of the lines
 is made dirty, each kind counted in the report (``_report.json`` beside the data): a required field
 empty, a negative or absurd amount, an exact duplicate, an unparseable timestamp, an unknown store, a
-row with too many or too few fields (CSV only); and one file that is not CSV at all. The same
+row with too many or too few fields (CSV only); and one file that is not CSV at all. Every fourth
+store's register exports gzip-compressed files (``.csv.gz``). The same
 arguments always give byte-identical files.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import math
@@ -20,7 +25,7 @@ import random
 import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,7 +57,13 @@ _CITIES = (
 _WEEKDAY_FACTOR = (0.85, 0.9, 0.95, 1.0, 1.15, 1.45, 1.25)
 """Monday ... Sunday: weekends sell most."""
 _PRODUCTS = 150
-_BAD_TIMESTAMPS = ("05/01/2026 14:03", "2026-01-05 14:03:22", "2026-02-30T10:00:00+01:00", "yesterday")
+_BAD_TIMESTAMPS = (
+    "05/01/2026 14:03",
+    "2026-01-05 14:03:22",
+    "2026-02-30T10:00:00+01:00",
+    "yesterday",
+    "2026-01-05T14:03:22+01:00[Europe/Paris]",  # Java's ZonedDateTime.toString(): no ISO 8601
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,8 @@ class Store:
     opened_on: str
     currency: str
     size: float
+    utc_clock: bool
+    """Its registers write UTC times (``…T02:05:09.120Z``) instead of local ones with an offset."""
 
 
 @dataclass
@@ -113,6 +126,7 @@ def make_stores(count: int, start: date) -> list[Store]:
                 opened_on=(start - timedelta(days=400 + 37 * index)).isoformat(),
                 currency=currency,
                 size=0.7 + 0.15 * (index % 5),
+                utc_clock=index % 2 == 1,
             )
         )
     return stores
@@ -145,9 +159,9 @@ def _sales(
     weights = [weight for _, _, weight in products]
     lines = []
     for number, offset in enumerate(starts, start=1):
-        sold_at = (opening + timedelta(seconds=int(offset))).isoformat(timespec="seconds")
+        sold_at = _register_time(opening + timedelta(seconds=offset), utc=store.utc_clock)
         payment = rng.choices(PAYMENT_TYPES, weights=(60, 20, 15, 5))[0]
-        transaction_id = f"T{store.store_id}-{day:%Y%m%d}-{number:05d}"
+        transaction_id = f"T{day:%Y%m%d}-{number:05d}"  # numbered per store: every store has T…-00001
         basket = rng.choices(products, weights=weights, k=min(6, 1 + int(rng.expovariate(0.8))))
         for line_number, (product_id, price, _) in enumerate(basket, start=1):
             lines.append(
@@ -164,6 +178,14 @@ def _sales(
                 }
             )
     return lines
+
+
+def _register_time(moment: datetime, *, utc: bool) -> str:
+    """How a register writes the time of a sale: local time with its offset to the second, or (a
+    register on a UTC clock) UTC with milliseconds and ``Z``, whose date may be the next day's."""
+    if utc:
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec="seconds")
 
 
 def _make_dirty(rng: random.Random, line: _Line, kind: str) -> None:
@@ -234,9 +256,10 @@ def generate(
         for index, store in enumerate(chain):
             upload_format = "csv" if index % 2 == 0 else "json"
             folder = f"{RAW_TRANSACTIONS[upload_format].prefix}ingest_date={day.isoformat()}"
-            path = (
-                f"{folder}/{store.store_id}_{day.isoformat()}.{'csv' if upload_format == 'csv' else 'jsonl'}"
-            )
+            suffix = "csv" if upload_format == "csv" else "jsonl"
+            if index % 4 == 2:  # this register's export is gzip-compressed
+                suffix += ".gz"
+            path = f"{folder}/{store.store_id}_{day.isoformat()}.{suffix}"
             lines += [
                 _Line(upload_format, path, v) for v in _sales(rng, store, day, products, transactions_per_day)
             ]
@@ -262,8 +285,9 @@ def generate(
     for path, file_lines in by_file.items():
         target = output / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = _csv_text(file_lines) if path.endswith(".csv") else _json_text(file_lines)
-        target.write_text(text, encoding="utf-8")
+        text = _csv_text(file_lines) if file_lines[0].upload_format == "csv" else _json_text(file_lines)
+        content = text.encode()
+        target.write_bytes(gzip.compress(content, mtime=0) if path.endswith(".gz") else content)
         report.files.append(path)
 
     middle = start + timedelta(days=days // 2)
