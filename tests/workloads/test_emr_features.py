@@ -13,8 +13,8 @@ from demo.pipeline import Result
 from workloads.emr import features_step
 from workloads.emr.features import MissingInputDay, run
 from workloads.emr.holidays import easter_sunday, holidays
-from workloads.lake_io import ddl_schema, table_location, write_partitions
-from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
+from workloads.lake_io import ddl_schema, replace_partitions, table_location, written_days
+from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, RAW_TRANSACTIONS, STORE_DAILY_FEATURES
 
 JULY = [date(2026, 7, day) for day in range(1, 6)]
 """Wed 1 ... Sun 5 July 2026; the 4th (a Saturday) is Independence Day in the US."""
@@ -57,7 +57,9 @@ def _lake(spark: Any, root: Path, lines: list[tuple[Any, ...]]) -> dict[str, str
     """A curated zone holding ``lines`` and a raw zone holding the store list; the zone URLs."""
     zones = {zone: str(root / zone) for zone in ("curated", "raw", "analytics")}
     frame = spark.createDataFrame(lines, ddl_schema(CURATED_TRANSACTIONS))
-    write_partitions(frame, table_location(zones["curated"], CURATED_TRANSACTIONS), "sale_date", ["store_id"])
+    days = sorted({date.fromisoformat(line[-1]) for line in lines})
+    location = table_location(zones["curated"], CURATED_TRANSACTIONS)
+    replace_partitions(frame, location, "sale_date", days, ["store_id"])
     stores = Path(table_location(zones["raw"], RAW_STORES))
     stores.mkdir(parents=True)
     (stores / "stores.csv").write_text("store_id,region\nS1,us-east\nS2,uk\n")
@@ -218,7 +220,7 @@ def test_the_pipeline_recomputes_earlier_days_without_transactions_as_history_it
     zones.append(f"--analytics-url={analytics}")
     assert features_step.main([*zones, "--first-day=2026-06-29", "--last-day=2026-07-02"]) == 0
     location = Path(table_location(analytics, STORE_DAILY_FEATURES))
-    assert sorted(path.name for path in location.iterdir() if path.is_dir()) == [
+    assert sorted(path.parent.name for path in location.glob("*/*.parquet")) == [
         "sale_date=2026-07-01",
         "sale_date=2026-07-02",
     ]
@@ -236,3 +238,51 @@ def test_the_training_contract_knows_the_longest_lag() -> None:
     from workloads.sagemaker.contract import LONGEST_LAG_DAYS
 
     assert max(LAGS) == LONGEST_LAG_DAYS
+
+
+def test_a_late_upload_recomputes_every_feature_day_that_reads_it(
+    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """1-12 July are ingested and featured; then 3 July is uploaded again with another sale and
+    ingested alone. The next step, run for 12 July only, recomputes 3 July and every day whose lags
+    and means read it (4-12 July, within the 28-day look-back), and leaves 1-2 July as they were."""
+    from workloads.glue.transform import clean_days, write_days
+
+    days = [date(2026, 7, day) for day in range(1, 13)]
+    raw, curated, analytics = tmp_path / "raw", tmp_path / "curated", tmp_path / "analytics"
+    stores = raw / RAW_STORES.prefix
+    stores.mkdir(parents=True)
+    (stores / "stores.csv").write_text(
+        "store_id,store_name,city,region,timezone,opened_on\nS1,n,c,us-east,UTC,2020-01-01\n"
+    )
+    header = ",".join(RAW_TRANSACTIONS["csv"].column_names)
+
+    def upload(day: date, price: str) -> None:
+        folder = raw / RAW_TRANSACTIONS["csv"].prefix / f"ingest_date={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "S1.csv").write_text(f"{header}\nT1,1,S1,P1,{day}T12:00:00Z,1,{price},USD,card\n")
+
+    for day in days:
+        upload(day, f"{day.day}0.00")
+    write_days(clean_days(spark, str(raw), days), str(curated))
+    zones = [f"--curated-url={curated}", f"--raw-url={raw}", f"--analytics-url={analytics}"]
+    assert features_step.main([*zones, f"--first-day={days[0]}", f"--last-day={days[-1]}"]) == 0
+    location = table_location(str(analytics), STORE_DAILY_FEATURES)
+    before = written_days(spark, location, "sale_date")
+
+    upload(date(2026, 7, 3), "1000.00")  # late: the register re-sent the 3rd with the right amount
+    write_days(clean_days(spark, str(raw), [date(2026, 7, 3)]), str(curated))
+    capsys.readouterr()
+    assert features_step.main([*zones, f"--first-day={days[-1]}"]) == 0
+    recomputed = [day for day in days if written_days(spark, location, "sale_date")[day] != before[day]]
+    assert recomputed == days[2:]
+    late = ", ".join(day.isoformat() for day in days[2:-1])
+    assert capsys.readouterr().out.endswith(f"and the days whose inputs changed since: {late}\n")
+
+    rows = {row.sale_date: row for row in spark.read.parquet(location).collect()}
+    assert rows["2026-07-03"].revenue == Decimal("1000.00")
+    assert rows["2026-07-04"].revenue_lag_1d == 1000.0
+    assert rows["2026-07-10"].revenue_lag_7d == 1000.0
+    assert rows["2026-07-10"].revenue_avg_7d == (1000 + 40 + 50 + 60 + 70 + 80 + 90) / 7
+    assert rows["2026-07-11"].revenue_avg_7d == (40 + 50 + 60 + 70 + 80 + 90 + 100) / 7
+    assert rows["2026-07-12"].revenue_avg_28d == (10 + 20 + 1000 + sum(range(40, 120, 10))) / 11

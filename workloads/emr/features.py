@@ -7,11 +7,17 @@ the 7 and the 28 days before. The past is read by calendar day, never by row: a 
 leaves a lag empty and drops out of a mean, and nothing from the target day or later enters them
 (no leakage). The job reads the curated partitions of the target days plus the 28 days before.
 
+Late data: a run also recomputes every day up to its last whose inputs changed after its features
+were written (:func:`stale_days`): a curated day D rewritten by a late upload or a rerun makes the
+features of D and of the :data:`LOOKBACK_DAYS` after it stale, since their lags and means read D.
+The lake tells when each day last changed (:func:`workloads.lake_io.written_days`), so no list of
+changes is kept and a failed run leaves the days stale for the next.
+
 Every required target day (by default every target day; the pipeline requires its run's date)
 must have curated transactions: a missing one raises :class:`MissingInputDay` naming the days (the
 Glue ingest has not run for them), instead of writing features that silently lack a day. Any other
-target day without transactions (before the lake's first day, a closed day) gets no rows. Writing
-replaces only the partitions of the days with rows, so a rerun gives the same rows.
+target day without transactions (before the lake's first day, a closed day, a day a rerun emptied)
+gets no rows. Writing replaces exactly the target days' partitions, so a rerun gives the same rows.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from workloads.emr.holidays import MARKETS, holidays
-from workloads.lake_io import read_table, table_location, write_partitions
+from workloads.lake_io import read_table, replace_partitions, table_location, written_days
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
 
 LAGS = (1, 7)
@@ -129,10 +135,26 @@ def store_daily_features(
     )
 
 
-def write_features(features: DataFrame, analytics_url: str) -> None:
-    """Replace the partitions of the days in ``features`` in the analytics zone."""
+def stale_days(spark: SparkSession, curated_url: str, analytics_url: str, last: date) -> list[date]:
+    """The days up to ``last`` whose features are older than one of their inputs: for every curated
+    day D, the days D to D + :data:`LOOKBACK_DAYS` whose features were written before D last changed
+    (or never written)."""
+    changed = written_days(spark, table_location(curated_url, CURATED_TRANSACTIONS), "sale_date")
+    computed = written_days(spark, table_location(analytics_url, STORE_DAILY_FEATURES), "sale_date")
+    stale = {
+        target
+        for day, when in changed.items()
+        for target in (day + timedelta(days=offset) for offset in range(LOOKBACK_DAYS + 1))
+        if target <= last and computed.get(target, -1) <= when
+    }
+    return sorted(stale)
+
+
+def write_features(features: DataFrame, analytics_url: str, days: Sequence[date]) -> None:
+    """Replace the partitions of ``days`` in the analytics zone with ``features`` (a day without rows
+    is emptied)."""
     location = table_location(analytics_url, STORE_DAILY_FEATURES)
-    write_partitions(features, location, "sale_date", ["store_id"])
+    replace_partitions(features, location, "sale_date", days, ["store_id"])
 
 
 def run(
@@ -143,18 +165,20 @@ def run(
     analytics_url: str,
     days: Sequence[date],
     required: Collection[date] | None = None,
-) -> int:
-    """Compute and write the features of ``days`` (``required``: see :func:`store_daily_features`);
-    the number of store-days written."""
+) -> tuple[int, list[date]]:
+    """Compute and write the features of ``days`` and of the :func:`stale_days` up to the last of them
+    (``required``, default ``days``: see :func:`store_daily_features`); the number of store-days
+    written and the days computed."""
+    targets = sorted({*days, *stale_days(spark, curated_url, analytics_url, max(days))})
     features = store_daily_features(
         spark,
-        read_transactions(spark, curated_url, days),
+        read_transactions(spark, curated_url, targets),
         read_store_regions(spark, raw_url),
-        days,
-        required=required,
+        targets,
+        required=days if required is None else required,
     ).cache()
     try:
-        write_features(features, analytics_url)
-        return features.count()
+        write_features(features, analytics_url, targets)
+        return features.count(), targets
     finally:
         features.unpersist()

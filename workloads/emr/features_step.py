@@ -5,7 +5,9 @@
         --analytics-url s3://<analytics bucket> --first-day 2026-03-06 [--last-day 2026-03-08]
 
 Computes :mod:`workloads.emr.features` for every day from ``--first-day`` to ``--last-day``
-(default: the first day) and replaces those days' partitions of the analytics table. The last day
+(default: the first day), and every earlier day whose inputs a late upload changed since its features
+were written (:func:`workloads.emr.features.stale_days`), and replaces those days' partitions of the
+analytics table. The last day
 (the pipeline's run date) without curated transactions stops the step with one line naming it (exit
 status 2): its ingest has not run. An earlier day without any is history the lake does not have
 (before its first day, or a day every store was closed): it gets no rows and the step goes on.
@@ -45,7 +47,7 @@ def main(argv: list[str]) -> int:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     try:
-        written = run(
+        written, computed = run(
             spark,
             curated_url=arguments.curated_url,
             raw_url=arguments.raw_url,
@@ -56,7 +58,11 @@ def main(argv: list[str]) -> int:
     except MissingInputDay as error:
         print(f"features_step: {error}", file=sys.stderr)
         return 2
-    print(f"features_step: wrote {written} store-days for {days[0]}..{days[-1]}")
+    late = [day.isoformat() for day in computed if day not in days]
+    print(
+        f"features_step: wrote {written} store-days for {days[0]}..{days[-1]}"
+        + (f" and the days whose inputs changed since: {', '.join(late)}" if late else "")
+    )
     return 0
 
 
