@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ from workloads.emr import features_step
 from workloads.emr.features import MissingInputDay, run
 from workloads.emr.holidays import easter_sunday, holidays
 from workloads.lake_io import ddl_schema, replace_partitions, table_location, written_days
-from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, RAW_TRANSACTIONS, STORE_DAILY_FEATURES
+from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
 
 JULY = [date(2026, 7, day) for day in range(1, 6)]
 """Wed 1 ... Sun 5 July 2026; the 4th (a Saturday) is Independence Day in the US."""
@@ -241,48 +242,42 @@ def test_the_training_contract_knows_the_longest_lag() -> None:
 
 
 def test_a_late_upload_recomputes_every_feature_day_that_reads_it(
-    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    spark: Any, demo: Result, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """1-12 July are ingested and featured; then 3 July is uploaded again with another sale and
-    ingested alone. The next step, run for 12 July only, recomputes 3 July and every day whose lags
-    and means read it (4-12 July, within the 28-day look-back), and leaves 1-2 July as they were."""
+    """Over a copy of the demo's lake: store S001 re-sends its 2nd day with one more sale, the Glue
+    transform runs that day alone, and the step runs for the last day only. It recomputes the 2nd day
+    and every day whose lags and means read it (all later days, within the 28-day look-back), with
+    the new revenue in them, and leaves the 1st day and every other store's values as they were."""
     from workloads.glue.transform import clean_days, write_days
 
-    days = [date(2026, 7, day) for day in range(1, 13)]
-    raw, curated, analytics = tmp_path / "raw", tmp_path / "curated", tmp_path / "analytics"
-    stores = raw / RAW_STORES.prefix
-    stores.mkdir(parents=True)
-    (stores / "stores.csv").write_text(
-        "store_id,store_name,city,region,timezone,opened_on\nS1,n,c,us-east,UTC,2020-01-01\n"
-    )
-    header = ",".join(RAW_TRANSACTIONS["csv"].column_names)
-
-    def upload(day: date, price: str) -> None:
-        folder = raw / RAW_TRANSACTIONS["csv"].prefix / f"ingest_date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "S1.csv").write_text(f"{header}\nT1,1,S1,P1,{day}T12:00:00Z,1,{price},USD,card\n")
-
-    for day in days:
-        upload(day, f"{day.day}0.00")
-    write_days(clean_days(spark, str(raw), days), str(curated))
-    zones = [f"--curated-url={curated}", f"--raw-url={raw}", f"--analytics-url={analytics}"]
-    assert features_step.main([*zones, f"--first-day={days[0]}", f"--last-day={days[-1]}"]) == 0
-    location = table_location(str(analytics), STORE_DAILY_FEATURES)
+    zones = {name: tmp_path / name for name in ("raw", "curated", "analytics")}
+    for name, folder in zones.items():
+        shutil.copytree(getattr(demo.zones, name), folder)  # copy2: the markers keep their times
+    location = table_location(str(zones["analytics"]), STORE_DAILY_FEATURES)
+    days = sorted(written_days(spark, location, "sale_date"))
     before = written_days(spark, location, "sale_date")
+    old = {(row.store_id, row.sale_date): row for row in spark.read.parquet(location).collect()}
 
-    upload(date(2026, 7, 3), "1000.00")  # late: the register re-sent the 3rd with the right amount
-    write_days(clean_days(spark, str(raw), [date(2026, 7, 3)]), str(curated))
+    late = days[1]
+    upload = next(zones["raw"].glob(f"transactions_csv/ingest_date={late}/S001_*"))
+    extra = f"T{late:%Y%m%d}-99999,1,S001,P0001,{late}T17:00:00Z,1,9999.00,USD,card\n"
+    upload.write_text(upload.read_text() + extra)
+    write_days(clean_days(spark, str(zones["raw"]), [late]), str(zones["curated"]))
     capsys.readouterr()
-    assert features_step.main([*zones, f"--first-day={days[-1]}"]) == 0
-    recomputed = [day for day in days if written_days(spark, location, "sale_date")[day] != before[day]]
-    assert recomputed == days[2:]
-    late = ", ".join(day.isoformat() for day in days[2:-1])
-    assert capsys.readouterr().out.endswith(f"and the days whose inputs changed since: {late}\n")
+    arguments = [f"--{name}-url={folder}" for name, folder in zones.items()]
+    assert features_step.main([*arguments, f"--first-day={days[-1]}"]) == 0
 
-    rows = {row.sale_date: row for row in spark.read.parquet(location).collect()}
-    assert rows["2026-07-03"].revenue == Decimal("1000.00")
-    assert rows["2026-07-04"].revenue_lag_1d == 1000.0
-    assert rows["2026-07-10"].revenue_lag_7d == 1000.0
-    assert rows["2026-07-10"].revenue_avg_7d == (1000 + 40 + 50 + 60 + 70 + 80 + 90) / 7
-    assert rows["2026-07-11"].revenue_avg_7d == (40 + 50 + 60 + 70 + 80 + 90 + 100) / 7
-    assert rows["2026-07-12"].revenue_avg_28d == (10 + 20 + 1000 + sum(range(40, 120, 10))) / 11
+    after = written_days(spark, location, "sale_date")
+    assert [day for day in days if after[day] != before[day]] == days[1:]
+    names = ", ".join(day.isoformat() for day in days[1:-1])
+    assert capsys.readouterr().out.endswith(f"and the days whose inputs changed since: {names}\n")
+    new = {(row.store_id, row.sale_date): row for row in spark.read.parquet(location).collect()}
+    revenue = {day: float(new["S001", day.isoformat()].revenue) for day in days}
+    assert revenue[late] == float(old["S001", late.isoformat()].revenue) + 9999
+    assert new["S001", days[2].isoformat()].revenue_lag_1d == revenue[late]
+    assert new["S001", days[8].isoformat()].revenue_lag_7d == revenue[late]
+    assert new["S001", days[8].isoformat()].revenue_avg_7d == pytest.approx(
+        sum(revenue[day] for day in days[1:8]) / 7
+    )
+    assert new.keys() == old.keys()
+    assert all(new[key] == old[key] for key in old if key[0] != "S001" or key[1] == days[0].isoformat())
