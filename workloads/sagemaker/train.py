@@ -7,8 +7,8 @@ held-out days with WAPE (sum of absolute errors / sum of actual revenue, lower i
 the seasonal naive forecast "same as a week before" (``revenue_lag_7d``), both on
 the same rows: the held-out store-days that have that value.
 
-Writes ``model.joblib`` (the fitted pipeline plus the feature names and types the inference
-handlers check requests against) and ``code/inference.py`` to ``SM_MODEL_DIR`` and
+Writes ``model.joblib`` (the fitted pipeline plus the feature names, types and allowed ranges the
+inference handlers check requests against) and ``code/inference.py`` to ``SM_MODEL_DIR`` and
 ``evaluation.json`` to ``SM_OUTPUT_DATA_DIR``, and prints ``validation:wape=...;`` and
 ``validation:naive_wape=...;`` for the training job's metric definitions, which the training state
 machine reads and gates on (:data:`EVALUATION_METRICS`). Bad input exits 2 with one line.
@@ -46,6 +46,7 @@ from workloads.sagemaker.contract import (
     SERVING_CODE,
     days_needed,
 )
+from workloads.schema import STORE_DAILY_FEATURES
 
 IMAGE_VERSION = "1.9-0"
 """The SageMaker scikit-learn image this script runs in; the local scikit-learn pin is its version."""
@@ -95,6 +96,17 @@ class Evaluation:
         """Share of the naive forecast's error the model removes (0.2 = 20 % less error); None when
         the naive forecast makes no error to remove."""
         return 1 - self.wape / self.naive_wape if self.naive_wape else None
+
+
+def feature_ranges() -> dict[str, list[float | None]]:
+    """Each model input's allowed ``[minimum, maximum]`` (None: unbounded) from the schema module's
+    :data:`STORE_DAILY_FEATURES`, as plain floats: the bundle carries them to the inference
+    handlers, which import nothing from here."""
+    columns = [STORE_DAILY_FEATURES.column(name) for name in FEATURES]
+    return {
+        column.name: [None if bound is None else float(bound) for bound in (column.minimum, column.maximum)]
+        for column in columns
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -203,7 +215,12 @@ def save(model: HistGradientBoostingRegressor, evaluation: Evaluation, args: arg
     """The model bundle the inference handlers load, and the evaluation next to it."""
     Path(args.model_dir).mkdir(parents=True, exist_ok=True)
     Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
-    bundle: dict[str, Any] = {"model": model, "features": FEATURES, "target": TARGET}
+    bundle: dict[str, Any] = {
+        "model": model,
+        "features": FEATURES,
+        "ranges": feature_ranges(),
+        "target": TARGET,
+    }
     joblib.dump(bundle, Path(args.model_dir) / MODEL_FILE)
     code = Path(args.model_dir) / CODE_DIR
     code.mkdir(exist_ok=True)
