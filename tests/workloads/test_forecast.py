@@ -10,7 +10,6 @@ import math
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
-from tests.workloads.forecast_features import store_daily_features, write_features
+from tests.workloads.forecast_features import store_daily_features, week_before, write_features
 from workloads.sagemaker import contract, inference, train
 
 MARGIN = 0.1
@@ -82,15 +81,6 @@ def held_out(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of the last :data:`VALIDATION_DAYS` sale days of ``frame``."""
     days = sorted(frame["sale_date"].unique())
     return frame[frame["sale_date"] >= days[-VALIDATION_DAYS]]
-
-
-def week_before(frame: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """The seasonal naive forecast of ``rows``, looked up without their lag column: the revenue of
-    the same store seven days before in ``frame`` (NaN where there is none)."""
-    revenue = frame.set_index(["store_id", "sale_date"])["revenue"]
-    days = [(date.fromisoformat(day) - timedelta(days=7)).isoformat() for day in rows["sale_date"]]
-    naive: np.ndarray = revenue.reindex(list(zip(rows["store_id"], days, strict=True))).to_numpy(dtype=float)
-    return naive
 
 
 def wape_of(actual: Any, predicted: Any) -> float:
