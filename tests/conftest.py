@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, cx_api
-from hypothesis import settings as hypothesis_settings
 from aws_cdk.assertions import Template
+from hypothesis import settings as hypothesis_settings
 
 from app import Platform, create_app
 from config.settings import Settings, load_settings
