@@ -255,8 +255,10 @@ class ForecastHyperparameters(_Strict):
 class TrainingSettings(_Strict):
     """The training job: instance, limits, managed spot, hyperparameters and the registration gate.
 
-    ``max_wape`` is the gate: a model whose held-out WAPE (0 = perfect; 1 = as wrong as predicting
-    nothing) exceeds it is not registered."""
+    ``max_wape`` and ``min_improvement`` are the gate: a model is registered only when its held-out
+    WAPE (0 = perfect; 1 = as wrong as predicting nothing) is at most ``max_wape`` and at least
+    ``min_improvement`` (a share: 0.1 = 10 %) below the seasonal naive forecast's WAPE on the same
+    held-out rows (0 = merely no worse than "same as a week before")."""
 
     instance_type: MlInstanceType
     volume_size_gb: int = Field(ge=1, le=512)
@@ -264,6 +266,7 @@ class TrainingSettings(_Strict):
     spot: bool
     hyperparameters: ForecastHyperparameters
     max_wape: float = Field(gt=0, le=1)
+    min_improvement: float = Field(ge=0, lt=1)
 
 
 class ServerlessEndpointSettings(_Strict):

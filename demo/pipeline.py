@@ -178,7 +178,8 @@ def train(zones: Zones, sizes: Sizes) -> dict[str, Any]:
 
 def forecast(zones: Zones, features: pd.DataFrame, first_validation_day: str) -> pd.DataFrame:
     """The held-out store-days with their actual revenue, the forecast the inference handlers answer
-    to JSON requests (as the endpoint would) and the naive forecast (the day before's revenue)."""
+    to JSON requests (as the endpoint would) and the seasonal naive forecast training scores against
+    (the revenue a week before; empty where there is none)."""
     import pandas as pd
 
     from workloads.sagemaker import inference

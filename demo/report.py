@@ -2,7 +2,7 @@
 
 It shows rows kept and quarantined per ingest day and by reason, every data-quality rule with its
 outcome, a summary of the features, the forecast against the actual revenue per store next to the
-naive forecast (the day before's revenue), and the seconds each stage took.
+seasonal naive forecast (the revenue a week before), and the seconds each stage took.
 """
 
 from __future__ import annotations
@@ -56,22 +56,18 @@ def wape(actual: pd.Series, predicted: pd.Series) -> float:
     return float((actual - predicted).abs().sum() / actual.abs().sum())
 
 
-def per_store(forecast: pd.DataFrame) -> list[tuple[str, int, float, float, float | None]]:
-    """Per store: held-out days, actual revenue, the model's WAPE and the naive forecast's (None
-    when no held-out day has a day before to copy)."""
+def per_store(forecast: pd.DataFrame) -> list[tuple[str, int, float, float | None, float | None]]:
+    """Per store: held-out days, actual revenue, and the model's WAPE and the seasonal naive
+    forecast's on the same days, those with a week before to copy (both None when none has)."""
     rows = []
     for store, days in forecast.groupby("store_id", sort=True):
-        known = days["naive"].notna()
-        naive = wape(days["actual"][known], days["naive"][known]) if known.any() else None
-        rows.append(
-            (
-                str(store),
-                len(days),
-                float(days["actual"].sum()),
-                wape(days["actual"], days["forecast"]),
-                naive,
-            )
+        scored = days[days["naive"].notna()]
+        scores = (
+            (wape(scored["actual"], scored["forecast"]), wape(scored["actual"], scored["naive"]))
+            if len(scored)
+            else (None, None)
         )
+        rows.append((str(store), len(days), float(days["actual"].sum()), *scores))
     return rows
 
 
@@ -119,7 +115,7 @@ def charts(result: Result) -> dict[str, bytes]:
         labels = [day[5:] for day in days["sale_date"]]
         axes.plot(labels, days["actual"], color="#1d2733", label="actual")
         axes.plot(labels, days["forecast"], color="#2f6db3", label="forecast")
-        axes.plot(labels, days["naive"], color="#9aa5b1", linestyle="--", label="naive (day before)")
+        axes.plot(labels, days["naive"], color="#9aa5b1", linestyle="--", label="naive (a week before)")
         axes.set_title(store, fontsize=10)
         axes.tick_params(axis="x", labelrotation=90, labelsize=7)
     for axes in list(grid.flat)[len(stores) :]:
@@ -164,6 +160,13 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _improvement(evaluation: dict[str, Any]) -> str:
+    """The sentence on how much of the seasonal naive forecast's error the model removes."""
+    if evaluation["improvement"] is None:
+        return "the seasonal naive forecast made no error on them."
+    return f"the model removes {evaluation['improvement']:.0%} of the seasonal naive forecast's error."
+
+
 def _image(name: str, png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode()
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" title="{name}.png">'
@@ -186,7 +189,7 @@ def page(result: Result, pngs: dict[str, bytes]) -> str:
         ("quality rules passed", f"{passed} of {len(result.quality)}"),
         ("store-days of features", f"{len(result.features):,}"),
         ("forecast WAPE", f"{evaluation['wape']:.3f}"),
-        ("naive WAPE", f"{evaluation['naive_wape']:.3f}"),
+        ("seasonal naive WAPE", f"{evaluation['naive_wape']:.3f}"),
         ("total time", f"{sum(result.seconds.values()):.0f} s"),
     ]
     features = result.features
@@ -221,13 +224,13 @@ def page(result: Result, pngs: dict[str, bytes]) -> str:
         _image("features", pngs["features"], "daily revenue per store"),
         _table(["column", "values", "min", "mean", "max"], summary),
         "<h2>SageMaker: forecast against actual</h2>",
-        f"<p>Trained on {evaluation['training_rows']} store-days, scored on "
-        f"{evaluation['validation_rows']} from {evaluation['first_validation_day']}: the model removes "
-        f"{evaluation['improvement']:.0%} of the naive forecast's error. The forecasts are the inference "
-        "handlers' answers to JSON requests.</p>",
+        f"<p>Trained on {evaluation['training_rows']} store-days, scored on the "
+        f"{evaluation['scored_rows']} of the {evaluation['validation_rows']} held out from "
+        f"{evaluation['first_validation_day']} that have a week before: {_improvement(evaluation)} "
+        "The forecasts are the inference handlers' answers to JSON requests.</p>",
         _image("forecast", pngs["forecast"], "forecast, actual and naive revenue per store"),
         _table(
-            ["store", "held-out days", "actual revenue", "forecast WAPE", "naive WAPE"],
+            ["store", "held-out days", "actual revenue", "forecast WAPE", "seasonal naive WAPE"],
             per_store(result.forecast),
         ),
         "<h2>Timings</h2>",

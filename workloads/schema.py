@@ -218,6 +218,12 @@ REJECTION_REASONS = (
 )
 """Every ``reason`` a quarantined line can carry, in the order the ETL job checks them."""
 
+
+def _past_revenue(name: str, comment: str) -> Column:
+    """A lag or average of past revenue: never negative, empty when the history is too short."""
+    return Column(name, "double", comment, required=False, minimum=Decimal(0))
+
+
 STORE_DAILY_FEATURES = Table(
     name="store_daily_features",
     zone="analytics",
@@ -226,17 +232,17 @@ STORE_DAILY_FEATURES = Table(
     columns=(
         _STORE_ID,
         Column("region", "string", "Sales region of the store"),
-        Column("transactions", "bigint", "Distinct transactions"),
-        Column("units_sold", "bigint", "Sum of quantity"),
-        Column("revenue", "decimal(14,2)", "Sum of net_amount"),
-        Column("avg_basket_value", "double", "revenue / transactions"),
-        Column("day_of_week", "int", "1 = Monday ... 7 = Sunday"),
+        Column("transactions", "bigint", "Distinct transactions", minimum=Decimal(0)),
+        Column("units_sold", "bigint", "Sum of quantity", minimum=Decimal(0)),
+        Column("revenue", "decimal(14,2)", "Sum of net_amount", minimum=Decimal(0)),
+        Column("avg_basket_value", "double", "revenue / transactions", minimum=Decimal(0)),
+        Column("day_of_week", "int", "1 = Monday ... 7 = Sunday", minimum=Decimal(1), maximum=Decimal(7)),
         Column("is_weekend", "boolean", "Saturday or Sunday"),
         Column("is_holiday", "boolean", "A public holiday of the store's market (workloads.emr.holidays)"),
-        Column("revenue_lag_1d", "double", "Revenue of the day before; empty when unknown", required=False),
-        Column("revenue_lag_7d", "double", "Revenue a week before; empty when unknown", required=False),
-        Column("revenue_avg_7d", "double", "Mean revenue of sale days among the 7 before", required=False),
-        Column("revenue_avg_28d", "double", "Mean revenue of sale days among the 28 before", required=False),
+        _past_revenue("revenue_lag_1d", "Revenue of the day before; empty when unknown"),
+        _past_revenue("revenue_lag_7d", "Revenue a week before; empty when unknown"),
+        _past_revenue("revenue_avg_7d", "Mean revenue of sale days among the 7 before"),
+        _past_revenue("revenue_avg_28d", "Mean revenue of sale days among the 28 before"),
     ),
     partition_keys=(Column("sale_date", "string", "Store-local day (yyyy-MM-dd)"),),
     key=("store_id", "sale_date"),

@@ -23,13 +23,24 @@ from platform_constructs.sagemaker.image import FrameworkImage
 from platform_constructs.sagemaker.naming import RUN_ID, api_tags, run_name
 from platform_constructs.sagemaker.roles import SageMakerRole
 from platform_constructs.state_machines import logged_state_machine, own_role
-from workloads.sagemaker.contract import HISTORY_METRICS, METRIC, SERVING_CODE, metric_regex
+from workloads.sagemaker.contract import (
+    EVALUATION_METRICS,
+    HISTORY_METRICS,
+    METRIC,
+    NAIVE_METRIC,
+    SERVING_CODE,
+    metric_regex,
+)
 
 TRAIN_SCRIPT = "workloads/sagemaker/train.py"
 CODE_CHANNEL = "code"
 FEATURES_CHANNEL = "features"
 METRIC_VARIABLES = dict(
-    zip(("wape", "enough", "sale_days", "days_needed"), (METRIC, *HISTORY_METRICS), strict=True)
+    zip(
+        ("wape", "naive_wape", "enough", "sale_days", "days_needed"),
+        (*EVALUATION_METRICS, *HISTORY_METRICS),
+        strict=True,
+    )
 )
 """The job's metrics (its metric definitions) and the state machine variables they are read into."""
 SPOT_WAIT_FACTOR = 2
@@ -61,9 +72,11 @@ class ForecastTraining(Construct):
     2. ``EnoughHistory`` reads the job's ``history:*`` metrics: when ``train.py`` found too little
        history to train (a young lake), the run ends in ``NotEnoughHistory``, a success whose
        output is ``{"trained": false, "note": "skipped: not enough history (N sale days, need M)..."}``.
-       ``Gate`` reads the job's final ``validation:wape``; a missing metric or one above
-       ``settings.max_wape`` ends the run as failed (``ModelRejected``) with the value and the gate
-       in its cause, and nothing is registered.
+       ``Gate`` reads the job's final ``validation:wape`` and ``validation:naive_wape`` (the
+       seasonal naive forecast's WAPE on the same held-out rows) and registers the model only when
+       its WAPE is at most ``settings.max_wape`` and at most ``1 - settings.min_improvement`` times
+       the naive one; otherwise, or with a metric missing, the run fails (``ModelRejected``) with
+       the values and the condition missed in its cause, and nothing is registered.
     3. ``Register`` adds a model package to ``package_group``: approved when ``approval`` is
        ``automatic`` (then ``Deploy`` runs the ``deploy`` state machine and waits for it),
        pending manual approval otherwise (approving it in the registry deploys it).
@@ -156,13 +169,17 @@ class ForecastTraining(Construct):
                 },
             },
         )
+        share = round(1 - settings.min_improvement, 6)  # of the naive WAPE the model's may reach
+        margin = f"{settings.min_improvement * 100:g} %"
         rejected = sfn.Fail.jsonata(
             self,
             "Rejected",
             error="ModelRejected",
-            cause=f"{{% 'Job ' & $job & ': {METRIC} ' & "
-            "($wape = null ? 'was not reported' : "
-            f"$string($wape) & ' is above the gate {settings.max_wape}') & "
+            cause=f"{{% 'Job ' & $job & ': ' & ("
+            f"($wape = null or $naive_wape = null) ? '{METRIC} or {NAIVE_METRIC} was not reported' : "
+            f"$wape > {settings.max_wape} ? '{METRIC} ' & $string($wape) & ' is above the gate "
+            f"{settings.max_wape}' : '{METRIC} ' & $string($wape) & ' does not beat {NAIVE_METRIC} ' "
+            f"& $string($naive_wape) & ' by {margin}') & "
             "'; the model is not registered' %}",
         )
         register = tasks.CallAwsService.jsonata(
@@ -182,8 +199,13 @@ class ForecastTraining(Construct):
                 "ModelApprovalStatus": "Approved" if approval == "automatic" else "PendingManualApproval",
                 # No Tags: a version in a group takes the group's tags, and SageMaker refuses Tags
                 # together with ModelPackageGroupName (CreateModelPackage API reference).
-                "ModelPackageDescription": f"{{% 'Trained by ' & $job & '; {METRIC} ' & $string($wape) %}}",
-                "CustomerMetadataProperties": {"training_job": "{% $job %}", METRIC: "{% $string($wape) %}"},
+                "ModelPackageDescription": f"{{% 'Trained by ' & $job & '; {METRIC} ' & $string($wape) "
+                f"& ', {NAIVE_METRIC} ' & $string($naive_wape) %}}",
+                "CustomerMetadataProperties": {
+                    "training_job": "{% $job %}",
+                    METRIC: "{% $string($wape) %}",
+                    NAIVE_METRIC: "{% $string($naive_wape) %}",
+                },
                 "InferenceSpecification": {
                     "Containers": [
                         {
@@ -197,8 +219,18 @@ class ForecastTraining(Construct):
                 },
             },
         )
-        gate = sfn.Choice.jsonata(self, "Gate", comment=f"{METRIC} at most {settings.max_wape}")
-        gate.when(sfn.Condition.jsonata(f"{{% $wape != null and $wape <= {settings.max_wape} %}}"), register)
+        gate = sfn.Choice.jsonata(
+            self,
+            "Gate",
+            comment=f"{METRIC} at most {settings.max_wape} and {margin} below {NAIVE_METRIC}",
+        )
+        gate.when(
+            sfn.Condition.jsonata(
+                f"{{% $wape != null and $naive_wape != null and $wape <= {settings.max_wape} "
+                f"and $wape <= $naive_wape * {share} %}}"
+            ),
+            register,
+        )
         gate.otherwise(rejected)
         history = sfn.Choice.jsonata(self, "EnoughHistory", comment="train.py trains nothing on a young lake")
         history.when(

@@ -284,6 +284,16 @@ BAD_INPUTS = [
         1.5,
         "max_wape: 1.5 is not allowed: Input should be less than or equal to 1",
     ),
+    (
+        "sagemaker.training.min_improvement",
+        -0.1,
+        "min_improvement: -0.1 is not allowed: Input should be greater than or equal to 0",
+    ),
+    (
+        "sagemaker.training.min_improvement",
+        1,
+        "min_improvement: 1 is not allowed: Input should be less than 1",
+    ),
     ("sagemaker.training.hyperparameters.validation_days", 3, "validation_days: 3 is not allowed"),
     ("sagemaker.training.max_runtime_minutes", 2000, "max_runtime_minutes: 2000 is not allowed"),
     (

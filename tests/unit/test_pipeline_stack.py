@@ -10,13 +10,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import jsonata
-
 from app import create_app
 from config.settings import load_settings
 from ops import cli
 from ops.commands import INGEST_DAY
 from tests.conftest import ROOT, Synthesized
+from tests.unit.expressions import evaluate
 from tests.workloads.forecast_features import store_daily_features
 from workloads.sagemaker import train
 from workloads.sagemaker.contract import days_needed
@@ -45,16 +44,6 @@ def _definition(template: dict[str, Any]) -> dict[str, Any]:
     ]
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
     return json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))  # type: ignore[no-any-return]
-
-
-def _evaluate(expression: str, **variables: Any) -> Any:
-    """A ``{% ... %}`` JSONata expression of the definition, evaluated with ``variables`` bound."""
-    assert expression.startswith("{%") and expression.endswith("%}"), expression
-    compiled = jsonata.Jsonata(expression[2:-2].strip())
-    frame = compiled.create_frame()
-    for name, value in variables.items():
-        frame.bind(name, value)
-    return compiled.evaluate(None, frame)
 
 
 def _transitions(state: dict[str, Any]) -> set[str]:
@@ -125,8 +114,8 @@ def test_a_run_goes_crawl_clean_features_train_refresh(env: Synthesized) -> None
     features = states["Features"]["Arguments"]["Input"]
     window = days_needed(env.settings.sagemaker.training.hyperparameters.validation_days)
     assert (
-        _evaluate(features["first_day"], date="2026-03-31"),
-        _evaluate(features["last_day"], date="2026-03-31"),
+        evaluate(features["first_day"], date="2026-03-31"),
+        evaluate(features["last_day"], date="2026-03-31"),
     ) == (
         (date(2026, 3, 31) - timedelta(days=window - 1)).isoformat(),
         "2026-03-31",
@@ -250,11 +239,11 @@ def test_the_documented_first_run_meets_every_steps_precondition(dev: Synthesize
         assert after in _transitions(states[before]), (before, after)
 
     context = {"input": {"date": run_date}, "context": {"Execution": {"StartTime": "2026-12-01T00:00:00Z"}}}
-    date_ = _evaluate(states["RunDate"]["Assign"]["date"], states=context)
-    assert date_ == run_date and _evaluate(states["DateIsValid"]["Choices"][0]["Condition"], date=date_)
+    date_ = evaluate(states["RunDate"]["Assign"]["date"], states=context)
+    assert date_ == run_date and evaluate(states["DateIsValid"]["Choices"][0]["Condition"], date=date_)
     features = states["Features"]["Arguments"]["Input"]
     first, last = (
-        date.fromisoformat(_evaluate(features[key], date=date_)) for key in ("first_day", "last_day")
+        date.fromisoformat(evaluate(features[key], date=date_)) for key in ("first_day", "last_day")
     )
     computed = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
     assert computed[-1] == run_date and set(computed) <= set(uploaded)  # the run's date must have sales
@@ -276,17 +265,17 @@ def test_the_documented_first_run_meets_every_steps_precondition(dev: Synthesize
     assert train.history_shortfall(written, validation_days) is None
 
     note = states["Train"]["Assign"]["note"]
-    assert _evaluate(note, states={"result": {"Output": {"ModelPackageArn": "arn"}}}) == ""
+    assert evaluate(note, states={"result": {"Output": {"ModelPackageArn": "arn"}}}) == ""
     assert walkthrough.states[walkthrough.states.index("TrainingOutcome") + 1] == "Trained"
 
 
 def test_a_run_with_too_little_history_still_refreshes_and_succeeds_with_a_note(dev: Synthesized) -> None:
     states = _definition(dev.raw(STACK))["States"]
     skipped = {"trained": False, "note": "skipped: not enough history (9 sale days, need 15)"}
-    note = _evaluate(states["Train"]["Assign"]["note"], states={"result": {"Output": skipped}})
+    note = evaluate(states["Train"]["Assign"]["note"], states={"result": {"Output": skipped}})
     assert note == skipped["note"] and states["RunDate"]["Assign"]["note"] == ""
     (when,) = states["TrainingOutcome"]["Choices"]
-    assert _evaluate(when["Condition"], note=note) and not _evaluate(when["Condition"], note="")
+    assert evaluate(when["Condition"], note=note) and not evaluate(when["Condition"], note="")
     assert states[when["Next"]]["Next"].startswith("Refresh")  # the dashboard still refreshes
     assert states["Done"]["Output"] == {"date": "{% $date %}", "note": "{% $note %}"}
 

@@ -19,10 +19,17 @@ from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT
 from platform_constructs.sagemaker.roles import VPC_ACTIONS
 from stacks.sagemaker_stack import BASELINE_MODEL, CAPTURE_PREFIX, SERVING_CODE
 from tests.conftest import ROOT, Synthesized
+from tests.unit.expressions import evaluate
 from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import operations_key, referenced
 from tests.unit.test_data_lake_stack import KEY
-from workloads.sagemaker.contract import HISTORY_METRICS, METRIC, metric_regex
+from workloads.sagemaker.contract import (
+    EVALUATION_METRICS,
+    HISTORY_METRICS,
+    METRIC,
+    NAIVE_METRIC,
+    metric_regex,
+)
 from workloads.sagemaker.endpoint_bootstrap import WAIT_LIMIT_SECONDS
 from workloads.sagemaker.train import IMAGE_PYTHON
 from workloads.schema import STORE_DAILY_FEATURES
@@ -88,7 +95,7 @@ def test_training_job_runs_script_mode_isolated_encrypted_and_private(env: Synth
     job = train["Arguments"]
     config = env.settings.sagemaker.training
     assert job["AlgorithmSpecification"]["MetricDefinitions"] == [
-        {"Name": name, "Regex": metric_regex(name)} for name in (METRIC, *HISTORY_METRICS)
+        {"Name": name, "Regex": metric_regex(name)} for name in (*EVALUATION_METRICS, *HISTORY_METRICS)
     ]
     assert job["AlgorithmSpecification"]["TrainingImage"].endswith(
         f"/sagemaker-scikit-learn:{sagemaker_image.TAG}"
@@ -172,17 +179,41 @@ def test_too_little_history_ends_the_run_as_a_success_that_says_so(env: Synthesi
     assert states["EnoughHistory"]["Default"] == "Gate"
 
 
-def test_gate_registers_only_models_at_or_below_the_threshold(env: Synthesized) -> None:
+def _gate(env: Synthesized, reported: dict[str, float]) -> tuple[bool, str]:
+    """Whether the training state machine registers a model whose job reported the final metrics
+    ``reported``, and the cause it fails with otherwise: its JSONata, evaluated."""
     states = _definition(env, TRAINING)["States"]
-    assign = states["Train"]["Assign"]["wape"]
-    assert f"MetricName='{METRIC}'" in assign and "null" in assign  # a missing metric is null, not an error
+    result = {
+        "FinalMetricDataList": [{"MetricName": name, "Value": value} for name, value in reported.items()]
+    }
+    metrics = {
+        variable: evaluate(states["Train"]["Assign"][variable], states={"result": result})
+        for variable in ("wape", "naive_wape")
+    }
     (choice,) = states["Gate"]["Choices"]
-    threshold = env.settings.sagemaker.training.max_wape
-    assert choice["Condition"] == f"{{% $wape != null and $wape <= {threshold} %}}"
-    assert choice["Next"] == "Register"
     rejected = states[states["Gate"]["Default"]]
-    assert rejected["Type"] == "Fail" and rejected["Error"] == "ModelRejected"
-    assert str(threshold) in rejected["Cause"] and "$wape" in rejected["Cause"]
+    assert choice["Next"] == "Register" and rejected["Error"] == "ModelRejected"
+    return bool(evaluate(choice["Condition"], **metrics)), evaluate(rejected["Cause"], job="job-1", **metrics)
+
+
+def test_gate_registers_only_models_within_the_threshold_that_beat_the_seasonal_naive(
+    env: Synthesized,
+) -> None:
+    """The gate reads both metrics the job reports: an absolute WAPE and the margin by which it beats
+    the seasonal naive forecast on the same rows. Missing either rejects the model."""
+    gate = env.settings.sagemaker.training
+    limit, share = gate.max_wape, 1 - gate.min_improvement
+    wape = limit * 0.9
+    assert _gate(env, {METRIC: wape, NAIVE_METRIC: wape / share * 1.01})[0]
+    registered, cause = _gate(env, {METRIC: wape, NAIVE_METRIC: wape / share * 0.99})
+    assert not registered and f"does not beat {NAIVE_METRIC}" in cause and f"{wape:.4g}"[:4] in cause
+    registered, cause = _gate(env, {METRIC: limit * 1.01, NAIVE_METRIC: 1.0})
+    assert not registered and f"is above the gate {limit}" in cause
+    for reported in ({METRIC: wape}, {NAIVE_METRIC: 1.0}, {}):
+        registered, cause = _gate(env, reported)
+        assert not registered and cause == (
+            f"Job job-1: {METRIC} or {NAIVE_METRIC} was not reported; the model is not registered"
+        )
 
 
 def test_registration_approves_in_dev_and_waits_for_approval_in_prod(env: Synthesized) -> None:
@@ -193,6 +224,7 @@ def test_registration_approves_in_dev_and_waits_for_approval_in_prod(env: Synthe
     assert arguments["ModelPackageGroupName"] == env.properties(STACK, PACKAGE_GROUP)["ModelPackageGroupName"]
     (container,) = arguments["InferenceSpecification"]["Containers"]
     assert container["ModelDataUrl"] == "{% $artifacts %}" and container["Environment"] == SERVING_ENVIRONMENT
+    assert set(arguments["CustomerMetadataProperties"]) == {"training_job", *EVALUATION_METRICS}
     automatic = env.settings.sagemaker.approval == "automatic"
     assert arguments["ModelApprovalStatus"] == ("Approved" if automatic else "PendingManualApproval")
     following = states[register["Next"]]

@@ -75,3 +75,12 @@ def write_features(frame: pd.DataFrame, root: Path) -> Path:
     for marker in ("_SUCCESS", f"sale_date={frame['sale_date'].iloc[0]}_$folder$"):
         (root / marker).write_text("")  # what EMR leaves beside the data
     return root
+
+
+def week_before(frame: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """The seasonal naive forecast of ``rows``, looked up without their lag column: the revenue of
+    the same store seven days before in ``frame`` (NaN where there is none)."""
+    revenue = frame.set_index(["store_id", "sale_date"])["revenue"]
+    days = [(date.fromisoformat(day) - timedelta(days=7)).isoformat() for day in rows["sale_date"]]
+    naive: np.ndarray = revenue.reindex(list(zip(rows["store_id"], days, strict=True))).to_numpy(dtype=float)
+    return naive

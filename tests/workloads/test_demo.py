@@ -13,6 +13,7 @@ from demo import __main__ as command
 from demo import report
 from demo.pipeline import STAGES, Result
 from tests.workloads.conftest import SAMPLE, Sample
+from tests.workloads.forecast_features import week_before
 from workloads.sagemaker import train
 
 
@@ -70,9 +71,11 @@ def test_every_stage_ran_in_order_with_progress_and_a_time(demo: Result, demo_pr
 
 def test_the_forecast_is_the_handlers_answer_scored_like_training(demo: Result) -> None:
     """The endpoint's handlers answer the held-out rows; their WAPE is the one training reported
-    (to the cent the handlers round to), and the naive forecast is the day before's revenue."""
+    (to the cent the handlers round to), and the naive forecast is the seasonal naive training
+    scored against: each store's revenue a week before, on the same rows."""
     forecast, evaluation = demo.forecast, demo.evaluation
-    assert len(forecast) == evaluation["validation_rows"] == SAMPLE["stores"]
+    assert len(forecast) == evaluation["validation_rows"] == evaluation["scored_rows"] == SAMPLE["stores"]
+    assert forecast["naive"].tolist() == pytest.approx(week_before(demo.features, forecast).tolist())
     assert (
         set(forecast["sale_date"])
         == {evaluation["first_validation_day"]}

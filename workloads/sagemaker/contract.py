@@ -11,8 +11,13 @@ def metric_regex(name: str) -> str:
 
 
 METRIC = "validation:wape"
-"""The metric the training state machine gates on; ``METRIC_REGEX`` finds it in the job's log."""
+"""The model's held-out WAPE; ``METRIC_REGEX`` finds it in the job's log."""
 METRIC_REGEX = metric_regex(METRIC)
+NAIVE_METRIC = "validation:naive_wape"
+"""The seasonal naive forecast's WAPE on the same held-out rows as :data:`METRIC`."""
+EVALUATION_METRICS = (METRIC, NAIVE_METRIC)
+"""What the training state machine gates on: the model's WAPE must be at most the configured
+``max_wape`` and beat the naive forecast's by the configured ``min_improvement``."""
 HISTORY_METRICS = ("history:enough", "history:sale_days", "history:days_needed")
 """What ``train.py`` reports about its input before it trains: 1 or 0 (whether the sale days train),
 how many sale days the features hold and how many :func:`days_needed` asks for. With 0 it trains

@@ -4,12 +4,14 @@ Reads the EMR step's ``store_daily_features`` Parquet (Hive ``sale_date=`` folde
 ``features`` channel, holds out the last ``--validation-days`` sale days (a time-based split, never
 a random one), fits a gradient-boosted regressor on the days before them and scores it on the
 held-out days with WAPE (sum of absolute errors / sum of actual revenue, lower is better) next to
-the naive forecast "same as the day before" (``revenue_lag_1d``).
+the seasonal naive forecast "same as a week before" (``revenue_lag_7d``), both on
+the same rows: the held-out store-days that have that value.
 
-Writes ``model.joblib`` (the fitted pipeline plus the feature names and types the inference
-handlers check requests against) and ``code/inference.py`` to ``SM_MODEL_DIR`` and ``evaluation.json`` to
-``SM_OUTPUT_DATA_DIR``, and prints ``validation:wape=...;`` lines for the training job's metric
-definitions, which the training state machine reads and gates on. Bad input exits 2 with one line.
+Writes ``model.joblib`` (the fitted pipeline plus the feature names, types and allowed ranges the
+inference handlers check requests against) and ``code/inference.py`` to ``SM_MODEL_DIR`` and
+``evaluation.json`` to ``SM_OUTPUT_DATA_DIR``, and prints ``validation:wape=...;`` and
+``validation:naive_wape=...;`` for the training job's metric definitions, which the training state
+machine reads and gates on (:data:`EVALUATION_METRICS`). Bad input exits 2 with one line.
 
 Before training it reports its history (``history:*`` metrics, :data:`HISTORY_METRICS`). Too little
 of it (a young lake: fewer sale days than :func:`days_needed`, or no day before the held-out ones
@@ -37,12 +39,14 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from workloads.sagemaker.contract import (
     CODE_DIR,
+    EVALUATION_METRICS,
     HISTORY_METRICS,
     METRIC,
     MODEL_FILE,
     SERVING_CODE,
     days_needed,
 )
+from workloads.schema import STORE_DAILY_FEATURES
 
 IMAGE_VERSION = "1.9-0"
 """The SageMaker scikit-learn image this script runs in; the local scikit-learn pin is its version."""
@@ -61,7 +65,8 @@ FEATURES = {
     "revenue_avg_28d": "float",
 }
 """Model inputs and their request types; lag and average features may be empty (null)."""
-NAIVE_FEATURE = "revenue_lag_1d"
+NAIVE_FEATURE = "revenue_lag_7d"
+"""The seasonal naive forecast, retail's baseline: the revenue of the same weekday a week before."""
 EVALUATION_FILE = "evaluation.json"
 
 
@@ -75,19 +80,33 @@ class NotEnoughHistory(TrainingInputError):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Held-out scores: the model's WAPE, the naive forecast's, and what was held out."""
+    """Held-out scores: the model's WAPE and the seasonal naive forecast's, both on the
+    ``scored_rows`` held-out rows that have a :data:`NAIVE_FEATURE`, and what was held out."""
 
     wape: float
     naive_wape: float
     validation_days: int
     validation_rows: int
+    scored_rows: int
     training_rows: int
     first_validation_day: str
 
     @property
-    def improvement(self) -> float:
-        """Share of the naive forecast's error the model removes (0.2 = 20 % less error)."""
-        return 1 - self.wape / self.naive_wape
+    def improvement(self) -> float | None:
+        """Share of the naive forecast's error the model removes (0.2 = 20 % less error); None when
+        the naive forecast makes no error to remove."""
+        return 1 - self.wape / self.naive_wape if self.naive_wape else None
+
+
+def feature_ranges() -> dict[str, list[float | None]]:
+    """Each model input's allowed ``[minimum, maximum]`` (None: unbounded) from the schema module's
+    :data:`STORE_DAILY_FEATURES`, as plain floats: the bundle carries them to the inference
+    handlers, which import nothing from here."""
+    columns = [STORE_DAILY_FEATURES.column(name) for name in FEATURES]
+    return {
+        column.name: [None if bound is None else float(bound) for bound in (column.minimum, column.maximum)]
+        for column in columns
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -176,15 +195,16 @@ def train(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[HistGradientBo
         min_samples_leaf=args.min_samples_leaf,
         random_state=args.seed,
     ).fit(as_model_input(training), training[TARGET])
-    actual = validation[TARGET].to_numpy()
-    known = validation[NAIVE_FEATURE].notna().to_numpy()
-    if not known.any() or not actual[known].any():
-        raise TrainingInputError("the held-out days have no revenue with a previous day to compare against")
+    scored = validation[validation[NAIVE_FEATURE].notna()]
+    actual = scored[TARGET].to_numpy()
+    if not actual.any():
+        raise TrainingInputError("the held-out days have no revenue with a week before to compare against")
     evaluation = Evaluation(
-        wape=wape(actual, model.predict(as_model_input(validation))),
-        naive_wape=wape(actual[known], validation[NAIVE_FEATURE].to_numpy(dtype=float)[known]),
+        wape=wape(actual, model.predict(as_model_input(scored))),
+        naive_wape=wape(actual, scored[NAIVE_FEATURE].to_numpy(dtype=float)),
         validation_days=args.validation_days,
         validation_rows=len(validation),
+        scored_rows=len(scored),
         training_rows=len(training),
         first_validation_day=first_held_out,
     )
@@ -195,7 +215,12 @@ def save(model: HistGradientBoostingRegressor, evaluation: Evaluation, args: arg
     """The model bundle the inference handlers load, and the evaluation next to it."""
     Path(args.model_dir).mkdir(parents=True, exist_ok=True)
     Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
-    bundle: dict[str, Any] = {"model": model, "features": FEATURES, "target": TARGET}
+    bundle: dict[str, Any] = {
+        "model": model,
+        "features": FEATURES,
+        "ranges": feature_ranges(),
+        "target": TARGET,
+    }
     joblib.dump(bundle, Path(args.model_dir) / MODEL_FILE)
     code = Path(args.model_dir) / CODE_DIR
     code.mkdir(exist_ok=True)
@@ -232,9 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train: {error}", file=sys.stderr)
         return 2
     save(model, evaluation, args)
-    print(f"{METRIC}={evaluation.wape:.6f};")
-    print(f"validation:naive_wape={evaluation.naive_wape:.6f};")
-    print(f"validation:improvement={evaluation.improvement:.6f};")
+    for name, value in zip(EVALUATION_METRICS, (evaluation.wape, evaluation.naive_wape), strict=True):
+        print(f"{name}={value:.6f};")
     return 0
 
 
