@@ -102,14 +102,28 @@ def replace_partitions(
 def written_days(spark: SparkSession, location: str, partition: str) -> dict[date, int]:
     """Day -> when its partition at ``location`` was last written (milliseconds since the epoch, the
     :data:`WRITTEN` marker's modification time); days never written by :func:`replace_partitions`
-    are absent."""
+    are absent. One recursive listing (paged on S3), not a request per partition."""
     filesystem, path = _filesystem(spark, location)
-    statuses = filesystem.globStatus(path(f"{location.rstrip('/')}/{partition}=*/{WRITTEN}")) or []
+    if not filesystem.exists(path(location)):
+        return {}
     written = {}
-    for status in statuses:
-        folder = status.getPath().getParent().getName()
+    files = filesystem.listFiles(path(location), True)
+    while files.hasNext():
+        status = files.next()
+        if status.getPath().getName() != WRITTEN:
+            continue
+        name, _, value = status.getPath().getParent().getName().partition("=")
         try:
-            written[date.fromisoformat(folder.split("=", 1)[1])] = int(status.getModificationTime())
+            if name == partition:
+                written[date.fromisoformat(value)] = int(status.getModificationTime())
         except ValueError:  # a folder that is no day of ours
             continue
     return written
+
+
+def forget_days(spark: SparkSession, location: str, partition: str, days: Iterable[date]) -> None:
+    """Remove the :data:`WRITTEN` markers of ``days`` at ``location``, so they count as never written
+    (their data stays)."""
+    filesystem, path = _filesystem(spark, location)
+    for folder in _folders(location, partition, days).values():
+        filesystem.delete(path(f"{folder}/{WRITTEN}"), False)

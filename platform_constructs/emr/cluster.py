@@ -31,8 +31,9 @@ SPARK_DEFAULTS = {
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
-"""Adaptive query execution and dynamic allocation on; the lake's session settings (UTC, dynamic
-partition overwrite, day partitions read as strings) as in :mod:`workloads.lake_io`."""
+"""Adaptive query execution and dynamic allocation on; some of the lake's session settings (UTC,
+dynamic partition overwrite, day partitions read as strings). The step itself sets every one of
+:data:`workloads.lake_io.SESSION_CONF` (the datetime parser policy too) when it builds its session."""
 CONFIGURATIONS: list[dict[str, Any]] = [
     {"Classification": "hive-site", "Properties": GLUE_METASTORE},
     {"Classification": "spark-hive-site", "Properties": GLUE_METASTORE},

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +16,7 @@ from demo.pipeline import Result
 from workloads.emr import features_step
 from workloads.emr.features import MissingInputDay, run
 from workloads.emr.holidays import easter_sunday, holidays
-from workloads.lake_io import ddl_schema, replace_partitions, table_location, written_days
+from workloads.lake_io import WRITTEN, ddl_schema, replace_partitions, table_location, written_days
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
 
 JULY = [date(2026, 7, day) for day in range(1, 6)]
@@ -281,3 +283,28 @@ def test_a_late_upload_recomputes_every_feature_day_that_reads_it(
     )
     assert new.keys() == old.keys()
     assert all(new[key] == old[key] for key in old if key[0] != "S001" or key[1] == days[0].isoformat())
+
+
+def test_a_curated_day_rewritten_during_a_run_leaves_the_days_that_read_it_stale(
+    spark: Any, hand_checked: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Glue rerun of 2 July lands while the step computes 1-4 July: the features of 2-4 July may
+    hold the old 2 July, so they count as never written and the next run computes them again."""
+    from workloads.emr import features
+
+    curated = tmp_path / "curated"
+    shutil.copytree(hand_checked["curated"], curated)
+    marker = next(curated.glob(f"{CURATED_TRANSACTIONS.prefix}sale_date=2026-07-02/{WRITTEN}"))
+    compute = features.store_daily_features
+
+    def rewritten_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        os.utime(marker, (time.time() + 5, time.time() + 5))
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(features, "store_daily_features", rewritten_meanwhile)
+    analytics = str(tmp_path / "analytics")
+    run(spark, curated_url=str(curated), raw_url=hand_checked["raw"], analytics_url=analytics, days=JULY[:4])
+    location = table_location(analytics, STORE_DAILY_FEATURES)
+    assert sorted(written_days(spark, location, "sale_date")) == [date(2026, 7, 1)]
+    changed = written_days(spark, table_location(str(curated), CURATED_TRANSACTIONS), "sale_date")
+    assert features.stale_days(changed, written_days(spark, location, "sale_date"), JULY[3]) == JULY[1:4]

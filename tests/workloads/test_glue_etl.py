@@ -429,6 +429,12 @@ def test_the_entry_script_attaches_the_file_path_to_its_bookmarked_read() -> Non
         }
         assert attached["attachFilename"] == "discovery.UPLOAD_FILE"
         assert "transformation_ctx" in keywords
+        # Any non-empty file gives records, so its path is seen: no quoting, no header, CSV for all.
+        assert (ast.literal_eval(keywords["format"]), ast.unparse(keywords["format_options"])) == (
+            "csv",
+            "DISCOVERY_FORMAT",
+        )
+    assert "DISCOVERY_FORMAT = {'withHeader': False, 'quoteChar': -1}" in ast.unparse(tree)
     assert "discovery.plan(" in ast.unparse(tree)
 
 

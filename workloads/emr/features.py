@@ -11,7 +11,9 @@ Late data: a run also recomputes every day up to its last whose inputs changed a
 were written (:func:`stale_days`): a curated day D rewritten by a late upload or a rerun makes the
 features of D and of the :data:`LOOKBACK_DAYS` after it stale, since their lags and means read D.
 The lake tells when each day last changed (:func:`workloads.lake_io.written_days`), so no list of
-changes is kept and a failed run leaves the days stale for the next.
+changes is kept and a failed run leaves the days stale for the next; a curated day rewritten while a
+run computes leaves the days that read it stale too. Only the partitions the target days read are
+read, however far apart the targets are.
 
 Every required target day (by default every target day; the pipeline requires its run's date)
 must have curated transactions: a missing one raises :class:`MissingInputDay` naming the days (the
@@ -29,7 +31,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from workloads.emr.holidays import MARKETS, holidays
-from workloads.lake_io import read_table, replace_partitions, table_location, written_days
+from workloads.lake_io import forget_days, read_table, replace_partitions, table_location, written_days
 from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, STORE_DAILY_FEATURES
 
 LAGS = (1, 7)
@@ -44,11 +46,17 @@ class MissingInputDay(ValueError):
     """A target day has no curated transactions."""
 
 
+def _inputs(day: date) -> list[date]:
+    """The curated days the features of ``day`` read: the day and the :data:`LOOKBACK_DAYS` before."""
+    return [day - timedelta(days=back) for back in range(LOOKBACK_DAYS + 1)]
+
+
 def read_transactions(spark: SparkSession, curated_url: str, days: Sequence[date]) -> DataFrame:
-    """Curated transactions of ``days`` and the :data:`LOOKBACK_DAYS` before the first of them."""
+    """Curated transactions of ``days`` and of the :data:`LOOKBACK_DAYS` before each of them (only
+    those partitions: late days far apart do not make the read span the history between them)."""
     frame = read_table(spark, curated_url, CURATED_TRANSACTIONS)
-    first = min(days) - timedelta(days=LOOKBACK_DAYS)
-    return frame.where(F.col("sale_date").between(first.isoformat(), max(days).isoformat()))
+    needed = sorted({day.isoformat() for target in days for day in _inputs(target)})
+    return frame.where(F.col("sale_date").isin(*needed))
 
 
 def read_store_regions(spark: SparkSession, raw_url: str) -> DataFrame:
@@ -135,12 +143,10 @@ def store_daily_features(
     )
 
 
-def stale_days(spark: SparkSession, curated_url: str, analytics_url: str, last: date) -> list[date]:
+def stale_days(changed: dict[date, int], computed: dict[date, int], last: date) -> list[date]:
     """The days up to ``last`` whose features are older than one of their inputs: for every curated
-    day D, the days D to D + :data:`LOOKBACK_DAYS` whose features were written before D last changed
-    (or never written)."""
-    changed = written_days(spark, table_location(curated_url, CURATED_TRANSACTIONS), "sale_date")
-    computed = written_days(spark, table_location(analytics_url, STORE_DAILY_FEATURES), "sale_date")
+    day D (``changed``: day -> when it was last written), the days D to D + :data:`LOOKBACK_DAYS`
+    whose features were written (``computed``) before D last changed, or never."""
     stale = {
         target
         for day, when in changed.items()
@@ -169,7 +175,10 @@ def run(
     """Compute and write the features of ``days`` and of the :func:`stale_days` up to the last of them
     (``required``, default ``days``: see :func:`store_daily_features`); the number of store-days
     written and the days computed."""
-    targets = sorted({*days, *stale_days(spark, curated_url, analytics_url, max(days))})
+    curated = table_location(curated_url, CURATED_TRANSACTIONS)
+    analytics = table_location(analytics_url, STORE_DAILY_FEATURES)
+    changed = written_days(spark, curated, "sale_date")
+    targets = sorted({*days, *stale_days(changed, written_days(spark, analytics, "sale_date"), max(days))})
     features = store_daily_features(
         spark,
         read_transactions(spark, curated_url, targets),
@@ -179,6 +188,13 @@ def run(
     ).cache()
     try:
         write_features(features, analytics_url, targets)
-        return features.count(), targets
+        written = features.count()
     finally:
         features.unpersist()
+    # A curated day rewritten while this run computed (a manual Glue rerun) may not be in what it
+    # read: the days that read it count as never written, so the next run computes them again.
+    moved = {
+        day for day, when in written_days(spark, curated, "sale_date").items() if changed.get(day) != when
+    }
+    forget_days(spark, analytics, "sale_date", [t for t in targets if moved.intersection(_inputs(t))])
+    return written, targets

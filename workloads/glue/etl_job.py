@@ -46,6 +46,14 @@ from workloads.schema import RAW_TRANSACTIONS, TEMPORARY_FILE_PATTERNS
 ARGUMENTS = ["JOB_NAME", "raw_url", "curated_url", "dq_results_url", "ingest_dates", "freshness_hours"]
 
 
+DISCOVERY_FORMAT = {"withHeader": False, "quoteChar": -1}
+"""How the bookmarked read parses every upload, CSV and JSON alike: as unquoted CSV lines without a
+header, so any non-empty file gives records (a malformed JSON line, a header-only CSV or a gzip
+without ``.gz`` would give Glue only error records, and their days would be skipped for good). Only
+the paths matter here; :mod:`.transform` reads the content itself. Empty files give no record and
+hold no data."""
+
+
 def new_upload_files(glue_context: GlueContext, raw_url: str) -> list[str | None]:
     """Paths of the uploads the job bookmark has not seen: a bookmarked read of each upload prefix,
     with each record's file path attached by Glue (``attachFilename``)."""
@@ -59,8 +67,8 @@ def new_upload_files(glue_context: GlueContext, raw_url: str) -> list[str | None
                 "exclusions": json.dumps(list(TEMPORARY_FILE_PATTERNS)),
                 "attachFilename": discovery.UPLOAD_FILE,
             },
-            format=upload_format,
-            format_options={"withHeader": True} if upload_format == "csv" else {},
+            format="csv",
+            format_options=DISCOVERY_FORMAT,
             transformation_ctx=f"uploads_{upload_format}",
         )
         files += discovery.upload_files(uploads.toDF())
