@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 import gzip
-import itertools
 import json
+import shutil
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from demo.pipeline import FRESHNESS_HOURS, Result
 from tests.workloads.conftest import EtlRun, Sample
 from workloads.glue import discovery, quality, quality_check
-from workloads.glue.transform import Gate, GateFailed, clean_days, publish_days, read_curated, write_days
+from workloads.glue.transform import GateFailed, clean_days, publish_days, read_curated, write_days
 from workloads.lake_io import WRITTEN, read_table
 from workloads.schema import CURATED_TRANSACTIONS, QUARANTINE, RAW_STORES, REJECTION_REASONS
 
@@ -144,55 +144,59 @@ def _published(spark: Any, curated: Path) -> dict[str, tuple[list[str], list[tup
 def test_a_rerun_replaces_exactly_the_days_partitions_also_when_one_becomes_empty(
     spark: Any, tmp_path: Path
 ) -> None:
-    """Rerun with new input: day A's fixed upload leaves no stale quarantine, day B's all-bad one no
-    stale sales; rerun with the uploads removed: both days are empty; day C is never touched."""
+    """A rerun of three days with new input: A's fixed upload leaves no stale quarantine, B's
+    all-bad one no stale sales, C's removed one neither; day D, not rerun, is never touched."""
     raw, curated = tmp_path / "raw", tmp_path / "curated"
-    a, b, c = date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 8)
+    a, b, c, d = (date(2026, 3, day) for day in (6, 7, 8, 9))
     good = "T1,1,S001,P1,{day}T10:00:00Z,2,3.50,EUR,card"
     bad = "T2,1,S001,P1,{day}T10:00:00Z,0,3.50,EUR,card"
-    uploads = [_upload(raw, day, [good.format(day=day), bad.format(day=day)]) for day in (a, b, c)]
-    write_days(clean_days(spark, str(raw), [a, b, c]), str(curated))
+    uploads = {day: _upload(raw, day, [good.format(day=day), bad.format(day=day)]) for day in (a, b, c, d)}
+    write_days(clean_days(spark, str(raw), [a, b, c, d]), str(curated))
     both = (["T1"], [(3, "bad_amount")])
-    assert _published(spark, curated) == {str(a): both, str(b): both, str(c): both}
+    assert _published(spark, curated) == {str(day): both for day in (a, b, c, d)}
 
     _upload(raw, a, [good.format(day=a)])  # fixed: A's quarantine becomes empty
     _upload(raw, b, [bad.format(day=b)])  # all bad: B's sales become empty
-    write_days(clean_days(spark, str(raw), [a, b]), str(curated))
+    uploads[c].unlink()  # removed: C has no upload left
+    write_days(clean_days(spark, str(raw), [a, b, c]), str(curated))
     assert _published(spark, curated) == {
         str(a): (["T1"], []),
         str(b): ([], [(2, "bad_amount")]),
-        str(c): both,
+        str(d): both,
     }
-
-    for upload in uploads[:2]:
-        upload.unlink()  # removed: a run of days without uploads empties them
-    write_days(clean_days(spark, str(raw), [a, b]), str(curated))
-    assert _published(spark, curated) == {str(c): both}
-    for table, day in itertools.product((CURATED_TRANSACTIONS.prefix, QUARANTINE.prefix), (a, b)):
-        folder = next((curated / table).glob(f"*={day}"))
+    for table in (CURATED_TRANSACTIONS.prefix, QUARANTINE.prefix):
+        folder = next((curated / table).glob(f"*={c}"))
         assert [path.name for path in folder.iterdir() if not path.name.startswith(".")] == [WRITTEN]
 
 
-def test_readers_never_see_a_day_that_failed_its_gate(spark: Any, tmp_path: Path) -> None:
-    """Stage, check, publish: the real rules fail on the staged day (stale for the freshness rule), so
-    nothing of it is written and the previously published day stays as it was."""
-    raw, curated = tmp_path / "raw", tmp_path / "curated"
-    day = date(2026, 3, 6)
-    _upload(raw, day, ["T1,1,S001,P1,2026-03-06T10:00:00Z,2,3.50,EUR,card"])
+def test_readers_never_see_a_day_that_failed_its_gate(
+    spark: Any, sample: Sample, demo: Result, tmp_path: Path
+) -> None:
+    """Stage, check, publish: a rerun of the demo's last day whose lines fail the real rules (checked
+    a month late, the freshness rule fails) raises before anything is written, so the published
+    tables stay byte for byte as the demo's publish left them. (The demo's quality stage is the run
+    whose gate passed and which published.)"""
+    curated = tmp_path / "curated"
+    shutil.copytree(demo.zones.curated, curated)
+
+    def files() -> dict[str, tuple[int, int]]:
+        return {
+            str(f.relative_to(curated)): (f.stat().st_size, f.stat().st_mtime_ns) for f in curated.rglob("*")
+        }
+
+    before = files()
     rules = quality.table_rules(freshness_hours=36)
+    month_late = datetime.combine(sample.days[-1], datetime.min.time()).replace(
+        month=sample.days[-1].month + 1
+    )
 
-    def gate_at(now: datetime) -> Gate:
-        def gate(staged: Any) -> list[str]:
-            return [o.rule for o in quality_check.evaluate(rules, staged, now) if not o.passed]
+    def gate(staged: Any) -> list[str]:
+        return [o.rule for o in quality_check.evaluate(rules, staged, month_late) if not o.passed]
 
-        return gate
-
-    publish_days(clean_days(spark, str(raw), [day]), str(curated), gate_at(datetime(2026, 3, 7)))
-    assert _published(spark, curated) == {str(day): (["T1"], [])}
-    _upload(raw, day, ["T9,1,S001,P1,2026-03-06T11:00:00Z,2,3.50,EUR,card", "T9,x,S001,P1,x,2,3,EUR,card"])
-    with pytest.raises(GateFailed, match='nothing published: DataFreshness "sold_at" <= 36 hours'):
-        publish_days(clean_days(spark, str(raw), [day]), str(curated), gate_at(datetime(2026, 4, 1)))
-    assert _published(spark, curated) == {str(day): (["T1"], [])}  # neither the new sales nor quarantine
+    with pytest.raises(GateFailed, match=r'nothing published: DataFreshness "sold_at" <= 36 hours$'):
+        publish_days(clean_days(spark, str(sample.raw), sample.days[-1:]), str(curated), gate)
+    assert files() == before and any(name.endswith(".parquet") for name in before)
+    assert [outcome.passed for outcome in demo.quality] == [True] * len(demo.quality)
 
 
 def test_each_rule_rejects_with_its_own_reason(spark: Any, tmp_path: Path) -> None:
