@@ -122,7 +122,13 @@ class EmrRoles(Construct):
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEMRServicePolicy_v2")
             ],
         )
-        self.instance_role.grant_pass_role(self.service_role)
+        self.service_role.add_to_principal_policy(  # hand the instance role to the cluster's EC2 nodes only
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.instance_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            )
+        )
         disk_key.grant(self.service_role, *DISK_KEY_ACTIONS, "kms:GenerateDataKeyWithoutPlaintext")
         self.service_role.add_to_principal_policy(
             iam.PolicyStatement(
