@@ -309,7 +309,9 @@ class ForecastDeployment(Construct):
             starter = iam.Role(
                 self,
                 "OnApprovalRole",
-                assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+                assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions(
+                    {"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}  # this account's rules
+                ),
                 description="Starts a deployment when a model package is approved",
             )
             self.approval_rule.add_target(

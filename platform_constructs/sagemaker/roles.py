@@ -48,7 +48,9 @@ class SageMakerRole(LakeAccessRole):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
+                {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}  # no confused deputy
+            ),
             description=description,
         )
         image.grant_pull(self)

@@ -171,15 +171,18 @@ class ForecastTraining(Construct):
         )
         share = round(1 - settings.min_improvement, 6)  # of the naive WAPE the model's may reach
         margin = f"{settings.min_improvement * 100:g} %"
+        # SageMaker reports final metrics as 32-bit floats (0.35 comes back as 0.3499999940395355):
+        # messages and the registered metadata show them to the six places train.py prints.
+        wape, naive = "$formatNumber($wape, '0.000000')", "$formatNumber($naive_wape, '0.000000')"
         rejected = sfn.Fail.jsonata(
             self,
             "Rejected",
             error="ModelRejected",
             cause=f"{{% 'Job ' & $job & ': ' & ("
             f"($wape = null or $naive_wape = null) ? '{METRIC} or {NAIVE_METRIC} was not reported' : "
-            f"$wape > {settings.max_wape} ? '{METRIC} ' & $string($wape) & ' is above the gate "
-            f"{settings.max_wape}' : '{METRIC} ' & $string($wape) & ' does not beat {NAIVE_METRIC} ' "
-            f"& $string($naive_wape) & ' by {margin}') & "
+            f"$wape > {settings.max_wape} ? '{METRIC} ' & {wape} & ' is above the gate "
+            f"{settings.max_wape}' : '{METRIC} ' & {wape} & ' does not beat {NAIVE_METRIC} ' "
+            f"& {naive} & ' by {margin}') & "
             "'; the model is not registered' %}",
         )
         register = tasks.CallAwsService.jsonata(
@@ -199,12 +202,12 @@ class ForecastTraining(Construct):
                 "ModelApprovalStatus": "Approved" if approval == "automatic" else "PendingManualApproval",
                 # No Tags: a version in a group takes the group's tags, and SageMaker refuses Tags
                 # together with ModelPackageGroupName (CreateModelPackage API reference).
-                "ModelPackageDescription": f"{{% 'Trained by ' & $job & '; {METRIC} ' & $string($wape) "
-                f"& ', {NAIVE_METRIC} ' & $string($naive_wape) %}}",
+                "ModelPackageDescription": f"{{% 'Trained by ' & $job & '; {METRIC} ' & {wape} "
+                f"& ', {NAIVE_METRIC} ' & {naive} %}}",
                 "CustomerMetadataProperties": {
                     "training_job": "{% $job %}",
-                    METRIC: "{% $string($wape) %}",
-                    NAIVE_METRIC: "{% $string($naive_wape) %}",
+                    METRIC: f"{{% {wape} %}}",
+                    NAIVE_METRIC: f"{{% {naive} %}}",
                 },
                 "InferenceSpecification": {
                     "Containers": [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import struct
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,10 @@ def test_registration_approves_in_dev_and_waits_for_approval_in_prod(env: Synthe
     (container,) = arguments["InferenceSpecification"]["Containers"]
     assert container["ModelDataUrl"] == "{% $artifacts %}" and container["Environment"] == SERVING_ENVIRONMENT
     assert set(arguments["CustomerMetadataProperties"]) == {"training_job", *EVALUATION_METRICS}
+    # SageMaker's final metrics are 32-bit floats: the package shows them as train.py printed them.
+    shown = arguments["CustomerMetadataProperties"][METRIC]
+    single = struct.unpack("f", struct.pack("f", 0.35))[0]  # 0.3499999940395355
+    assert evaluate(shown, wape=single) == "0.350000"
     automatic = env.settings.sagemaker.approval == "automatic"
     assert arguments["ModelApprovalStatus"] == ("Approved" if automatic else "PendingManualApproval")
     following = states[register["Next"]]
