@@ -427,10 +427,10 @@ class RefreshSettings(_Strict):
 class QuickSightSettings(ServiceSettings):
     """Amazon QuickSight over Athena: who may change (``author_groups``) and who may only view
     (``viewer_groups``) the data source, datasets and dashboard, the namespace and identity region
-    of those groups (default: the stack's region), the SPICE refresh, and how long the logs of the
-    function that creates the groups are kept. Unset groups default to
-    ``<prefix>-<env>-bi-authors`` and ``-bi-viewers`` (see :attr:`Settings.bi_groups`), so two
-    copies of the platform never create the same group."""
+    of those groups (default: the stack's region), the SPICE refresh, how long the logs of the
+    function that creates the groups are kept, and whether readers may export data as CSV (default
+    off). Unset groups default to ``<prefix>-<env>-bi-authors`` and ``-bi-viewers`` (see
+    :attr:`Settings.bi_groups`), so two copies of the platform never create the same group."""
 
     identity_region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     namespace: str = Field(pattern=r"^[a-zA-Z0-9._-]{1,64}$")
@@ -438,6 +438,10 @@ class QuickSightSettings(ServiceSettings):
     viewer_groups: list[str] | None = None
     refresh: RefreshSettings
     log_retention_days: LogRetentionDays
+    csv_export: bool = Field(
+        default=False,
+        description="whether dashboard readers may export a visual's data as CSV (off: stays in QuickSight)",
+    )
 
     @field_validator("author_groups", "viewer_groups")
     @classmethod

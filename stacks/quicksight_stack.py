@@ -136,6 +136,7 @@ class QuickSightStack(PlatformStack):
             name=f"{name} sales",
             datasets=self.datasets,
             groups=self.groups,
+            csv_export=settings.quicksight.csv_export,
         )
         CfnOutput(
             self, "DashboardId", value=f"{name}-sales", description="Open it in QuickSight > Dashboards"

@@ -117,8 +117,8 @@ class SalesDashboard(Construct):
     """A published dashboard ``<dashboard_id>`` defined in code (no console-made analysis to keep in
     sync) over ``datasets`` (identifier -> dataset): daily revenue by store from ``daily`` and the
     top products by units from ``sales``, one below the other. Every column a visual uses is
-    checked against its dataset at synth. Owners may change and share it, viewers may view it.
-    Exposes ``dashboard`` and ``definition``."""
+    checked against its dataset at synth. Owners may change and share it, viewers may view it;
+    nobody exports its data as CSV unless ``csv_export``. Exposes ``dashboard`` and ``definition``."""
 
     def __init__(
         self,
@@ -129,12 +129,14 @@ class SalesDashboard(Construct):
         name: str,
         datasets: Mapping[str, SpiceDataset],
         groups: QuickSightGroups,
+        csv_export: bool = False,
     ) -> None:
         """
         :param dashboard_id: the dashboard's ID, unique in the account.
         :param name: the name users see.
         :param datasets: ``daily`` (store_daily_features) and ``sales`` (curated transactions).
         :param groups: who may change it and who may view it.
+        :param csv_export: whether readers may export a visual's data as CSV; default off.
         """
         super().__init__(scope, construct_id)
         visuals = [daily_revenue("daily"), top_products("sales")]
@@ -166,6 +168,11 @@ class SalesDashboard(Construct):
             dashboard_id=dashboard_id,
             name=name,
             validation_strategy=quicksight.CfnDashboard.ValidationStrategyProperty(mode="STRICT"),
+            dashboard_publish_options=quicksight.CfnDashboard.DashboardPublishOptionsProperty(
+                export_to_csv_option=quicksight.CfnDashboard.ExportToCSVOptionProperty(
+                    availability_status="ENABLED" if csv_export else "DISABLED"
+                )
+            ),
         )
         self.dashboard.add_property_override("Definition", self.definition)
         groups.grant(self.dashboard, "dashboard")

@@ -320,6 +320,12 @@ def test_a_separate_identity_region_gets_the_groups_and_the_permissions_there(tm
     assert ":quicksight:us-east-1:" in principals
 
 
+def test_dashboard_readers_cannot_export_its_data_unless_configured(env: Synthesized) -> None:
+    options = env.properties(STACK, DASHBOARD)["DashboardPublishOptions"]
+    status = "ENABLED" if env.settings.quicksight.csv_export else "DISABLED"
+    assert options == {"ExportToCSVOption": {"AvailabilityStatus": status}} and status == "DISABLED"
+
+
 def test_dashboard_uses_only_datasets_and_fields_that_exist(env: Synthesized) -> None:
     definition = env.properties(STACK, DASHBOARD)["Definition"]
     declared = {d["Identifier"]: d["DataSetArn"] for d in definition["DataSetIdentifierDeclarations"]}
