@@ -10,6 +10,7 @@ from constructs import Construct
 
 from platform_constructs.lake_access import LakeAccessRole
 from platform_constructs.nag import acknowledge_own_policy
+from workloads.schema import RAW_STORES
 
 EMR_MANAGED_TAG = ("for-use-with-amazon-emr-managed-policies", "true")
 """The tag AmazonEMRServicePolicy_v2 requires on the subnets and security groups EMR may use."""
@@ -79,8 +80,8 @@ class EmrRoles(Construct):
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="EMR cluster nodes: the lake, the metastore, Session Manager",
         )
-        for bucket in (raw, curated):
-            self.instance_role.read(bucket)
+        self.instance_role.read(raw, f"{RAW_STORES.prefix}*")  # the store list, never frames or captures
+        self.instance_role.read(curated)
         self.instance_role.read_write(analytics)
         self.instance_role.read_write(artifacts, f"{logs_prefix}*")
         for prefix in read_prefixes:
@@ -91,7 +92,8 @@ class EmrRoles(Construct):
             iam.PolicyStatement(actions=list(SESSION_MANAGER_ACTIONS), resources=["*"])
         )
         self.instance_role.acknowledge_wildcards(
-            "Objects of raw and curated (read) and analytics (read, write: partitions are replaced); "
+            "Objects of raw's store list and curated (read) and analytics (read, write: partitions are "
+            "replaced); "
             "only the log, code and certificate prefixes of artifacts; tables of the platform's "
             "databases; Session Manager's agent actions, which have no resource type.",
             resources=["*"],

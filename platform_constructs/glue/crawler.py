@@ -33,8 +33,9 @@ class RawCrawler(Construct):
     Recrawls new folders only (which requires logging schema changes and deletions instead of
     applying them), skips ``exclusions`` (markers, temporary files), groups compatible schemas, runs
     under ``security_configuration``, and has no schedule of its own: a workflow starts it. Its role
-    reads only the raw bucket (and its key through the bucket grant), writes only ``database``'s
-    tables and Glue's encrypted log groups; no AWS managed policy. Exposes ``crawler`` and ``role``.
+    reads only the ``prefixes`` of the raw bucket (and its key through the bucket grant), writes only
+    ``database``'s tables and Glue's encrypted log groups; no AWS managed policy. Exposes ``crawler``
+    and ``role``.
     """
 
     def __init__(
@@ -59,11 +60,12 @@ class RawCrawler(Construct):
         """
         super().__init__(scope, construct_id)
         self.role = GlueRole(self, "Role", description="Crawls the raw zone into its Glue database")
-        self.role.read(bucket)
+        for prefix in prefixes:  # its crawl targets only: never frames or captured payloads
+            self.role.read(bucket, f"{prefix}*")
         self.role.use_catalog(CRAWLER_TABLE_ACTIONS, [database])
         self.role.write_encrypted_logs(logs_key)
         self.role.acknowledge_wildcards(
-            "Objects of the raw bucket (its prefixes are crawl targets that grow with the lake); "
+            "Objects of the crawled raw prefixes (crawl targets that grow with the lake); "
             "tables of the raw database, which the crawler creates."
         )
         self.crawler = glue.CfnCrawler(

@@ -17,7 +17,7 @@ from platform_constructs.alarm_topic import topic_alarm
 from platform_constructs.glue.permissions import GlueRole
 from platform_constructs.python_modules import ROOT, modules_asset, workload_modules
 from workloads.glue import discovery, quality
-from workloads.schema import CURATED_TRANSACTIONS
+from workloads.schema import CURATED_TRANSACTIONS, RAW_STORES, RAW_TRANSACTIONS
 
 SCRIPT = "workloads/glue/etl_job.py"
 DQ_RESULTS_PREFIX = "data-quality/"
@@ -97,7 +97,8 @@ class CleaningJob(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.role = GlueRole(self, "Role", description="Runs the Glue ETL job: raw zone to curated zone")
-        self.role.read(raw)
+        for table in (*RAW_TRANSACTIONS.values(), RAW_STORES):  # the uploads and the store list only
+            self.role.read(raw, f"{table.prefix}*")
         self.role.read_write(curated)
         self.role.read_write(artifacts, f"{DQ_RESULTS_PREFIX}*")
         self.role.read_write(artifacts, f"{SPARK_UI_PREFIX.lstrip('/')}/*")
@@ -151,7 +152,8 @@ class CleaningJob(Construct):
         for asset in (script, modules):
             self.role.read_asset(asset)
         self.role.acknowledge_wildcards(
-            "Objects of raw (read) and curated (read, write, delete: partitions are replaced); only "
+            "Objects of raw's upload and store-list prefixes (read) and curated (read, write, delete: "
+            "partitions are replaced); only "
             "the data-quality and Spark UI prefixes of artifacts; tables of the curated database; "
             "PutMetricData (which has no resource type) limited by namespace; data-quality results of "
             "the account's rulesets (the job publishes under an evaluation context, not a ruleset).",

@@ -58,8 +58,9 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
     )
     if env.settings.glue.enabled:
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
-        expected.update({("RawCrawler/Role", inline): 1, ("RawCrawler/Role", "AwsSolutions-IAM5"): 4})
-        expected.update({("CleaningJob/Role", inline): 1, ("CleaningJob/Role", "AwsSolutions-IAM5"): 9})
+        # one wildcard per raw prefix read (the two upload formats and the store list), not all of raw
+        expected.update({("RawCrawler/Role", inline): 1, ("RawCrawler/Role", "AwsSolutions-IAM5"): 6})
+        expected.update({("CleaningJob/Role", inline): 1, ("CleaningJob/Role", "AwsSolutions-IAM5"): 11})
     if env.settings.emr.enabled:
         wildcards, inline = "AwsSolutions-IAM5", "NIST.800.53.R5-IAMNoInlinePolicy"
         expected.update({("InstanceRole", wildcards): 10, ("InstanceRole", inline): 1})

@@ -105,13 +105,13 @@ def test_certificate_function_role_lets_lambda_attach_it_to_the_vpc(env: Synthes
     assert vpc["Resource"] == "*"  # Lambda calls them before the interface (its ARN) exists
 
 
-def test_instance_role_reads_raw_and_curated_writes_analytics_and_its_artifact_prefixes(
+def test_instance_role_reads_the_store_list_and_curated_writes_analytics_and_its_artifact_prefixes(
     env: Synthesized,
 ) -> None:
     read = {a for a in READ_ACTIONS if a.startswith("s3:")}
     write = {a for a in WRITE_ACTIONS if a.startswith("s3:")}
     assert lake_grants(env, STACK, INSTANCE_ROLE) == {
-        "raw": (read, {"", "/*"}),
+        "raw": (read, {"", "/stores/*"}),
         "curated": (read, {"", "/*"}),
         "analytics": (write, {"", "/*"}),
         "artifacts": (read | write, {"", "/emr/logs/*", "/emr/tls/*"}),

@@ -169,7 +169,8 @@ def test_roles_only_glue_of_this_account_assumes_no_wildcard_action_no_managed_p
 
 def test_crawler_role_reads_only_raw_with_the_lake_key_and_writes_only_raw_tables(env: Synthesized) -> None:
     s3_actions = {a for a in READ_ACTIONS if a.startswith("s3:")}
-    assert lake_grants(env, STACK, CRAWLER_ROLE) == {"raw": (s3_actions, {"", "/*"})}
+    crawled = {"", "/transactions_csv/*", "/transactions_json/*", "/stores/*"}
+    assert lake_grants(env, STACK, CRAWLER_ROLE) == {"raw": (s3_actions, crawled)}
     statements = role_statements(env, STACK, CRAWLER_ROLE)
     (lake_key,) = [s for s in statements if KEY in json.dumps(s["Resource"])]
     assert lake_key["Action"] == "kms:Decrypt"
@@ -187,7 +188,7 @@ def test_job_role_reads_raw_writes_curated_and_only_its_artifact_prefixes(env: S
     read = {a for a in READ_ACTIONS if a.startswith("s3:")}
     write = {a for a in WRITE_ACTIONS if a.startswith("s3:")}
     assert lake_grants(env, STACK, JOB_ROLE) == {
-        "raw": (read, {"", "/*"}),
+        "raw": (read, {"", "/transactions_csv/*", "/transactions_json/*", "/stores/*"}),
         "curated": (write, {"", "/*"}),
         "artifacts": (write, {"", "/data-quality/*", "/glue/spark-ui/*"}),
     }
