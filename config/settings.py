@@ -144,12 +144,19 @@ class LifecycleSettings(_Strict):
 
 
 class LakeSettings(_Strict):
-    """Data lake storage: lifecycle of zone data and retention of logs and query results."""
+    """Data lake storage: lifecycle of zone data and retention of logs, query results and personal data."""
 
     lifecycle: LifecycleSettings
     access_log_retention_days: Days
     athena_results_retention_days: Days
     athena_bytes_scanned_cutoff_mb: int = Field(ge=10, le=10_000_000)
+    personal_data_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="days camera frames and captured endpoint requests are kept in the raw zone; "
+        "null: as long as the streams keep video (video.retention_hours, rounded up to days)",
+    )
 
 
 class ServiceSettings(_Strict):
@@ -613,6 +620,12 @@ class Settings(_Strict):
         """``<prefix>-<environment>-forecast`` in lower case: the forecast endpoint, package group,
         and the start of every training job, model and endpoint config name."""
         return f"{self.name_prefix}-forecast".lower()
+
+    @property
+    def personal_data_retention_days(self) -> int:
+        """Days frames and captured requests are kept: as configured, or the streams' retention."""
+        configured = self.lake.personal_data_retention_days
+        return configured if configured is not None else -(-self.video.retention_hours // 24)
 
     @property
     def bi_groups(self) -> tuple[list[str], list[str]]:

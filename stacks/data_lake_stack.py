@@ -12,7 +12,7 @@ from platform_constructs.lake_tables import LakeTables
 from platform_constructs.removal import data_removal_policy
 from stacks import outputs
 from stacks.base import PlatformStack
-from workloads.schema import CATALOG_TABLES
+from workloads.schema import CATALOG_TABLES, PERSONAL_DATA_PREFIXES
 
 
 class DataLakeStack(PlatformStack):
@@ -49,6 +49,12 @@ class DataLakeStack(PlatformStack):
             query_results_retention=Duration.days(lake.athena_results_retention_days),
             removal_policy=removal_policy,
         )
+        for data_class, prefix in PERSONAL_DATA_PREFIXES.items():  # frames and captured requests
+            self.lake.raw.add_lifecycle_rule(
+                id=f"Expire{data_class.capitalize()}",
+                prefix=prefix,
+                expiration=Duration.days(settings.personal_data_retention_days),
+            )
         self.catalog = LakeCatalog(
             self,
             "Catalog",

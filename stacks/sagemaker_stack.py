@@ -24,11 +24,11 @@ from platform_constructs.sagemaker.roles import SageMakerRole
 from platform_constructs.sagemaker.training import ForecastTraining, TrainingData
 from stacks import outputs
 from stacks.base import PlatformStack
-from workloads.schema import STORE_DAILY_FEATURES
+from workloads.schema import PERSONAL_DATA_PREFIXES, STORE_DAILY_FEATURES
 
 ARTIFACTS_PREFIX = "sagemaker/forecast/"
 """Training output (``training/``) and spot checkpoints (``checkpoints/``) in the artifacts bucket."""
-CAPTURE_PREFIX = "sagemaker/data-capture/forecast/"
+CAPTURE_PREFIX = f"{PERSONAL_DATA_PREFIXES['captures']}forecast/"
 """Where an instance endpoint captures requests and responses, in the raw zone."""
 BASELINE_MODEL = ROOT / "workloads" / "sagemaker" / "baseline" / "model.joblib"
 SERVING_CODE = ROOT / "workloads" / "sagemaker" / "inference.py"

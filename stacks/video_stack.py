@@ -15,8 +15,9 @@ from platform_constructs.video.sampler import FrameSampler
 from platform_constructs.video.streams import CameraStreams
 from stacks import outputs
 from stacks.base import PlatformStack
+from workloads.schema import PERSONAL_DATA_PREFIXES
 
-FRAMES_PREFIX = "video/frames/"
+FRAMES_PREFIX = PERSONAL_DATA_PREFIXES["frames"]
 """Where sampled frames land in the raw zone: ``stream=<name>/date=<day>/hour=<hh>/<epoch ms>.jpg``."""
 
 

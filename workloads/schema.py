@@ -255,3 +255,8 @@ CATALOG_TABLES = (CURATED_TRANSACTIONS, QUARANTINE, STORE_DAILY_FEATURES)
 TEMPORARY_FILE_PATTERNS = ("**/_*", "**/.*", "**/*.tmp", "**/*_$folder$", "**/*.crc")
 """Glob patterns of files that are not data: markers, hidden and temporary files, checksums.
 The crawler excludes them and the ETL job skips them."""
+
+PERSONAL_DATA_PREFIXES = {"frames": "video/frames/", "captures": "sagemaker/data-capture/"}
+"""Where personal data lands in the raw zone: camera frames the sampler writes, and the requests and
+answers the endpoint captures. No grant on the raw bucket reaches them but their writers', and the
+raw bucket expires them after ``lake.personal_data_retention_days``."""

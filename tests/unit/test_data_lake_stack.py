@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
+from config.settings import LakeSettings, load_settings
 from tests.conftest import Synthesized
 
 STACK = "DataLake"
@@ -149,6 +151,27 @@ def test_every_bucket_expires_old_versions_and_aborts_stale_uploads(env: Synthes
         assert housekeeping["AbortIncompleteMultipartUpload"] == {
             "DaysAfterInitiation": lifecycle.abort_incomplete_upload_days
         }
+
+
+def test_frames_and_captured_requests_expire_as_the_streams_keep_video(env: Synthesized) -> None:
+    """Personal data in raw expires after the configured days, by default the streams' retention
+    (dev 24 h: 1 day; prod 720 h: 30 days); other raw data is only tiered."""
+    days = {"dev": 1, "prod": 30}[env.settings.environment]
+    assert env.settings.personal_data_retention_days == days
+    rules = _rules(env, DATA_BUCKETS["raw"])
+    expiring = {
+        rule["Prefix"]: rule["ExpirationInDays"] for rule in rules.values() if "ExpirationInDays" in rule
+    }
+    assert expiring == {"video/frames/": days, "sagemaker/data-capture/": days}
+    assert all(rules[f"Expire{name}"]["Status"] == "Enabled" for name in ("Frames", "Captures"))
+
+
+def test_personal_data_retention_is_configurable_and_bounded() -> None:
+    settings = load_settings("dev")
+    lake = settings.lake.model_copy(update={"personal_data_retention_days": 90})
+    assert settings.model_copy(update={"lake": lake}).personal_data_retention_days == 90
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
+        LakeSettings.model_validate({**settings.lake.model_dump(), "personal_data_retention_days": 0})
 
 
 def test_artifacts_are_not_tiered_and_query_results_expire(env: Synthesized) -> None:
