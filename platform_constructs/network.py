@@ -1,6 +1,7 @@
 """The platform's private network."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
@@ -13,15 +14,27 @@ PRIVATE_SUBNET_GROUP = "Private"
 """Name of the subnets every workload runs in (isolated, or with egress through NAT when configured)."""
 
 
+@dataclass(frozen=True)
+class OutsideObjects:
+    """Objects in another account's buckets (AWS-owned, or a fork's) that workloads in the VPC must
+    reach through the S3 gateway endpoint, and the only actions allowed on them there."""
+
+    actions: Sequence[str]
+    arns: Sequence[str]
+
+
 class PlatformNetwork(Construct):
     """A VPC whose workloads reach AWS without the internet.
 
     Creates private isolated subnets in ``max_azs`` zones (or, with ``nat_gateways`` > 0, public
     subnets that hold only the NAT gateways plus private subnets with egress through them), an S3
     gateway endpoint, one interface endpoint per entry of ``interface_endpoints``, and flow logs of
-    all traffic to a CloudWatch log group encrypted with ``flow_log_key``. The default
+    all traffic to a CloudWatch log group encrypted with ``flow_log_key``. Every endpoint has a
+    policy: the interface endpoints serve only principals of this account; the S3 gateway serves
+    them only on buckets of this account, plus ``outside_objects`` (for anyone: some of those calls
+    are unsigned), so nothing in the VPC can copy data to another account's bucket. The default
     security group has every rule removed; the endpoints share one security group that admits only
-    HTTPS from the VPC's range. Exposes ``vpc``, ``flow_log_group`` and
+    HTTPS from the VPC's range. Exposes ``vpc``, ``s3_endpoint``, ``flow_log_group`` and
     ``endpoint_security_group`` (None without interface endpoints).
     """
 
@@ -35,6 +48,7 @@ class PlatformNetwork(Construct):
         max_azs: int = 2,
         nat_gateways: int = 0,
         interface_endpoints: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
+        outside_objects: Mapping[str, OutsideObjects] | None = None,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -44,6 +58,8 @@ class PlatformNetwork(Construct):
         :param max_azs: availability zones to spread subnets over; default 2.
         :param nat_gateways: NAT gateways for outbound internet; default 0 (no internet route at all).
         :param interface_endpoints: endpoint construct ID -> AWS service; default none.
+        :param outside_objects: statement ID -> objects outside this account the S3 gateway lets
+            through; default none.
         :param flow_log_retention: how long flow logs are kept; default one year.
         :param removal_policy: for the flow-log group; default RETAIN.
         """
@@ -107,9 +123,6 @@ class PlatformNetwork(Construct):
             nat_gateways=nat_gateways,
             subnet_configuration=subnets,
             restrict_default_security_group=True,
-            gateway_endpoints={
-                "S3Endpoint": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
-            },
             flow_logs={
                 "FlowLog": ec2.FlowLogOptions(
                     destination=ec2.FlowLogDestination.to_cloud_watch_logs(
@@ -121,6 +134,29 @@ class PlatformNetwork(Construct):
                 )
             },
         )
+        this_account = {"aws:PrincipalAccount": stack.account}
+        # Not through the VPC's ``gateway_endpoints``, which hides the endpoint its policy goes on.
+        self.s3_endpoint = self.vpc.add_gateway_endpoint(
+            "S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3
+        )
+        self.s3_endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="ThisAccount",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=["*"],
+                conditions={"StringEquals": {**this_account, "aws:ResourceAccount": stack.account}},
+            )
+        )
+        for sid, objects in (outside_objects or {}).items():
+            self.s3_endpoint.add_to_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.AnyPrincipal()],
+                    actions=list(objects.actions),
+                    resources=list(objects.arns),
+                )
+            )
         for public_subnet in self.vpc.public_subnets:
             Validations.of(public_subnet).acknowledge(
                 Acknowledgment(
@@ -143,10 +179,20 @@ class PlatformNetwork(Construct):
                 ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from inside the VPC"
             )
             for endpoint_id, service in interface_endpoints.items():
-                self.vpc.add_interface_endpoint(
+                endpoint = self.vpc.add_interface_endpoint(
                     endpoint_id,
                     service=service,
                     private_dns_enabled=True,
                     open=False,
                     security_groups=[self.endpoint_security_group],
+                )
+                # Principals only: SSM's own documents and the like belong to AWS, not to this account.
+                endpoint.add_to_policy(
+                    iam.PolicyStatement(
+                        sid="ThisAccount",
+                        principals=[iam.AnyPrincipal()],
+                        actions=["*"],
+                        resources=["*"],
+                        conditions={"StringEquals": this_account},
+                    )
                 )

@@ -66,14 +66,17 @@ def arn_patterns(prefix: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def resolve(value: Any, reference: Resolver) -> str:
-    """A template value as a sample string: pseudo parameters filled in, ``Fn::Join`` and ``Fn::Sub``
-    applied, references replaced by a sample ARN or by :data:`ANY`."""
+    """A template value as a sample string: pseudo parameters filled in, ``Fn::Join`` (also of an
+    ``Fn::Split``) and ``Fn::Sub`` applied, references replaced by a sample ARN or by :data:`ANY`."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and "Ref" in value and value["Ref"] in PSEUDO:
         return PSEUDO[value["Ref"]]
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
+        if isinstance(parts, dict) and "Fn::Split" in parts:  # joining a split: a replacement
+            delimiter, text = parts["Fn::Split"]
+            parts = resolve(text, reference).split(delimiter)
         return str(separator).join(resolve(part, reference) for part in parts)
     if isinstance(value, dict) and "Fn::Sub" in value:
         text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]

@@ -107,6 +107,20 @@ def test_a_wildcard_action_must_match_a_real_action() -> None:
         ("s3:GetObject", "arn:aws:s3:::bucket", False),  # a bucket is not an object
         ("s3:ListBucket", "arn:aws:s3:::bucket/*", False),
         ("s3:ListBucket", {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", "b"]]}, True),
+        (  # a region without dashes, as CloudFormation's response buckets are named
+            "s3:PutObject",
+            {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:aws:s3:::b-",
+                        {"Fn::Join": ["", {"Fn::Split": ["-", {"Ref": "AWS::Region"}]}]},
+                        "/*",
+                    ],
+                ]
+            },
+            True,
+        ),
         ("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/id", True),
         ("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:alias/name", False),  # aliases: a condition
         ("kms:Decrypt", "arn:aws:sns:eu-west-1:123456789012:topic", False),

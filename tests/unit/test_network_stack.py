@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from aws_cdk import App
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Match, Template
 
 from app import add_checks, feature_flags
 from config.settings import Settings, load_settings
 from stacks.alarms_stack import AlarmsStack
-from stacks.network_stack import NetworkStack, interface_endpoints
+from stacks.network_stack import NetworkStack, interface_endpoints, outside_objects
 from tests.conftest import Synthesized
 from tests.unit.references import operations_key, referenced
 
 STACK = "Network"
 VPC = "NetworkVpc7FB7348F"
 FLOW_LOG_GROUP = "NetworkFlowLogGroup4F8CEEEF"
+S3_ENDPOINT = "NetworkVpcS3Endpoint87783328"
+REGION = "eu-west-1"
+PSEUDO = {"AWS::Region": REGION, "AWS::Partition": "aws", "AWS::AccountId": "123456789012"}
+ANYONE = {"AWS": "*"}
+THIS_ACCOUNT = {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+SHARED_OBJECTS = {
+    # Image layers of containers pulled in the VPC:
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms
+    "EcrImageLayers": (["s3:GetObject"], ["arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"]),
+}
+EMR_OBJECTS = {
+    # EMR 7.x (Amazon Linux 2023) in private subnets, with logging and persistent application UIs:
+    # https://docs.aws.amazon.com/emr/latest/ManagementGuide/private-subnet-iampolicy.html
+    "EmrRepositories": (
+        ["s3:GetObject"],
+        ["arn:aws:s3:::al2023-repos-eu-west-1-de612dc2/*", "arn:aws:s3:::repo.eu-west-1.emr.amazonaws.com/*"],
+    ),
+    "EmrSystemLogs": (
+        ["s3:Put*"],
+        ["arn:aws:s3:::aws157-logs-prod-eu-west-1/*", "arn:aws:s3:::aws157-logs-prod/*"],
+    ),
+    "EmrApplicationHistory": (
+        ["s3:Abort*", "s3:Get*", "s3:List*", "s3:Put*"],
+        ["arn:aws:s3:::prod.eu-west-1.appinfo.src/*"],
+    ),
+    # The certificate function's answer to CloudFormation (region without dashes):
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-vpce-bucketnames.html
+    "CloudFormationResponses": (
+        ["s3:PutObject"],
+        ["arn:aws:s3:::cloudformation-custom-resource-response-euwest1/*"],
+    ),
+}
+"""The AWS-owned objects the S3 gateway lets through, by statement ID, rendered for eu-west-1."""
 
 
 def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
@@ -42,6 +77,92 @@ def test_s3_gateway_endpoint_serves_every_route_table(env: Synthesized) -> None:
             "RouteTableIds": Match.array_equals(route_tables),
         },
     )
+
+
+def _render(value: Any) -> Any:
+    """A template value (``Ref`` of a pseudo parameter, ``Fn::Join``, ``Fn::Split``) as it resolves in
+    :data:`PSEUDO`'s account and region."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [_render(item) for item in value]
+    ((function, argument),) = value.items()
+    if function == "Ref":
+        return PSEUDO[argument]
+    separator, inner = argument
+    return _render(inner).split(separator) if function == "Fn::Split" else separator.join(_render(inner))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_endpoint_has_a_policy_that_names_this_account_or_aws_owned_objects(env: Synthesized) -> None:
+    endpoints = env.resources(STACK, "AWS::EC2::VPCEndpoint")
+    assert S3_ENDPOINT in endpoints
+    owned = {arn for _, arns in {**SHARED_OBJECTS, **EMR_OBJECTS}.values() for arn in arns}
+    for logical_id, endpoint in endpoints.items():
+        assert "PolicyDocument" in endpoint["Properties"], f"{logical_id} allows anyone anything"
+        for statement in endpoint["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow" and "NotAction" not in statement
+            resources = {_render(resource) for resource in _as_list(statement["Resource"])}
+            on_this_account = (
+                statement.get("Condition", {}).get("StringEquals", {}).get("aws:PrincipalAccount")
+            )
+            assert on_this_account == {"Ref": "AWS::AccountId"} or resources <= owned, (logical_id, statement)
+
+
+def test_s3_gateway_serves_this_account_on_its_buckets_and_the_aws_owned_objects_of_its_services(
+    env: Synthesized,
+) -> None:
+    this_account, *others = env.properties(STACK, S3_ENDPOINT)["PolicyDocument"]["Statement"]
+    assert this_account == {
+        "Sid": "ThisAccount",
+        "Effect": "Allow",
+        "Principal": ANYONE,
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"StringEquals": {**THIS_ACCOUNT, "aws:ResourceAccount": {"Ref": "AWS::AccountId"}}},
+    }
+    # Unconditioned: EMR's repository and log calls are unsigned, ECR's and CloudFormation's URLs
+    # are signed by AWS accounts.
+    assert all(set(statement) == {"Sid", "Effect", "Principal", "Action", "Resource"} for statement in others)
+    assert all(statement["Principal"] == ANYONE for statement in others)
+    assert {
+        statement["Sid"]: (_as_list(statement["Action"]), _render(_as_list(statement["Resource"])))
+        for statement in others
+    } == {**SHARED_OBJECTS, **(EMR_OBJECTS if env.settings.emr.enabled else {})}
+
+
+def test_interface_endpoints_serve_only_principals_of_this_account(prod: Synthesized) -> None:
+    endpoints = [
+        r["Properties"]
+        for r in prod.resources(STACK, "AWS::EC2::VPCEndpoint").values()
+        if r["Properties"]["VpcEndpointType"] == "Interface"
+    ]
+    assert endpoints
+    for endpoint in endpoints:
+        assert endpoint["PolicyDocument"]["Statement"] == [
+            {
+                "Sid": "ThisAccount",
+                "Effect": "Allow",
+                "Principal": ANYONE,
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringEquals": THIS_ACCOUNT},
+            }
+        ]
+
+
+def test_outside_objects_follow_the_emr_switch_and_a_forks_certificates() -> None:
+    dev = load_settings("dev")
+    emr_off = dev.model_copy(update={"emr": dev.emr.model_copy(update={"enabled": False})})
+    assert sorted(outside_objects(emr_off)) == sorted(SHARED_OBJECTS)
+    zip_uri = "s3://fork-pki/emr/certs.zip"
+    own_pki = dev.model_copy(update={"emr": dev.emr.model_copy(update={"certificates_zip": zip_uri})})
+    certificates = outside_objects(own_pki)["EmrCertificates"]
+    assert list(certificates.actions) == ["s3:GetObject"]
+    assert _render(Stack().resolve(list(certificates.arns))) == ["arn:aws:s3:::fork-pki/emr/certs.zip"]
 
 
 def test_flow_logs_capture_all_traffic_to_an_encrypted_group_with_retention(env: Synthesized) -> None:
