@@ -217,7 +217,11 @@ class EmrSettings(ServiceSettings):
     """Amazon EMR: release, instance fleets, spot share, step concurrency, TLS certificates, the
     long-running cluster (``cluster``), and which engine runs the scheduled feature step
     (``feature_runs_on``: an EMR Serverless application sized by ``serverless``, or a transient
-    cluster of the same fleets as the long-running one)."""
+    cluster of the same fleets as the long-running one).
+
+    Generated certificates (``certificates_zip: null``) are valid ``certificate_validity_days``;
+    raising ``certificate_rotation`` (or changing the validity) makes a new key and certificate at
+    the next deploy, before the old one expires."""
 
     release_label: str = Field(pattern=r"^emr-7\.\d{1,2}\.\d{1,2}$")
     feature_runs_on: Literal["serverless", "transient_cluster"]
@@ -229,6 +233,8 @@ class EmrSettings(ServiceSettings):
     step_concurrency: int = Field(ge=1, le=256)
     step_timeout_minutes: int = Field(ge=10, le=1440)
     certificates_zip: str | None = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.zip$")
+    certificate_validity_days: int = Field(ge=30, le=1825)
+    certificate_rotation: int = Field(ge=1)
     log_retention_days: LogRetentionDays
     cluster: EmrClusterSettings
 
