@@ -415,6 +415,16 @@ BAD_INPUTS = [
     ),
     ("video.viewer.organization_id", "r-abc", "video.viewer.organization_id: 'r-abc' is not allowed"),
     ("video.viewer.external_id", "x", "video.viewer.external_id: 'x' is not allowed"),
+    (
+        "emr.certificate_validity_days",
+        3650,
+        "emr.certificate_validity_days: 3650 is not allowed: Input should be less than or equal to 1825",
+    ),
+    (
+        "emr.certificate_rotation",
+        0,
+        "emr.certificate_rotation: 0 is not allowed: Input should be greater than or equal to 1",
+    ),
     ("video.credential_duration_seconds", 60, "credential_duration_seconds: 60 is not allowed"),
     ("video.no_fragments_alarm_minutes", 1, "no_fragments_alarm_minutes: 1 is not allowed"),
     (
