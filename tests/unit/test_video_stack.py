@@ -22,6 +22,7 @@ from platform_constructs.video.access import (
 )
 from platform_constructs.video.sampler import FrameSampler
 from stacks.video_stack import FRAMES_PREFIX
+from tests.checks.test_cfn_lint import lint
 from tests.conftest import Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
 
@@ -166,6 +167,7 @@ def test_other_accounts_viewers_are_trusted_only_under_the_external_id_and_org(t
     assert by_principal[other]["Condition"] == {
         "StringEquals": {"sts:ExternalId": "store-42", "aws:PrincipalOrgID": "o-abcdefghij"}
     }
+    assert not lint([str(tmp_path / "Video.template.json")])  # the default configs have no viewer role
 
 
 def test_every_viewer_is_conditioned_when_the_account_is_unknown(tmp_path: Any) -> None:
