@@ -31,7 +31,7 @@ CONFIG_DIR = Path(__file__).resolve().parent
 _RFC1918 = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _CAMERA = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
-_IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/[\w+=,.@/-]{1,576}$")
 _QUICKSIGHT_GROUP = re.compile(r"^[\u0020-\u002e\u0030-\u00ff]{1,128}$")
 _WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -224,7 +224,11 @@ class EmrSettings(ServiceSettings):
     """Amazon EMR: release, instance fleets, spot share, step concurrency, TLS certificates, the
     long-running cluster (``cluster``), and which engine runs the scheduled feature step
     (``feature_runs_on``: an EMR Serverless application sized by ``serverless``, or a transient
-    cluster of the same fleets as the long-running one)."""
+    cluster of the same fleets as the long-running one).
+
+    Generated certificates (``certificates_zip: null``) are valid ``certificate_validity_days``;
+    raising ``certificate_rotation`` (or changing the validity) makes a new key and certificate at
+    the next deploy, before the old one expires."""
 
     release_label: str = Field(pattern=r"^emr-7\.\d{1,2}\.\d{1,2}$")
     feature_runs_on: Literal["serverless", "transient_cluster"]
@@ -236,6 +240,8 @@ class EmrSettings(ServiceSettings):
     step_concurrency: int = Field(ge=1, le=256)
     step_timeout_minutes: int = Field(ge=10, le=1440)
     certificates_zip: str | None = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.zip$")
+    certificate_validity_days: int = Field(ge=30, le=1825)
+    certificate_rotation: int = Field(ge=1)
     log_retention_days: LogRetentionDays
     cluster: EmrClusterSettings
 
@@ -351,6 +357,49 @@ class FrameSamplerSettings(_Strict):
         return self
 
 
+class ViewerSettings(_Strict):
+    """Who may assume the viewer role, on what condition, and whether it may open HLS/DASH sessions.
+
+    ``principals`` are IAM role ARNs of the platform's partition (``arn:aws``): never an account's
+    ``:root`` (every principal of that account allowed ``sts:AssumeRole`` could watch), never a user
+    (long-lived keys). A role of another account than ``account`` (every role when ``account`` is
+    unset) is trusted only with ``external_id`` (``sts:ExternalId``; 2-1224 characters, not a
+    secret: it names the tenant, it does not authenticate) or ``organization_id``
+    (``aws:PrincipalOrgID``), or both. ``session_urls``: allow ``GetHLSStreamingSessionURL`` and
+    ``GetDASHStreamingSessionURL``; the caller picks a URL's lifetime (``Expires``, 300-43200 s) and
+    the URL plays for whoever holds it, from anywhere, and IAM has no condition key to cap it."""
+
+    principals: list[str]
+    external_id: str | None = Field(
+        default=None, min_length=2, max_length=1224, pattern=r"^[A-Za-z0-9_+=,.@:/-]+$"
+    )
+    organization_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
+    session_urls: bool
+
+    @field_validator("principals")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        for principal in value:
+            if not _ROLE_ARN.match(principal):
+                raise ValueError(
+                    f"{principal!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>; "
+                    "no :root, no users)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("lists a role twice")
+        return value
+
+    def foreign(self, account: str | None) -> list[str]:
+        """The principals outside ``account``: all of them when the account is not known."""
+        return [arn for arn in self.principals if account is None or arn.split(":")[4] != account]
+
+    @property
+    def conditions(self) -> dict[str, str]:
+        """``StringEquals`` conditions a foreign principal's ``sts:AssumeRole`` must meet."""
+        keys = {"sts:ExternalId": self.external_id, "aws:PrincipalOrgID": self.organization_id}
+        return {key: value for key, value in keys.items() if value is not None}
+
+
 class VideoSettings(ServiceSettings):
     """Kinesis Video Streams: one stream per camera, who may watch, and the frame sampler.
 
@@ -360,7 +409,7 @@ class VideoSettings(ServiceSettings):
     cameras: list[str] = Field(min_length=1)
     retention_hours: int = Field(ge=1, le=87_600)
     credential_duration_seconds: int = Field(ge=900, le=43_200)
-    consumer_principals: list[str]
+    viewer: ViewerSettings
     sampler: FrameSamplerSettings
     no_fragments_alarm_minutes: int | None = Field(ge=5, le=1440)
     log_retention_days: LogRetentionDays
@@ -396,17 +445,6 @@ class VideoSettings(ServiceSettings):
                 "run: sample less often, or run more often over a shorter window"
             )
         return self
-
-    @field_validator("consumer_principals")
-    @classmethod
-    def _principals(cls, value: list[str]) -> list[str]:
-        for principal in value:
-            if not _IAM_PRINCIPAL.match(principal):
-                raise ValueError(
-                    f"{principal!r} is not an IAM principal ARN (arn:aws:iam::<account>:root, "
-                    ":role/<name> or :user/<name>)"
-                )
-        return value
 
 
 class RefreshSettings(_Strict):
@@ -592,6 +630,14 @@ class Settings(_Strict):
                         f"video.cameras: stream {stream!r} has {len(stream)} characters; Kinesis Video "
                         f"streams and IoT things allow {VIDEO_NAME_LIMIT}: shorten the camera name or prefix"
                     )
+        viewer = self.video.viewer
+        foreign = viewer.foreign(self.account)
+        if self.video.enabled and foreign and not viewer.conditions:
+            where = f"outside account {self.account}" if self.account else "in an account unknown at synth"
+            raise ValueError(
+                f"video.viewer.principals: {foreign[0]!r} is {where}: "
+                "set video.viewer.external_id or organization_id"
+            )
         if self.pipeline.enabled and self.pipeline.schedule and self.glue.enabled and self.glue.schedule:
             raise ValueError(
                 "pipeline.schedule and glue.schedule are both set: the ingest would run twice a day; "

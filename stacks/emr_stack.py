@@ -90,18 +90,19 @@ class EmrStack(PlatformStack):
                 "serverless).",
             )
         log_retention = RETENTION_BY_DAYS[config.log_retention_days]
-        certificates_uri = config.certificates_zip
+        certificates_uri, certificates = config.certificates_zip, None
         if certificates_uri is None:
             certificates = TlsCertificates(
                 self,
                 "TlsCertificates",
                 bucket=lake.artifacts,
-                key=lake.key,
                 prefix=CERTIFICATES_PREFIX,
                 vpc=vpc,
                 subnets=ec2.SubnetSelection(subnet_group_name=PRIVATE_SUBNET_GROUP),
                 logs_key=logs_key,
                 log_retention=log_retention,
+                validity_days=config.certificate_validity_days,
+                rotation=config.certificate_rotation,
                 removal_policy=removal_policy,
             )
             certificates_uri = certificates.uri
@@ -124,7 +125,9 @@ class EmrStack(PlatformStack):
             disk_key=self.security.disk_key,
             databases=list(catalog.database_names.values()),
         )
-        if config.certificates_zip is not None:
+        if certificates is not None:
+            certificates.allow_decrypt(self.roles.instance_role)
+        elif config.certificates_zip is not None:
             bucket, key = config.certificates_zip.removeprefix("s3://").split("/", 1)
             self.roles.instance_role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -73,7 +73,9 @@ class VideoStack(PlatformStack):
             stream_arns=self.streams.arns,
             key=self.key,
             credential_duration=Duration.seconds(config.credential_duration_seconds),
-            consumer_principals=config.consumer_principals,
+            viewers=config.viewer.principals,
+            foreign_conditions=config.viewer.conditions,
+            session_urls=config.viewer.session_urls,
         )
         self.sampler = FrameSampler(
             self,
@@ -97,12 +99,10 @@ class VideoStack(PlatformStack):
                 "IoT role alias cameras exchange their certificate for",
             ),
             "IotPolicy": (self.access.iot_policy.ref, "IoT policy to attach to each camera's certificate"),
-            "ConsumerRoleArn": (
-                self.access.consumer_role.role_arn,
-                "Assume to watch the streams (HLS, DASH, clips)",
-            ),
             outputs.STREAMS: (",".join(names.values()), "The camera streams"),
             outputs.FRAMES: (f"s3://{lake.raw.bucket_name}/{FRAMES_PREFIX}", "Where sampled frames land"),
         }
+        if self.access.consumer_role is not None:
+            exported["ConsumerRoleArn"] = (self.access.consumer_role.role_arn, "Assume to watch the streams")
         for output_id, (value, description) in exported.items():
             CfnOutput(self, output_id, value=value, description=description)

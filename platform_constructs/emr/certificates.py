@@ -9,6 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from platform_constructs.keys import rotating_key
 from platform_constructs.lambda_functions import (
     ARCHITECTURE,
     RUNTIME,
@@ -21,15 +22,22 @@ from platform_constructs.python_modules import ROOT
 LAMBDA_DEPS = ROOT / "build" / "lambda-deps"
 """Linux arm64 wheels of ``requirements-lambda.txt``, built by ``make setup``."""
 HANDLER = "workloads/emr/certificates.py"
+EXPIRY_MARGIN_DAYS = 30
+"""Days a zip outlives its certificate before the lifecycle deletes it: a cluster still running on
+the previous certificate after a rotation keeps reading its zip until it is replaced."""
 
 
 class TlsCertificates(Construct):
     """A custom resource whose Lambda (:mod:`workloads.emr.certificates`) makes a private key and a
-    self-signed certificate for the region's EC2 host names and writes them, as the zip EMR's PEM
-    provider reads, to ``bucket`` under ``prefix`` encrypted with ``key``. The key never leaves
-    the function and S3. The function runs in ``subnets`` of ``vpc`` (it needs only the S3 gateway
-    endpoint), logging to an encrypted group; its role may only write that prefix
-    with that key. Exposes ``uri`` (the zip's ``s3://`` URI) and ``function``.
+    self-signed certificate valid ``validity_days`` for the region's EC2 host names and writes them,
+    as the zip EMR's PEM provider reads, to ``bucket`` under ``prefix``, each under a new name,
+    encrypted with a key of its own. Changing ``validity_days`` or ``rotation`` makes a new zip at
+    the next deploy (its new URI replaces the security configuration that points at it). A
+    lifecycle rule on ``bucket`` deletes zips ``EXPIRY_MARGIN_DAYS`` after their certificate
+    expires. The function runs in ``subnets`` of ``vpc`` (it needs only the S3 gateway endpoint),
+    logging to an encrypted group; its role may only write that prefix with that key, and
+    :meth:`allow_decrypt` names the one role that may read the zip. Exposes ``uri`` (the zip's
+    ``s3://`` URI), ``key`` and ``function``.
     """
 
     def __init__(
@@ -37,26 +45,26 @@ class TlsCertificates(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        bucket: s3.IBucket,
-        key: kms.IKey,
+        bucket: s3.Bucket,
         prefix: str,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
-        validity_days: int = 1825,
+        validity_days: int = 365,
+        rotation: int = 1,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
-        :param bucket: where the zip goes (the artifacts bucket).
-        :param key: encrypts the zip (the lake key).
-        :param prefix: key prefix of the zip, ending in ``/``.
+        :param bucket: where the zip goes (the artifacts bucket); gets the lifecycle rule.
+        :param prefix: key prefix of the zip, ending in ``/``; nothing else may live there.
         :param vpc: the platform VPC.
         :param subnets: private subnets with the S3 gateway endpoint.
         :param logs_key: encrypts the function's log group; must let CloudWatch Logs use it.
         :param log_retention: how long the function's logs are kept.
-        :param validity_days: lifetime of the certificate; default five years.
-        :param removal_policy: of the log group; default RETAIN.
+        :param validity_days: lifetime of the certificate; default one year.
+        :param rotation: a counter; a new value makes a new key and certificate.
+        :param removal_policy: of the log group and the zip key; default RETAIN.
         """
         super().__init__(scope, construct_id)
         if not (LAMBDA_DEPS / "python").is_dir():
@@ -87,8 +95,19 @@ class TlsCertificates(Construct):
             vpc=vpc,
             vpc_subnets=subnets,
         )
+        self.key = rotating_key(
+            self,
+            "Key",
+            description="Encrypts EMR's TLS certificate zips: only the EMR instance role may decrypt",
+            removal_policy=removal_policy,
+        )
         s3.BucketGrants.from_bucket(bucket).actions_on_object_keys(role, f"{prefix}*", "s3:PutObject")
-        key.grant(role, "kms:GenerateDataKey")
+        self.key.grant(role, "kms:GenerateDataKey")
+        bucket.add_lifecycle_rule(
+            id="ExpireEmrTlsCertificates",
+            prefix=prefix,
+            expiration=Duration.days(validity_days + EXPIRY_MARGIN_DAYS),
+        )
         role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACCESS_ACTIONS), resources=["*"]))
         acknowledge_wildcards(
             role,
@@ -106,8 +125,27 @@ class TlsCertificates(Construct):
             properties={
                 "Bucket": bucket.bucket_name,
                 "Prefix": prefix,
-                "KmsKeyArn": key.key_arn,
+                "KmsKeyArn": self.key.key_arn,
                 "ValidityDays": str(validity_days),
+                "Rotation": str(rotation),
             },
         )
         self.uri = resource.get_att_string("Uri")
+
+    def allow_decrypt(self, reader: iam.Role) -> None:
+        """Let ``reader`` (the EMR instance role) decrypt the zips, and deny decryption to every
+        other principal of any account, whatever its IAM policies say."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"], principals=[iam.ArnPrincipal(reader.role_arn)], resources=["*"]
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["kms:Decrypt"],
+                principals=[iam.AnyPrincipal()],
+                resources=["*"],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": reader.role_arn}},
+            )
+        )

@@ -1,8 +1,8 @@
 """Who may write and read the camera streams: devices through AWS IoT, viewers through a role."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_iot as iot
 from aws_cdk import aws_kms as kms
@@ -19,9 +19,10 @@ CONSUMER_ACTIONS = (
     "kinesisvideo:GetMedia",
     "kinesisvideo:GetImages",
     "kinesisvideo:GetClip",
-    "kinesisvideo:GetHLSStreamingSessionURL",
-    "kinesisvideo:GetDASHStreamingSessionURL",
 )
+"""What a viewer does with its own credentials: live media, images and clips, each call signed."""
+SESSION_URL_ACTIONS = ("kinesisvideo:GetHLSStreamingSessionURL", "kinesisvideo:GetDASHStreamingSessionURL")
+"""Bearer URLs: whoever holds one plays the stream for its ``Expires`` (up to 12 hours), from anywhere."""
 
 
 def via_kinesis_video(stack: Stack) -> dict[str, dict[str, str]]:
@@ -38,10 +39,11 @@ class CameraAccess(Construct):
     (``${credentials-iot:ThingName}``; an explicit deny keeps it off streams not named
     ``<name_prefix>-*``) with
     ``PutMedia``, ``DescribeStream`` and ``GetDataEndpoint``, and use ``key`` only through Kinesis
-    Video. Viewers: a consumer role, assumable by ``consumer_principals`` (default: this account),
-    that may read media, images and clips and open HLS and DASH sessions on ``stream_arns``, and
-    decrypt through Kinesis Video. Exposes ``producer_role``, ``role_alias``, ``iot_policy`` and
-    ``consumer_role``."""
+    Video. Viewers: a consumer role, assumable by the roles in ``viewers`` only (none: no role), a
+    role of another account than the stack's (every role when the stack's account is unknown) only
+    under ``foreign_conditions``; it may read media, images and clips on ``stream_arns`` (and open
+    HLS and DASH sessions if ``session_urls``), and decrypt through Kinesis Video. Exposes
+    ``producer_role``, ``role_alias``, ``iot_policy`` and ``consumer_role`` (None without viewers)."""
 
     def __init__(
         self,
@@ -52,15 +54,19 @@ class CameraAccess(Construct):
         stream_arns: Sequence[str],
         key: kms.IKey,
         credential_duration: Duration,
-        consumer_principals: Sequence[str] = (),
+        viewers: Sequence[str] = (),
+        foreign_conditions: Mapping[str, str] | None = None,
+        session_urls: bool = False,
     ) -> None:
         """
         :param name_prefix: streams and things are named ``<name_prefix>-<camera>``.
         :param stream_arns: the platform's streams, for the consumer role.
         :param key: the streams' key.
         :param credential_duration: how long a device's temporary credentials last.
-        :param consumer_principals: IAM principal ARNs that may assume the consumer role; empty:
-            this account.
+        :param viewers: IAM role ARNs that may assume the consumer role; empty: no consumer role.
+        :param foreign_conditions: ``StringEquals`` conditions (``sts:ExternalId``,
+            ``aws:PrincipalOrgID``) on the trust of a viewer in another account; default: none.
+        :param session_urls: also allow HLS and DASH session URLs.
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -119,17 +125,27 @@ class CameraAccess(Construct):
                 ],
             },
         )
-        principals: list[iam.IPrincipal] = [iam.ArnPrincipal(arn) for arn in consumer_principals] or [
-            iam.AccountRootPrincipal()
+        self.consumer_role: iam.Role | None = None
+        if not viewers:
+            return
+        own_account = None if Token.is_unresolved(stack.account) else stack.account
+        conditions = {"StringEquals": dict(foreign_conditions or {})}
+        principals = [
+            iam.ArnPrincipal(arn)
+            if arn.split(":")[4] == own_account or not conditions["StringEquals"]
+            else iam.ArnPrincipal(arn).with_conditions(conditions)
+            for arn in viewers
         ]
         self.consumer_role = iam.Role(
             self,
             "ConsumerRole",
             assumed_by=iam.CompositePrincipal(*principals),
-            description="Viewers and analysts: read the camera streams (media, images, clips, HLS, DASH)",
+            description="Viewers: read the camera streams (media, images, clips"
+            + (", HLS, DASH)" if session_urls else ")"),
         )
+        actions = CONSUMER_ACTIONS + (SESSION_URL_ACTIONS if session_urls else ())
         self.consumer_role.add_to_policy(
-            iam.PolicyStatement(actions=list(CONSUMER_ACTIONS), resources=list(stream_arns))
+            iam.PolicyStatement(actions=list(actions), resources=list(stream_arns))
         )
         self.consumer_role.add_to_policy(
             iam.PolicyStatement(

@@ -399,15 +399,31 @@ BAD_INPUTS = [
         "dev.yaml: video.sampler: window_minutes 10 is shorter than the schedule's 15 minutes",
     ),
     (
-        "video.consumer_principals",
-        ["123456789012"],
-        "video.consumer_principals: ['123456789012'] is not allowed: "
-        "'123456789012' is not an IAM principal ARN",
+        "video.viewer.principals",
+        ["arn:aws:iam::123456789012:root"],
+        "video.viewer.principals: ['arn:aws:iam::123456789012:root'] is not allowed: "
+        "'arn:aws:iam::123456789012:root' is not an IAM role ARN",
+    ),
+    ("video.viewer.principals", ["arn:aws:iam::123456789012:user/ana"], "is not an IAM role ARN"),
+    ("video.viewer.principals", ["arn:aws-cn:iam::123456789012:role/a"], "is not an IAM role ARN"),
+    ("video.viewer.principals", ["arn:aws:s3:::bucket"], "'arn:aws:s3:::bucket' is not an IAM role ARN"),
+    (
+        "video.viewer.principals",
+        ["arn:aws:iam::123456789012:role/a"],
+        "video.viewer.principals: 'arn:aws:iam::123456789012:role/a' is in an account unknown at synth: "
+        "set video.viewer.external_id or organization_id",
+    ),
+    ("video.viewer.organization_id", "r-abc", "video.viewer.organization_id: 'r-abc' is not allowed"),
+    ("video.viewer.external_id", "x", "video.viewer.external_id: 'x' is not allowed"),
+    (
+        "emr.certificate_validity_days",
+        3650,
+        "emr.certificate_validity_days: 3650 is not allowed: Input should be less than or equal to 1825",
     ),
     (
-        "video.consumer_principals",
-        ["arn:aws:s3:::bucket"],
-        "'arn:aws:s3:::bucket' is not an IAM principal ARN",
+        "emr.certificate_rotation",
+        0,
+        "emr.certificate_rotation: 0 is not allowed: Input should be greater than or equal to 1",
     ),
     ("video.credential_duration_seconds", 60, "credential_duration_seconds: 60 is not allowed"),
     ("video.no_fragments_alarm_minutes", 1, "no_fragments_alarm_minutes: 1 is not allowed"),
@@ -613,3 +629,21 @@ def test_app_prints_one_line_and_exits_non_zero_without_traceback() -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == "config error: env: unknown environment 'staging'; allowed: dev, prod"
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_viewers_of_other_accounts_need_an_external_id_or_organization(tmp_path: Path) -> None:
+    own, other = "arn:aws:iam::123456789012:role/own", "arn:aws:iam::210987654321:role/partner"
+    placed = {"account": "123456789012", "region": "eu-west-1", "video.viewer.principals": [own, other]}
+    assert _config_error(tmp_path, "dev", placed).endswith(
+        f"video.viewer.principals: {other!r} is outside account 123456789012: "
+        "set video.viewer.external_id or organization_id"
+    )
+    document = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    for key, value in {**placed, "video.viewer.principals": [own]}.items():
+        _set(document, key, value)
+    _write(tmp_path, document)
+    assert load_settings("dev", tmp_path).video.viewer.principals == [own]
+    _set(document, "video.viewer.principals", [own, other])
+    _set(document, "video.viewer.organization_id", "o-abcdefghij")
+    _write(tmp_path, document)
+    assert load_settings("dev", tmp_path).video.viewer.foreign("123456789012") == [other]

@@ -26,8 +26,9 @@ DISK_KEY = "SecurityDiskKey509DB1A7"
 CERTIFICATES = "TlsCertificates32120F24"
 FUNCTION = "TlsCertificatesFunction2FE991B9"
 FUNCTION_ROLE = "TlsCertificatesRole860B267F"
+TLS_KEY = "TlsCertificatesKey75372671"
 INSTANCE_ROLE, SERVICE_ROLE = "RolesInstanceRole80CBE9C3", "RolesServiceRoleE105F0D1"
-STATEFUL = [DISK_KEY, CONFIGURATION]
+STATEFUL = [DISK_KEY, CONFIGURATION, TLS_KEY]
 
 
 def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
@@ -54,7 +55,7 @@ def test_security_configuration_encrypts_s3_disks_and_transit_and_requires_imdsv
     assert env.properties(STACK, DISK_KEY)["EnableKeyRotation"] is True
 
 
-def test_certificates_are_made_at_deploy_into_the_artifacts_bucket_under_the_lake_key(
+def test_certificates_are_made_at_deploy_into_the_artifacts_bucket_under_their_own_key(
     env: Synthesized,
 ) -> None:
     certificates = env.raw(STACK)["Resources"][CERTIFICATES]
@@ -62,7 +63,46 @@ def test_certificates_are_made_at_deploy_into_the_artifacts_bucket_under_the_lak
     props = certificates["Properties"]
     assert props["ServiceToken"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
     assert DATA_BUCKETS["artifacts"] in json.dumps(props["Bucket"]) and props["Prefix"] == "emr/tls/"
-    assert KEY in json.dumps(props["KmsKeyArn"])
+    assert props["KmsKeyArn"] == {"Fn::GetAtt": [TLS_KEY, "Arn"]}
+    config = env.settings.emr
+    assert config.certificate_validity_days <= 365  # not the five years of old
+    assert (props["ValidityDays"], props["Rotation"]) == (
+        str(config.certificate_validity_days),
+        str(config.certificate_rotation),
+    )
+
+
+def test_only_the_instance_role_may_decrypt_the_certificate_zips(env: Synthesized) -> None:
+    key = env.properties(STACK, TLS_KEY)
+    assert key["EnableKeyRotation"] is True
+    statements = key["KeyPolicy"]["Statement"]
+    instance_role = {"Fn::GetAtt": [INSTANCE_ROLE, "Arn"]}
+    (allow,) = [s for s in statements if s["Effect"] == "Allow" and s["Action"] == "kms:Decrypt"]
+    assert allow["Principal"] == {"AWS": instance_role}
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert (deny["Action"], deny["Principal"], deny["Resource"]) == ("kms:Decrypt", {"AWS": "*"}, "*")
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": instance_role}}
+    writes = [s for s in role_statements(env, STACK, FUNCTION_ROLE) if TLS_KEY in json.dumps(s["Resource"])]
+    assert [s["Action"] for s in writes] == ["kms:GenerateDataKey"]
+
+
+def test_certificate_zips_expire_a_month_after_their_certificate(env: Synthesized) -> None:
+    rules = env.properties("DataLake", DATA_BUCKETS["artifacts"])["LifecycleConfiguration"]["Rules"]
+    (tls,) = [rule for rule in rules if rule.get("Prefix") == "emr/tls/"]
+    assert tls["Status"] == "Enabled"
+    assert tls["ExpirationInDays"] == env.settings.emr.certificate_validity_days + 30
+    # the zips' names are new each rotation, so versions turn noncurrent only by this expiry
+    assert [r for r in rules if "NoncurrentVersionExpiration" in r and "Prefix" not in r]
+
+
+def test_a_new_rotation_makes_a_new_certificate(tmp_path: Path) -> None:
+    settings = load_settings("dev")
+    rotated = _with_emr(settings, certificate_rotation=settings.emr.certificate_rotation + 1)
+    app, _ = create_app(rotated, outdir=str(tmp_path))
+    app.synth()
+    template = json.loads((tmp_path / f"{STACK}.template.json").read_text())
+    props = template["Resources"][CERTIFICATES]["Properties"]
+    assert props["Rotation"] == str(settings.emr.certificate_rotation + 1)
 
 
 def test_certificate_function_runs_privately_alone_and_logs_encrypted(env: Synthesized) -> None:
@@ -185,6 +225,7 @@ def test_a_forks_own_certificates_replace_the_custom_resource(tmp_path: Path) ->
     )
     policies = json.dumps([r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"])
     assert ':s3:::pki-bucket/emr/certs.zip"' in policies
+    assert TLS_KEY not in resources
 
 
 def test_disabled_emr_leaves_the_stack_out(services_off: tuple[App, Platform]) -> None:

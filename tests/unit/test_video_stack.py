@@ -14,9 +14,15 @@ from aws_cdk.assertions import Template
 
 from app import Platform, create_app
 from config.settings import load_settings
-from platform_constructs.video.access import CONSUMER_ACTIONS, PRODUCER_ACTIONS, THING_NAME
+from platform_constructs.video.access import (
+    CONSUMER_ACTIONS,
+    PRODUCER_ACTIONS,
+    SESSION_URL_ACTIONS,
+    THING_NAME,
+)
 from platform_constructs.video.sampler import FrameSampler
 from stacks.video_stack import FRAMES_PREFIX
+from tests.checks.test_cfn_lint import lint
 from tests.conftest import Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
 
@@ -99,28 +105,77 @@ def test_a_camera_may_only_put_into_the_stream_named_after_its_thing(env: Synthe
     assert "kinesisvideo." in json.dumps(key["Condition"]["StringEquals"]["kms:ViaService"])
 
 
-def test_viewers_read_exactly_the_platforms_streams(env: Synthesized) -> None:
-    statements = role_statements(env, STACK, CONSUMER)
-    (read,) = [s for s in statements if "kinesisvideo:GetMedia" in as_list(s["Action"])]
-    assert sorted(as_list(read["Action"])) == sorted(CONSUMER_ACTIONS)
-    assert sorted(r["Fn::GetAtt"][0] for r in as_list(read["Resource"])) == sorted(_logical_ids(env).values())
-    (decrypt,) = [s for s in statements if s is not read]
-    assert decrypt["Action"] == "kms:Decrypt" and "kms:ViaService" in decrypt["Condition"]["StringEquals"]
-    trust = env.properties(STACK, CONSUMER)["AssumeRolePolicyDocument"]["Statement"]
-    assert "AccountId" in json.dumps([s["Principal"] for s in trust])  # default: this account
-
-
-def test_viewer_principals_come_from_config(tmp_path: Any) -> None:
+def _viewer_template(tmp_path: Any, account: str | None = None, **viewer: Any) -> dict[str, Any]:
+    """The Video template of dev with ``video.viewer`` changed (and ``account``/region if given)."""
     settings = load_settings("dev")
-    viewer = "arn:aws:iam::210987654321:role/store-analysts"
-    video = settings.video.model_copy(update={"consumer_principals": [viewer]})
-    app, platform = create_app(settings.model_copy(update={"video": video}), outdir=str(tmp_path))
+    video = settings.video.model_copy(update={"viewer": settings.video.viewer.model_copy(update=viewer)})
+    update: dict[str, Any] = {"video": video}
+    if account is not None:
+        update.update(account=account, region="eu-west-1")
+    app, platform = create_app(settings.model_copy(update=update), outdir=str(tmp_path))
     app.synth()
     assert platform.video is not None
-    template = json.loads((tmp_path / "Video.template.json").read_text())
-    (role,) = [r for lid, r in template["Resources"].items() if lid == CONSUMER]
-    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    return dict(json.loads((tmp_path / "Video.template.json").read_text()))
+
+
+def _viewer_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (policy,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": CONSUMER}]
+    ]
+    return list(policy["Properties"]["PolicyDocument"]["Statement"])
+
+
+def test_no_viewer_role_unless_roles_are_named(env: Synthesized) -> None:
+    assert not env.settings.video.viewer.principals
+    assert CONSUMER not in env.raw(STACK)["Resources"]
+    assert "ConsumerRoleArn" not in env.raw(STACK).get("Outputs", {})
+
+
+def test_viewers_read_exactly_the_platforms_streams_without_session_urls(tmp_path: Any) -> None:
+    viewer = "arn:aws:iam::123456789012:role/store-analysts"
+    template = _viewer_template(tmp_path, "123456789012", principals=[viewer])
+    statements = _viewer_statements(template)
+    (read,) = [s for s in statements if "kinesisvideo:GetMedia" in as_list(s["Action"])]
+    assert sorted(as_list(read["Action"])) == sorted(CONSUMER_ACTIONS)
+    assert not set(SESSION_URL_ACTIONS) & set(json.dumps(statements).split('"'))
+    streams = {lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::KinesisVideo::Stream"}
+    assert {r["Fn::GetAtt"][0] for r in as_list(read["Resource"])} == streams
+    (decrypt,) = [s for s in statements if s is not read]
+    assert decrypt["Action"] == "kms:Decrypt" and "kms:ViaService" in decrypt["Condition"]["StringEquals"]
+    (trust,) = template["Resources"][CONSUMER]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": viewer} and "Condition" not in trust  # same account: no condition
+
+
+def test_session_urls_only_when_configured(tmp_path: Any) -> None:
+    template = _viewer_template(
+        tmp_path, "123456789012", principals=["arn:aws:iam::123456789012:role/a"], session_urls=True
+    )
+    (read,) = [s for s in _viewer_statements(template) if "kinesisvideo:GetMedia" in as_list(s["Action"])]
+    assert sorted(as_list(read["Action"])) == sorted(CONSUMER_ACTIONS + SESSION_URL_ACTIONS)
+
+
+def test_other_accounts_viewers_are_trusted_only_under_the_external_id_and_org(tmp_path: Any) -> None:
+    own, other = "arn:aws:iam::123456789012:role/own", "arn:aws:iam::210987654321:role/partner"
+    conditions = {"external_id": "store-42", "organization_id": "o-abcdefghij"}
+    template = _viewer_template(tmp_path, "123456789012", principals=[own, other], **conditions)
+    trust = template["Resources"][CONSUMER]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    by_principal = {s["Principal"]["AWS"]: s for s in trust}
+    assert set(by_principal) == {own, other} and all(s["Action"] == "sts:AssumeRole" for s in trust)
+    assert "Condition" not in by_principal[own]
+    assert by_principal[other]["Condition"] == {
+        "StringEquals": {"sts:ExternalId": "store-42", "aws:PrincipalOrgID": "o-abcdefghij"}
+    }
+    assert not lint([str(tmp_path / "Video.template.json")])  # the default configs have no viewer role
+
+
+def test_every_viewer_is_conditioned_when_the_account_is_unknown(tmp_path: Any) -> None:
+    viewer = "arn:aws:iam::123456789012:role/own"
+    template = _viewer_template(tmp_path, principals=[viewer], external_id="store-42")
+    (trust,) = template["Resources"][CONSUMER]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"AWS": viewer}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "store-42"}}
 
 
 def test_sampler_runs_on_the_schedule_over_its_window_and_streams(env: Synthesized) -> None:

@@ -37,7 +37,13 @@ def _event(
 
 def _properties(bucket: str, key_arn: str) -> dict[str, str]:
     """The custom resource's properties, as the stack passes them."""
-    return {"Bucket": bucket, "Prefix": "emr/tls/", "KmsKeyArn": key_arn, "ValidityDays": "30"}
+    return {
+        "Bucket": bucket,
+        "Prefix": "emr/tls/",
+        "KmsKeyArn": key_arn,
+        "ValidityDays": "30",
+        "Rotation": "1",
+    }
 
 
 def test_zip_holds_a_key_and_a_self_signed_certificate_for_the_regions_hosts() -> None:
@@ -89,3 +95,32 @@ def test_a_failure_is_reported_to_cloudformation(
     handler(_event("Create", url, properties), SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
     (response,) = responses
     assert response["Status"] == "FAILED" and "NoSuchBucket" in response["Reason"]
+
+
+def test_a_rotation_writes_a_new_zip_with_a_new_key_valid_for_the_configured_days(
+    aws: dict[str, Any], cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, responses = cloudformation
+    first = _properties("artifacts", aws["key_arn"])
+    context = SimpleNamespace(invoked_function_arn=FUNCTION_ARN)
+    handler(_event("Create", url, first), context)
+    old = responses[-1]["PhysicalResourceId"]
+    before = datetime.now(UTC)
+    handler(_event("Update", url, {**first, "Rotation": "2", "ValidityDays": "90"}, old), context)
+    assert responses[-1]["Status"] == "SUCCESS", responses[-1]["Reason"]
+    new = responses[-1]["PhysicalResourceId"]
+    assert new != old and new.startswith("s3://artifacts/emr/tls/")  # the old zip stays for running clusters
+
+    def contents(uri: str) -> tuple[bytes, x509.Certificate]:
+        stored = aws["s3"].get_object(Bucket="artifacts", Key=uri.removeprefix("s3://artifacts/"))
+        assert not stored.get("BucketKeyEnabled")  # every read is decrypted by KMS as the reader
+        with zipfile.ZipFile(io.BytesIO(stored["Body"].read())) as archive:
+            return archive.read("privateKey.pem"), x509.load_pem_x509_certificate(
+                archive.read("certificateChain.pem")
+            )
+
+    old_key, _ = contents(old)
+    new_key, certificate = contents(new)
+    assert new_key != old_key
+    expires = certificate.not_valid_after_utc - before
+    assert timedelta(days=90) - timedelta(minutes=1) <= expires <= timedelta(days=90, minutes=1)

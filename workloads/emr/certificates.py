@@ -6,10 +6,12 @@ self-signed certificate for the region's internal EC2 host names (``*.<region>.c
 and ``*.ec2.internal`` in us-east-1), zips them, and writes the zip SSE-KMS-encrypted to S3. The
 private key exists nowhere else: not in the repository, not in ``cdk.out``.
 
-Resource properties: ``Bucket``, ``Prefix``, ``KmsKeyArn``, ``ValidityDays``. The physical ID and
-the ``Uri`` attribute are the zip's ``s3://`` URI. A property change makes a new zip (a new
-physical ID). Delete leaves the zip in place: a running cluster fetches it again whenever it adds
-a node; the bucket's lifecycle and a person remove old ones.
+Resource properties: ``Bucket``, ``Prefix``, ``KmsKeyArn``, ``ValidityDays``, ``Rotation`` (a
+counter whose only job is to change). The physical ID and the ``Uri`` attribute are the zip's
+``s3://`` URI. Any property change makes a new zip under a new name (a new physical ID). Delete
+leaves the zip in place: a running cluster fetches it again whenever it adds a node; the bucket's
+lifecycle removes it after its certificate expired. The zip is written without an S3 Bucket Key, so
+every read asks KMS, under the reader's own identity, to decrypt it.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def _create(properties: dict[str, Any], region: str) -> str:
         Body=certificate_zip(region, datetime.now(UTC), int(properties["ValidityDays"])),
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=properties["KmsKeyArn"],
+        BucketKeyEnabled=False,
     )
     return f"s3://{bucket}/{key}"
 
