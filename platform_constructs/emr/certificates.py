@@ -69,6 +69,18 @@ class TlsCertificates(Construct):
         super().__init__(scope, construct_id)
         if not (LAMBDA_DEPS / "python").is_dir():
             raise FileNotFoundError(f"{LAMBDA_DEPS.relative_to(ROOT)} is missing: run `make setup` first")
+        https_out = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="EMR TLS certificate function: HTTPS out only",
+            allow_all_outbound=False,
+        )
+        https_out.add_egress_rule(
+            ec2.Peer.any_ipv4(),
+            ec2.Port.tcp(443),
+            "S3 and KMS through their endpoints, CloudFormation's response URL",
+        )
         self.function, role, log_group = custom_resource_function_with_own_role(
             self,
             entry=HANDLER,
@@ -94,6 +106,7 @@ class TlsCertificates(Construct):
             timeout=Duration.minutes(1),
             vpc=vpc,
             vpc_subnets=subnets,
+            security_groups=[https_out],
         )
         self.key = rotating_key(
             self,
