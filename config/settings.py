@@ -144,12 +144,15 @@ class LifecycleSettings(_Strict):
 
 
 class LakeSettings(_Strict):
-    """Data lake storage: lifecycle of zone data and retention of logs and query results."""
+    """Data lake storage: lifecycle of zone data, retention of logs and query results, and
+    ``object_lock_days``: days each new object version in raw and curated is locked in governance
+    mode (null: no Object Lock; once on, S3 keeps Object Lock on for the bucket)."""
 
     lifecycle: LifecycleSettings
     access_log_retention_days: Days
     athena_results_retention_days: Days
     athena_bytes_scanned_cutoff_mb: int = Field(ge=10, le=10_000_000)
+    object_lock_days: Days | None = None
 
 
 class ServiceSettings(_Strict):
@@ -595,6 +598,11 @@ class Settings(_Strict):
         repeated = sorted({group for group in groups if groups.count(group) > 1})
         if self.quicksight.enabled and repeated:
             raise ValueError(f"quicksight: groups listed more than once: {', '.join(repeated)}")
+        if self.removal_policy == "destroy" and self.lake.object_lock_days:
+            raise ValueError(
+                "lake.object_lock_days with removal_policy 'destroy': locked versions cannot be "
+                "deleted, so the stack could not empty its buckets; set null, or removal_policy 'retain'"
+            )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self

@@ -8,6 +8,8 @@ from platform_constructs.keys import rotating_key
 
 ZONES = ("raw", "curated", "analytics")
 """The lake's data zones, in the order data flows through them."""
+LOCKABLE_ZONES = ("raw", "curated")
+"""The zones that hold data the platform cannot rebuild: what Object Lock protects."""
 
 
 class DataLake(Construct):
@@ -17,7 +19,9 @@ class DataLake(Construct):
     account administers it and IAM policies (added through grants) decide who may use it. Buckets:
     one per zone in :data:`ZONES` (tiered by ``tiering``), ``artifacts`` (scripts, models, cluster
     logs; query results under ``query_results_prefix``, deleted after ``query_results_retention``;
-    not tiered) and ``access_logs`` (server access logs of all the others).
+    not tiered) and ``access_logs`` (server access logs of all the others). Every data bucket
+    refuses writes under another key (:class:`LakeBucket`); with ``object_lock_retention`` the
+    zones in :data:`LOCKABLE_ZONES` lock new object versions in governance mode.
     Everything is retained unless ``removal_policy`` is DESTROY. Exposes ``key``, ``zones``
     (zone name -> bucket), ``raw``, ``curated``, ``analytics``, ``artifacts``, ``access_logs`` and
     ``query_results_prefix``.
@@ -35,6 +39,7 @@ class DataLake(Construct):
         housekeeping: Housekeeping,
         access_log_retention: Duration,
         query_results_retention: Duration,
+        object_lock_retention: Duration | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
@@ -43,6 +48,8 @@ class DataLake(Construct):
         :param housekeeping: expiry of noncurrent versions and unfinished uploads, every bucket.
         :param access_log_retention: how long server access logs are kept.
         :param query_results_retention: how long query results in ``artifacts`` are kept.
+        :param object_lock_retention: governance-mode retention in the raw and curated zones;
+            default none (no Object Lock).
         :param removal_policy: RETAIN (default) or DESTROY for the key and every bucket.
         """
         super().__init__(scope, construct_id)
@@ -68,6 +75,7 @@ class DataLake(Construct):
                 access_logs=self.access_logs,
                 housekeeping=housekeeping,
                 tiering=tiering,
+                object_lock_retention=object_lock_retention if zone in LOCKABLE_ZONES else None,
                 removal_policy=removal_policy,
             )
             for zone in ZONES

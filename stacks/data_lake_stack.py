@@ -47,6 +47,7 @@ class DataLakeStack(PlatformStack):
             ),
             access_log_retention=Duration.days(lake.access_log_retention_days),
             query_results_retention=Duration.days(lake.athena_results_retention_days),
+            object_lock_retention=Duration.days(lake.object_lock_days) if lake.object_lock_days else None,
             removal_policy=removal_policy,
         )
         self.catalog = LakeCatalog(

@@ -124,6 +124,16 @@ BAD_INPUTS = [
         0,
         "lake.athena_bytes_scanned_cutoff_mb: 0 is not allowed: Input should be greater than or equal to 10",
     ),
+    (
+        "lake.object_lock_days",
+        30,
+        "(top level): lake.object_lock_days with removal_policy 'destroy': locked versions cannot be deleted",
+    ),
+    (
+        "lake.object_lock_days",
+        0,
+        "lake.object_lock_days: 0 is not allowed: Input should be greater than or equal to 1",
+    ),
     ("account", "12345", "account: '12345' is not allowed: String should match pattern"),
     ("account", "123456789012", "dev.yaml: (top level): account and region must be set together"),
     (
