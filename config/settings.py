@@ -31,6 +31,7 @@ CONFIG_DIR = Path(__file__).resolve().parent
 _RFC1918 = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _CAMERA = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+_IAM_ROLE = re.compile(r"^arn:aws:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
 _QUICKSIGHT_GROUP = re.compile(r"^[\u0020-\u002e\u0030-\u00ff]{1,128}$")
 _WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -69,6 +70,16 @@ FORECAST_NAME_LIMIT = 40
 up to 4 digits of redrive count, and SageMaker names stop at 63 characters."""
 BUDGET_NOTIFICATION_LIMIT = 5
 """Most notifications one AWS Budgets budget may have."""
+
+
+def _distinct_matches(values: list[str], pattern: re.Pattern[str], problem: str, item: str) -> list[str]:
+    """``values`` if each matches ``pattern`` (else ``'<value>' <problem>``) and none repeats."""
+    for value in values:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} {problem}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"lists {item} more than once")
+    return values
 
 
 class ConfigError(Exception):
@@ -153,6 +164,21 @@ class LakeSettings(_Strict):
     athena_results_retention_days: Days
     athena_bytes_scanned_cutoff_mb: int = Field(ge=10, le=10_000_000)
     object_lock_days: Days | None = None
+
+
+class SecuritySettings(_Strict):
+    """Who administers the platform's KMS keys: ``key_admins``, IAM role ARNs (no ``:root``, no
+    users) in the ``aws`` partition, the one of every supported region. Empty: nobody but the
+    deploying CloudFormation role may schedule a key's deletion or change its policy."""
+
+    key_admins: list[str] = Field(max_length=10)
+
+    @field_validator("key_admins")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        return _distinct_matches(
+            value, _IAM_ROLE, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", "a role"
+        )
 
 
 class ServiceSettings(_Strict):
@@ -486,12 +512,7 @@ class AlarmSettings(_Strict):
     @field_validator("emails")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not _EMAIL.match(address):
-                raise ValueError(f"{address!r} is not an e-mail address")
-        if len(set(value)) != len(value):
-            raise ValueError("lists an address twice")
-        return value
+        return _distinct_matches(value, _EMAIL, "is not an e-mail address", "an address")
 
 
 class BudgetSettings(_Strict):
@@ -537,6 +558,7 @@ class Settings(_Strict):
     tags: TagSettings
     network: NetworkSettings
     lake: LakeSettings
+    security: SecuritySettings
     alarms: AlarmSettings
     budget: BudgetSettings
     glue: GlueSettings
@@ -598,6 +620,12 @@ class Settings(_Strict):
         repeated = sorted({group for group in groups if groups.count(group) > 1})
         if self.quicksight.enabled and repeated:
             raise ValueError(f"quicksight: groups listed more than once: {', '.join(repeated)}")
+        foreign = [a for a in self.security.key_admins if self.account and f"::{self.account}:" not in a]
+        if foreign:
+            raise ValueError(
+                f"security.key_admins: {', '.join(foreign)} not in account {self.account}: "
+                "a key administrator is a role of the account that holds the keys"
+            )
         if self.removal_policy == "destroy" and self.lake.object_lock_days:
             raise ValueError(
                 "lake.object_lock_days with removal_policy 'destroy': locked versions cannot be "

@@ -1,5 +1,7 @@
 """The storage core of the platform: one KMS key and the lake's buckets."""
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy
 from constructs import Construct
 
@@ -15,8 +17,8 @@ LOCKABLE_ZONES = ("raw", "curated")
 class DataLake(Construct):
     """A customer-managed KMS key and the lake's buckets.
 
-    The key rotates yearly, is named by ``key_alias`` and keeps CDK's default key policy: the
-    account administers it and IAM policies (added through grants) decide who may use it. Buckets:
+    The key rotates yearly and is named by ``key_alias``; IAM policies (added through grants)
+    decide who may use it, the roles in ``key_admins`` administer it (:func:`rotating_key`). Buckets:
     one per zone in :data:`ZONES` (tiered by ``tiering``), ``artifacts`` (scripts, models, cluster
     logs; query results under ``query_results_prefix``, deleted after ``query_results_retention``;
     not tiered) and ``access_logs`` (server access logs of all the others). Every data bucket
@@ -35,6 +37,7 @@ class DataLake(Construct):
         construct_id: str,
         *,
         key_alias: str,
+        key_admins: Sequence[str],
         tiering: Tiering,
         housekeeping: Housekeeping,
         access_log_retention: Duration,
@@ -44,6 +47,7 @@ class DataLake(Construct):
     ) -> None:
         """
         :param key_alias: alias of the lake key, e.g. ``alias/dsp-dev-lake``.
+        :param key_admins: IAM role ARNs that administer the lake key.
         :param tiering: storage-class transitions of zone data.
         :param housekeeping: expiry of noncurrent versions and unfinished uploads, every bucket.
         :param access_log_retention: how long server access logs are kept.
@@ -57,6 +61,7 @@ class DataLake(Construct):
             self,
             "Key",
             alias=key_alias,
+            admins=key_admins,
             description="Encrypts the data lake: zone data, artifacts, query results",
             removal_policy=removal_policy,
         )

