@@ -58,7 +58,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
     alarms = AlarmsStack(app, "Alarms", settings=settings)
     logs_key = alarms.operations_key
     network = NetworkStack(app, "Network", settings=settings, logs_key=logs_key)
-    data_lake = DataLakeStack(app, "DataLake", settings=settings)
+    data_lake = DataLakeStack(app, "DataLake", settings=settings, alarm_topic=alarms.alarms.topic)
     glue = None
     if settings.glue.enabled:
         glue = GlueStack(

@@ -71,6 +71,16 @@ BUDGET_NOTIFICATION_LIMIT = 5
 """Most notifications one AWS Budgets budget may have."""
 
 
+def _distinct_matches(values: list[str], pattern: re.Pattern[str], problem: str, item: str) -> list[str]:
+    """``values`` if each matches ``pattern`` (else ``'<value>' <problem>``) and none repeats."""
+    for value in values:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} {problem}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"lists {item} more than once")
+    return values
+
+
 class ConfigError(Exception):
     """A configuration problem, worded for the person who edits the YAML file."""
 
@@ -144,7 +154,9 @@ class LifecycleSettings(_Strict):
 
 
 class LakeSettings(_Strict):
-    """Data lake storage: lifecycle of zone data and retention of logs, query results and personal data."""
+    """Data lake storage: lifecycle of zone data, retention of logs, query results and personal
+    data, and ``object_lock_days``: days each new object version in raw and curated is locked in
+    governance mode (null: no Object Lock; once on, S3 keeps Object Lock on for the bucket)."""
 
     lifecycle: LifecycleSettings
     access_log_retention_days: Days
@@ -157,6 +169,22 @@ class LakeSettings(_Strict):
         description="days camera frames and captured endpoint requests are kept in the raw zone; "
         "null: as long as the streams keep video (video.retention_hours, rounded up to days)",
     )
+    object_lock_days: Days | None = None
+
+
+class SecuritySettings(_Strict):
+    """Who administers the platform's KMS keys: ``key_admins``, IAM role ARNs (no ``:root``, no
+    users) in the ``aws`` partition, the one of every supported region. Empty: nobody but the
+    deploying CloudFormation role may schedule a key's deletion or change its policy."""
+
+    key_admins: list[str] = Field(max_length=10)
+
+    @field_validator("key_admins")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        return _distinct_matches(
+            value, _ROLE_ARN, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", "a role"
+        )
 
 
 class ServiceSettings(_Strict):
@@ -532,12 +560,7 @@ class AlarmSettings(_Strict):
     @field_validator("emails")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not _EMAIL.match(address):
-                raise ValueError(f"{address!r} is not an e-mail address")
-        if len(set(value)) != len(value):
-            raise ValueError("lists an address twice")
-        return value
+        return _distinct_matches(value, _EMAIL, "is not an e-mail address", "an address")
 
 
 class BudgetSettings(_Strict):
@@ -583,6 +606,7 @@ class Settings(_Strict):
     tags: TagSettings
     network: NetworkSettings
     lake: LakeSettings
+    security: SecuritySettings
     alarms: AlarmSettings
     budget: BudgetSettings
     glue: GlueSettings
@@ -652,6 +676,17 @@ class Settings(_Strict):
         repeated = sorted({group for group in groups if groups.count(group) > 1})
         if self.quicksight.enabled and repeated:
             raise ValueError(f"quicksight: groups listed more than once: {', '.join(repeated)}")
+        foreign = [a for a in self.security.key_admins if self.account and f"::{self.account}:" not in a]
+        if foreign:
+            raise ValueError(
+                f"security.key_admins: {', '.join(foreign)} not in account {self.account}: "
+                "a key administrator is a role of the account that holds the keys"
+            )
+        if self.removal_policy == "destroy" and self.lake.object_lock_days:
+            raise ValueError(
+                "lake.object_lock_days with removal_policy 'destroy': locked versions cannot be "
+                "deleted, so the stack could not empty its buckets; set null, or removal_policy 'retain'"
+            )
         if self.removal_policy == "destroy" and self.termination_protection:
             raise ValueError("removal_policy 'destroy' contradicts termination_protection: true")
         return self

@@ -414,6 +414,65 @@ def check_video(account: Account) -> list[Finding]:
     return [Finding("OK", name, f"Kinesis Video Streams answers in {account.region}")]
 
 
+def _records_management_writes(selectors: dict[str, Any]) -> bool:
+    """Whether a trail's event selectors (basic, advanced or none: all management events) take in
+    management events that write, such as ``ScheduleKeyDeletion``."""
+    if advanced := selectors.get("AdvancedEventSelectors"):
+        return any(
+            {"Field": "eventCategory", "Equals": ["Management"]} in s["FieldSelectors"]
+            and {"Field": "readOnly", "Equals": ["true"]} not in s["FieldSelectors"]
+            for s in advanced
+        )
+    basic = selectors.get("EventSelectors") or [{}]
+    return any(
+        s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") != "ReadOnly" for s in basic
+    )
+
+
+def check_trail(account: Account) -> list[Finding]:
+    """A logging trail records this region's management events: the key alarms are made of them."""
+    name = "key alarms"
+    cloudtrail = account.deployed.client("cloudtrail")
+    for trail in cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]:
+        if not (trail.get("IsMultiRegionTrail") or trail.get("HomeRegion") == account.region):
+            continue
+        arn = trail["TrailARN"]
+        if cloudtrail.get_trail_status(Name=arn)["IsLogging"] and _records_management_writes(
+            cloudtrail.get_event_selectors(TrailName=arn)
+        ):
+            return [Finding("OK", name, f"trail {trail['Name']} records management events")]
+    text = (
+        f"no logging trail records management events in {account.region}, so a platform key disabled "
+        "or scheduled for deletion raises no alarm: create a trail (CloudTrail > Trails) or an "
+        "organization trail"
+    )
+    return [Finding("WARN", name, text)]
+
+
+def check_key_admins(account: Account) -> list[Finding]:
+    """Every role in ``security.key_admins`` exists: KMS refuses a key policy naming one that does not."""
+    name = "key admins"
+    admins = account.settings.security.key_admins
+    if not admins:
+        return [Finding("SKIP", name, "security.key_admins is empty: the deploying role administers keys")]
+    iam = account.deployed.client("iam")
+    missing = []
+    for admin in admins:
+        try:
+            iam.get_role(RoleName=admin.rsplit("/", 1)[1])
+        except ClientError as error:
+            if _code(error) != "NoSuchEntity":
+                raise
+            missing.append(admin)
+    if missing:
+        text = (
+            f"{', '.join(missing)} not found, and KMS refuses a key policy that names a missing principal: "
+            "create the role(s) first, or remove them from security.key_admins"
+        )
+        return [Finding("PROBLEM", name, text)]
+    return [Finding("OK", name, f"{len(admins)} key administrator role(s) exist")]
+
+
 CHECKS: dict[str, Callable[[Account], list[Finding]]] = {
     "cdk bootstrap": check_bootstrap,
     "quicksight": check_quicksight,
@@ -422,6 +481,8 @@ CHECKS: dict[str, Callable[[Account], list[Finding]]] = {
     "emr vcpus": check_emr_vcpus,
     "sagemaker": check_sagemaker,
     "kinesis video": check_video,
+    "key alarms": check_trail,
+    "key admins": check_key_admins,
 }
 """Every check, in the order of the report."""
 

@@ -1,9 +1,11 @@
 """S3 buckets with the platform's secure defaults: one class for data, one for access logs."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -131,6 +133,9 @@ class LakeBucket(s3.Bucket):
     blocked, TLS 1.2+ only, versioning, object ownership enforced, server access logs to
     ``access_logs`` under ``<construct id>/``, and lifecycle rules: noncurrent versions and
     unfinished uploads cleaned up, current objects tiered by age when ``tiering`` is given.
+    The bucket policy refuses a write that names another KMS key, another encryption than SSE-KMS
+    or a customer-provided key (SSE-C); a write without encryption headers gets the bucket default.
+    With ``object_lock_retention``, every new object version is locked in governance mode that long.
     """
 
     def __init__(
@@ -142,13 +147,19 @@ class LakeBucket(s3.Bucket):
         access_logs: s3.IBucket,
         housekeeping: Housekeeping,
         tiering: Tiering | None = None,
+        object_lock_retention: Duration | None = None,
+        own_key_prefixes: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
-        :param encryption_key: the customer-managed key for SSE-KMS.
+        :param encryption_key: the customer-managed key for SSE-KMS, the only key writes may name.
+        :param own_key_prefixes: key prefixes whose objects are written under a KMS key of their own
+            (still SSE-KMS, never SSE-C), such as EMR's TLS certificate zips; default none.
         :param access_logs: the bucket receiving server access logs.
         :param housekeeping: expiry of noncurrent versions and unfinished uploads.
         :param tiering: storage-class transitions by age; default none.
+        :param object_lock_retention: default governance-mode retention of new object versions;
+            default none (no Object Lock). Once on, S3 never turns Object Lock off for the bucket.
         :param removal_policy: RETAIN (default) or DESTROY, which also empties the bucket on delete.
         """
         super().__init__(
@@ -160,6 +171,43 @@ class LakeBucket(s3.Bucket):
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"{construct_id.lower()}/",
             lifecycle_rules=_lifecycle_rules(housekeeping, tiering),
+            object_lock_enabled=True if object_lock_retention else None,
+            object_lock_default_retention=(
+                s3.ObjectLockRetention.governance(object_lock_retention) if object_lock_retention else None
+            ),
             **_secure_defaults(removal_policy),
         )
         _acknowledge_single_region(self)
+        self._refuse_writes_not_under(encryption_key, own_key_prefixes)
+
+    def _refuse_writes_not_under(self, key: kms.IKey, own_key_prefixes: Sequence[str]) -> None:
+        """Deny every put (``PutObject`` also authorizes copies and multipart uploads) that names a
+        KMS key other than ``key`` (outside ``own_key_prefixes``), an encryption other than SSE-KMS,
+        or a customer-provided key. The ``IfExists`` forms let a put without headers through: the
+        bucket default encrypts it."""
+        everywhere = [self.arn_for_objects("*")]
+        exempt = [self.arn_for_objects(f"{prefix}*") for prefix in own_key_prefixes]
+        refusals = {
+            "DenyPutsUnderAnotherKmsKey": {
+                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn}
+            },
+            "DenyPutsWithAnotherEncryption": {
+                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+            },
+            "DenyPutsWithCustomerKeys": {
+                "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}
+            },
+        }
+        for sid, conditions in refusals.items():
+            pinned = sid == "DenyPutsUnderAnotherKmsKey" and exempt
+            self.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=None if pinned else everywhere,
+                    not_resources=exempt if pinned else None,
+                    conditions=conditions,
+                )
+            )

@@ -1,10 +1,11 @@
 """EventBridge rules that send failure events to the platform alarm topic, readable by a person."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -48,6 +49,25 @@ def failed_executions(machine: sfn.IStateMachine) -> events.EventPattern:
         source=["aws.states"],
         detail_type=["Step Functions Execution Status Change"],
         detail={"stateMachineArn": [machine.state_machine_arn], "status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+    )
+
+
+def key_tampering(keys: Sequence[kms.IKey]) -> tuple[events.EventPattern, str]:
+    """An alert for ``keys`` disabled or scheduled for deletion, from the CloudTrail management
+    events EventBridge receives (a trail must record them; the event's ``resources`` hold the key
+    ARN however the caller named the key)."""
+    return (
+        events.EventPattern(
+            source=["aws.kms"],
+            detail_type=["AWS API Call via CloudTrail"],
+            detail={
+                "eventSource": ["kms.amazonaws.com"],
+                "eventName": ["ScheduleKeyDeletion", "DisableKey"],
+                "resources": {"ARN": [key.key_arn for key in keys]},
+            },
+        ),
+        "KMS key disabled or scheduled for deletion: <detail.eventName> of <detail.requestParameters.keyId> "
+        "by <detail.userIdentity.arn>",
     )
 
 

@@ -1,6 +1,7 @@
 """DataLakeStack: the stateful heart of the platform."""
 
 from aws_cdk import CfnOutput, Duration
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.settings import Settings
@@ -8,6 +9,7 @@ from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.buckets import Housekeeping, Tiering
 from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
+from platform_constructs.failure_alerts import FailureAlerts, key_tampering
 from platform_constructs.lake_tables import LakeTables
 from platform_constructs.removal import data_removal_policy
 from stacks import outputs
@@ -18,11 +20,13 @@ from workloads.schema import CATALOG_TABLES, PERSONAL_DATA_PREFIXES
 class DataLakeStack(PlatformStack):
     """The lake key and buckets (:class:`DataLake`), a Glue database per zone (:class:`LakeCatalog`)
     with the curated and analytics tables of the schema module (:class:`LakeTables`), and the Athena
-    workgroup (:class:`AthenaWorkgroup`), configured by the ``lake`` settings. Data is retained
-    unless ``removal_policy`` is ``destroy``. Exposes ``lake``, ``catalog``, ``tables`` and
-    ``athena``."""
+    workgroup (:class:`AthenaWorkgroup`), configured by the ``lake`` settings; the lake key disabled
+    or scheduled for deletion notifies ``alarm_topic``. Data is retained unless ``removal_policy``
+    is ``destroy``. Exposes ``lake``, ``catalog``, ``tables``, ``athena`` and ``alerts``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, alarm_topic: sns.ITopic
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -37,6 +41,7 @@ class DataLakeStack(PlatformStack):
             self,
             "Lake",
             key_alias=f"alias/{settings.name_prefix}-lake",
+            key_admins=settings.security.key_admins,
             tiering=Tiering(
                 infrequent_access_after=Duration.days(lake.lifecycle.infrequent_access_after_days),
                 archive_after=Duration.days(archive) if archive is not None else None,
@@ -47,6 +52,7 @@ class DataLakeStack(PlatformStack):
             ),
             access_log_retention=Duration.days(lake.access_log_retention_days),
             query_results_retention=Duration.days(lake.athena_results_retention_days),
+            object_lock_retention=Duration.days(lake.object_lock_days) if lake.object_lock_days else None,
             removal_policy=removal_policy,
         )
         for data_class, prefix in PERSONAL_DATA_PREFIXES.items():  # frames and captured requests
@@ -55,6 +61,9 @@ class DataLakeStack(PlatformStack):
                 prefix=prefix,
                 expiration=Duration.days(settings.personal_data_retention_days),
             )
+        self.alerts = FailureAlerts(
+            self, "Alerts", topic=alarm_topic, alerts={"LakeKeyTampering": key_tampering([self.lake.key])}
+        )
         self.catalog = LakeCatalog(
             self,
             "Catalog",

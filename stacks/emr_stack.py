@@ -19,7 +19,7 @@ from platform_constructs.emr.security_configuration import EmrSecurityConfigurat
 from platform_constructs.emr.security_group_cleanup import SecurityGroupCleanup
 from platform_constructs.emr.serverless import ServerlessCapacity, ServerlessFeatureRun, ServerlessLake
 from platform_constructs.emr.transient import TransientFeatureRun
-from platform_constructs.failure_alerts import FailureAlerts, failed_executions
+from platform_constructs.failure_alerts import FailureAlerts, failed_executions, key_tampering
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PRIVATE_SUBNET_GROUP
 from platform_constructs.removal import data_removal_policy
@@ -33,7 +33,7 @@ LOGS_PREFIX = "emr/logs/"
 """Where clusters write their logs in the artifacts bucket."""
 SERVERLESS_LOGS_PREFIX = "emr/serverless-logs/"
 """Where EMR Serverless feature jobs write their logs in the artifacts bucket."""
-CERTIFICATES_PREFIX = "emr/tls/"
+CERTIFICATES_PREFIX = DataLake.certificates_prefix
 """Where the generated TLS certificate zips go in the artifacts bucket."""
 SECURITY_GROUPS = {
     "primary": ("PrimarySecurityGroup", "EMR-managed: primary node"),
@@ -54,8 +54,9 @@ class EmrStack(PlatformStack):
     groups together when the stack is deleted, after the long-running cluster), the shape every
     cluster shares, and, when ``emr.cluster.enabled``, the long-running cluster
     (:class:`LongRunningCluster`); always the transient path (:class:`TransientFeatureRun`).
-    Failed transient runs, failed steps on the long-running cluster and the platform's clusters
-    terminating with errors reach the alarm topic. Exposes ``security``, ``roles``,
+    Failed transient runs, failed steps on the long-running cluster, the platform's clusters
+    terminating with errors and the disk key disabled or scheduled for deletion reach the alarm
+    topic. Exposes ``security``, ``roles``,
     ``security_groups``, ``group_cleanup``, ``feature_step`` (its code as assets; its
     spark-submit arguments are also a stack output), ``shape``, ``placement``, ``transient``,
     ``alerts`` and ``cluster``."""
@@ -103,6 +104,7 @@ class EmrStack(PlatformStack):
                 log_retention=log_retention,
                 validity_days=config.certificate_validity_days,
                 rotation=config.certificate_rotation,
+                key_admins=settings.security.key_admins,
                 removal_policy=removal_policy,
             )
             certificates_uri = certificates.uri
@@ -111,6 +113,7 @@ class EmrStack(PlatformStack):
             "Security",
             data_key=lake.key,
             certificates_uri=certificates_uri,
+            key_admins=settings.security.key_admins,
             removal_policy=removal_policy,
         )
         self.roles = EmrRoles(
@@ -263,6 +266,12 @@ class EmrStack(PlatformStack):
             )
             self.group_cleanup.clean_after(self.cluster.cluster)
         alerts: dict[str, tuple[events.EventPattern, str]] = {
+            "DiskKeyTampering": key_tampering([self.security.disk_key]),
+            **(
+                {"CertificateKeyTampering": key_tampering([certificates.key])}
+                if certificates is not None
+                else {}
+            ),
             "TransientRunFailed": (
                 failed_executions(self.feature_run.state_machine),
                 "EMR feature run failed: execution <detail.name> is <detail.status>: "

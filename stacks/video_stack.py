@@ -7,6 +7,7 @@ from constructs import Construct
 
 from config.settings import Settings
 from platform_constructs.data_lake import DataLake
+from platform_constructs.failure_alerts import FailureAlerts, key_tampering
 from platform_constructs.keys import rotating_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.removal import data_removal_policy
@@ -26,8 +27,8 @@ class VideoStack(PlatformStack):
     customer-managed key (:class:`CameraStreams`, with silence alarms where configured), device
     access through AWS IoT's credentials provider and a viewer role (:class:`CameraAccess`), and
     the scheduled frame sampler writing JPEG frames into the raw zone (:class:`FrameSampler`).
-    Failures and silence notify the alarm topic. Exposes ``key``, ``streams``, ``access`` and
-    ``sampler``."""
+    Failures, silence and the stream key disabled or scheduled for deletion notify the alarm topic.
+    Exposes ``key``, ``streams``, ``access``, ``sampler`` and ``alerts``."""
 
     def __init__(
         self,
@@ -53,7 +54,11 @@ class VideoStack(PlatformStack):
             "StreamKey",
             description="Encrypts the camera streams' media",
             alias=f"alias/{settings.name_prefix}-video",
+            admins=settings.security.key_admins,
             removal_policy=removal_policy,
+        )
+        self.alerts = FailureAlerts(
+            self, "Alerts", topic=alarm_topic, alerts={"StreamKeyTampering": key_tampering([self.key])}
         )
         names = {camera: settings.stream_name(camera) for camera in config.cameras}
         self.streams = CameraStreams(

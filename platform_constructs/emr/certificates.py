@@ -1,5 +1,7 @@
 """EMR's in-transit TLS certificates, made at deploy time by a custom resource."""
 
+from collections.abc import Sequence
+
 from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -52,6 +54,7 @@ class TlsCertificates(Construct):
         logs_key: kms.IKey,
         log_retention: logs.RetentionDays,
         validity_days: int = 365,
+        key_admins: Sequence[str] = (),
         rotation: int = 1,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -63,6 +66,7 @@ class TlsCertificates(Construct):
         :param logs_key: encrypts the function's log group; must let CloudWatch Logs use it.
         :param log_retention: how long the function's logs are kept.
         :param validity_days: lifetime of the certificate; default one year.
+        :param key_admins: IAM role ARNs that administer the zip key.
         :param rotation: a counter; a new value makes a new key and certificate.
         :param removal_policy: of the log group and the zip key; default RETAIN.
         """
@@ -113,6 +117,7 @@ class TlsCertificates(Construct):
             "Key",
             description="Encrypts EMR's TLS certificate zips: only the EMR instance role may decrypt",
             removal_policy=removal_policy,
+            admins=key_admins,
         )
         s3.BucketGrants.from_bucket(bucket).actions_on_object_keys(role, f"{prefix}*", "s3:PutObject")
         self.key.grant(role, "kms:GenerateDataKey")

@@ -1,5 +1,6 @@
 """The EMR security configuration every cluster of the platform runs under."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import RemovalPolicy
@@ -54,16 +55,22 @@ class EmrSecurityConfiguration(Construct):
         *,
         data_key: kms.IKey,
         certificates_uri: str,
+        key_admins: Sequence[str],
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
         :param data_key: encrypts what EMR writes to S3 (the lake key).
         :param certificates_uri: ``s3://`` URI of the PEM zip (generated or the fork's own).
+        :param key_admins: IAM role ARNs that administer the disk key.
         :param removal_policy: of the disk key; default RETAIN.
         """
         super().__init__(scope, construct_id)
         self.disk_key = rotating_key(
-            self, "DiskKey", description="Encrypts EMR local and EBS disks", removal_policy=removal_policy
+            self,
+            "DiskKey",
+            description="Encrypts EMR local and EBS disks",
+            admins=key_admins,
+            removal_policy=removal_policy,
         )
         self.configuration = emr.CfnSecurityConfiguration(
             self,

@@ -124,6 +124,38 @@ BAD_INPUTS = [
         0,
         "lake.athena_bytes_scanned_cutoff_mb: 0 is not allowed: Input should be greater than or equal to 10",
     ),
+    (
+        "security.key_admins",
+        ["arn:aws:iam::123456789012:root"],
+        "'arn:aws:iam::123456789012:root' is not an IAM role ARN",
+    ),
+    (
+        "security.key_admins",
+        ["arn:aws:iam::123456789012:user/alice"],
+        "'arn:aws:iam::123456789012:user/alice' is not an IAM role ARN",
+    ),
+    (
+        "security.key_admins",
+        ["arn:aws-cn:iam::123456789012:role/keys"],
+        "'arn:aws-cn:iam::123456789012:role/keys' is not an IAM role ARN",
+    ),
+    (
+        "security.key_admins",
+        ["arn:aws:iam::123456789012:role/keys"] * 2,
+        "security.key_admins: ['arn:aws:iam::123456789012:role/keys', 'arn:aws:iam::123456789012:role/keys'] "
+        "is not allowed: lists a role more than once",
+    ),
+    ("security", {}, "dev.yaml: security.key_admins: required key is missing"),
+    (
+        "lake.object_lock_days",
+        30,
+        "(top level): lake.object_lock_days with removal_policy 'destroy': locked versions cannot be deleted",
+    ),
+    (
+        "lake.object_lock_days",
+        0,
+        "lake.object_lock_days: 0 is not allowed: Input should be greater than or equal to 1",
+    ),
     ("account", "12345", "account: '12345' is not allowed: String should match pattern"),
     ("account", "123456789012", "dev.yaml: (top level): account and region must be set together"),
     (
@@ -195,7 +227,7 @@ BAD_INPUTS = [
     (
         "alarms.emails",
         ["a@example.com", "a@example.com"],
-        "alarms.emails: ['a@example.com', 'a@example.com'] is not allowed: lists an address twice",
+        "alarms.emails: ['a@example.com', 'a@example.com'] is not allowed: lists an address more than once",
     ),
     ("environment", "prod", "dev.yaml: environment: set by the file name, remove the key"),
     (
@@ -484,6 +516,18 @@ BAD_INPUTS = [
 )
 def test_bad_value_is_named_in_one_line(tmp_path: Path, key: str, value: Any, message: str) -> None:
     assert message in _config_error(tmp_path, "dev", {key: value})
+
+
+def test_key_admins_must_be_roles_of_the_configured_account(tmp_path: Path) -> None:
+    changes = {
+        "account": "111111111111",
+        "region": "eu-west-1",
+        "security.key_admins": ["arn:aws:iam::222222222222:role/keys"],
+    }
+    assert _config_error(tmp_path, "prod", changes) == (
+        "prod.yaml: (top level): security.key_admins: arn:aws:iam::222222222222:role/keys not in account "
+        "111111111111: a key administrator is a role of the account that holds the keys"
+    )
 
 
 def _config_error(directory: Path, environment: str, changes: dict[str, Any]) -> str:

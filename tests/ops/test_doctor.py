@@ -1,6 +1,7 @@
 """``dsp doctor`` against moto's server (CloudFormation, SSM, STS, EC2 instance types, Kinesis
-Video), with botocore's Stubber for what moto lacks (Lambda account settings, QuickSight's
-subscription and namespace, Cost Explorer tags, Service Quotas for EC2 and SageMaker); the
+Video, IAM), with botocore's Stubber for what moto lacks (Lambda account settings, QuickSight's
+subscription and namespace, Cost Explorer tags, Service Quotas for EC2 and SageMaker, CloudTrail's
+trails); the
 numbers it holds the account to, checked against the synthesized templates; and ``make deploy``
 running it first."""
 
@@ -73,7 +74,7 @@ def connected(moto: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             made[region] = deployed
             stubs = {
                 service: stack.enter_context(Stubber(deployed.client(service)))
-                for service in ("lambda", "quicksight", "ce", "service-quotas")
+                for service in ("lambda", "quicksight", "ce", "service-quotas", "cloudtrail")
             }
             return deployed, stubs
 
@@ -82,6 +83,22 @@ def connected(moto: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
         monkeypatch.setattr(cli.Deployed, "connect", reconnect)
         yield connect
+
+
+TRAIL = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/management"
+
+
+def _trail(stub: Stubber, *, logging: bool = True, selectors: dict[str, Any] | None = None) -> None:
+    """A multi-region trail named ``management``, whose status and selectors the check then reads."""
+    trail = {"Name": "management", "TrailARN": TRAIL, "IsMultiRegionTrail": True, "HomeRegion": "us-east-1"}
+    stub.add_response("describe_trails", {"trailList": [trail]}, {"includeShadowTrails": True})
+    stub.add_response("get_trail_status", {"IsLogging": logging}, {"Name": TRAIL})
+    if logging:
+        answer = {"TrailARN": TRAIL, **(selectors or {})}
+        stub.add_response("get_event_selectors", answer, {"TrailName": TRAIL})
+
+
+DATA_EVENTS = {"Field": "eventCategory", "Equals": ["Data"]}
 
 
 def _bootstrap(region: str, version: str) -> None:
@@ -120,6 +137,7 @@ def test_a_ready_account_passes_every_check(connected: Any, capsys: Any) -> None
         [quota("ml.m5.large for spot training job usage", 0), quota(doctor.SERVERLESS_CONCURRENCY, 10)],
         [quota("ml.m5.large for spot training job usage", 2)],
     )
+    _trail(stubs["cloudtrail"])
     code, lines, err = report(capsys, "doctor", "--env", "dev")
     assert (code, err) == (0, "")
     assert {check: [line.split()[0] for line in found] for check, found in lines.items()} == {
@@ -131,6 +149,8 @@ def test_a_ready_account_passes_every_check(connected: Any, capsys: Any) -> None
         "sagemaker training": ["OK"],
         "sagemaker endpoint": ["OK"],
         "kinesis video": ["OK"],
+        "key alarms": ["OK"],
+        "key admins": ["SKIP"],
     }
     needs = doctor.required_bootstrap()[0]
     assert lines["cdk bootstrap"] == [f"OK CDKToolkit version 30 (this CDK needs {needs} or later)"]
@@ -172,6 +192,7 @@ def test_a_fresh_account_names_each_problem_and_its_fix(
         [quota("ml.m5.large for spot training job usage", 0), quota(doctor.SERVERLESS_CONCURRENCY, 10)],
         [],
     )
+    stubs["cloudtrail"].add_response("describe_trails", {"trailList": []})
     code, lines, err = report(capsys, "--region", region, "doctor")
     assert (code, err) == (1, "")
     assert lines["cdk bootstrap"] == [
@@ -204,6 +225,11 @@ def test_a_fresh_account_names_each_problem_and_its_fix(
     ]
     assert lines["sagemaker endpoint"][0].startswith(f"OK '{doctor.SERVERLESS_CONCURRENCY}' is 10 (needs 5)")
     assert lines["kinesis video"][0].startswith(f"PROBLEM Kinesis Video Streams is not offered in {region}")
+    assert lines["key alarms"] == [
+        f"WARN no logging trail records management events in {region}, so a platform key disabled or "
+        "scheduled for deletion raises no alarm: create a trail (CloudTrail > Trails) or an organization "
+        "trail"
+    ]
     for stub in stubs.values():
         stub.assert_no_pending_responses()
 
@@ -223,6 +249,56 @@ def _moved(region: str) -> dict[str, Any]:
         ),
         "http_status_code": 401,
     }
+
+
+@pytest.mark.parametrize(
+    ("logging", "selectors", "level"),
+    [
+        (False, None, "WARN"),
+        (True, {"EventSelectors": [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}]}, "WARN"),
+        (True, {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False}]}, "WARN"),
+        (True, {"EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]}, "OK"),
+        (
+            True,
+            {"AdvancedEventSelectors": [{"FieldSelectors": [DATA_EVENTS]}]},
+            "WARN",
+        ),
+        (
+            True,
+            {
+                "AdvancedEventSelectors": [
+                    {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+                ]
+            },
+            "OK",
+        ),
+    ],
+)
+def test_key_alarms_need_a_logging_trail_of_write_management_events(
+    connected: Any, logging: bool, selectors: dict[str, Any] | None, level: str
+) -> None:
+    account, stubs = _account(connected, MOTO_REGION, load_settings("dev"))
+    _trail(stubs["cloudtrail"], logging=logging, selectors=selectors)
+    (finding,) = doctor.check_trail(account)
+    assert finding.level == level
+    stubs["cloudtrail"].assert_no_pending_responses()
+
+
+def test_key_admins_must_exist_before_the_deploy(connected: Any) -> None:
+    iam = boto3.client("iam", region_name=MOTO_REGION)
+    iam.create_role(RoleName="key-admins", AssumeRolePolicyDocument="{}")
+    admins = [f"arn:aws:iam::{ACCOUNT}:role/key-admins", f"arn:aws:iam::{ACCOUNT}:role/ops/missing"]
+    settings = load_settings("dev")
+    security = settings.security.model_copy(update={"key_admins": admins})
+    account, _ = _account(connected, MOTO_REGION, settings.model_copy(update={"security": security}))
+    assert [str(finding) for finding in doctor.check_key_admins(account)] == [
+        f"PROBLEM  key admins: arn:aws:iam::{ACCOUNT}:role/ops/missing not found, and KMS refuses a key "
+        "policy that names a missing principal: create the role(s) first, or remove them from "
+        "security.key_admins"
+    ]
+    security = settings.security.model_copy(update={"key_admins": admins[:1]})
+    account, _ = _account(connected, MOTO_REGION, settings.model_copy(update={"security": security}))
+    assert [finding.level for finding in doctor.check_key_admins(account)] == ["OK"]
 
 
 def test_an_old_bootstrap_must_be_upgraded(connected: Any) -> None:

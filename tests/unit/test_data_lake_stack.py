@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from aws_cdk import App, Duration, Stack
+from aws_cdk.assertions import Template
 from pydantic import ValidationError
 
+from app import feature_flags
 from config.settings import LakeSettings, load_settings
+from platform_constructs.buckets import Housekeeping, Tiering
+from platform_constructs.data_lake import DataLake
 from tests.conftest import Synthesized
 
 STACK = "DataLake"
@@ -43,21 +50,6 @@ def test_key_rotates_and_has_alias(env: Synthesized) -> None:
             "TargetKeyId": {"Fn::GetAtt": [KEY, "Arn"]},
         },
     )
-
-
-def test_key_policy_trusts_only_the_own_account(env: Synthesized) -> None:
-    statements = env.resources(STACK, "AWS::KMS::Key")[KEY]["Properties"]["KeyPolicy"]["Statement"]
-    principals = [statement["Principal"] for statement in statements]
-    assert principals == [
-        {
-            "AWS": {
-                "Fn::Join": [
-                    "",
-                    ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"],
-                ]
-            }
-        }
-    ]
 
 
 @pytest.mark.parametrize("bucket", DATA_BUCKETS.values())
@@ -105,6 +97,84 @@ def test_every_bucket_policy_denies_plain_http_and_old_tls(env: Synthesized) -> 
         assert {"Bool": {"aws:SecureTransport": "false"}} in conditions
         assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in conditions
         assert all(deny["Principal"] == {"AWS": "*"} for deny in denies)
+
+
+def _bucket_policy(env: Synthesized, bucket: str) -> list[dict[str, Any]]:
+    (policy,) = [
+        policy
+        for policy in env.resources(STACK, "AWS::S3::BucketPolicy").values()
+        if policy["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+def _put_refusals(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in statements if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"]
+
+
+@pytest.mark.parametrize("bucket", DATA_BUCKETS.values())
+def test_data_buckets_refuse_puts_under_another_key_or_sse_c(env: Synthesized, bucket: str) -> None:
+    """A stolen writer credential cannot re-encrypt objects under a key it owns, nor under SSE-S3 or
+    SSE-C; a put without headers is not refused (the bucket default applies the lake key)."""
+    refusals = _put_refusals(_bucket_policy(env, bucket))
+    objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
+    certificates = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/emr/tls/*"]]}
+    assert all(s["Principal"] == {"AWS": "*"} for s in refusals)
+    # artifacts' emr/tls/ holds EMR's certificate zips, under a key of their own (still SSE-KMS)
+    exempt = bucket == DATA_BUCKETS["artifacts"]
+    key_pin, *others = refusals
+    assert key_pin.get("NotResource" if exempt else "Resource") == (certificates if exempt else objects)
+    assert all(s["Resource"] == objects for s in others)
+    assert [s["Condition"] for s in refusals] == [
+        {
+            "StringNotEqualsIfExists": {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [KEY, "Arn"]}
+            }
+        },
+        {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+        {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+    ]
+
+
+def test_access_log_bucket_does_not_refuse_sse_s3_log_delivery(env: Synthesized) -> None:
+    assert not _put_refusals(_bucket_policy(env, LOG_BUCKET))
+
+
+def test_object_lock_is_off_unless_configured(env: Synthesized) -> None:
+    assert env.settings.lake.object_lock_days is None
+    for logical_id, bucket in env.resources(STACK, "AWS::S3::Bucket").items():
+        assert "ObjectLockEnabled" not in bucket["Properties"], logical_id
+        assert "ObjectLockConfiguration" not in bucket["Properties"], logical_id
+
+
+def test_object_lock_locks_raw_and_curated_in_governance_mode() -> None:
+    stack = Stack(App(context=feature_flags()), "Locked")
+    DataLake(
+        stack,
+        "Lake",
+        key_alias="alias/locked",
+        key_admins=[],
+        tiering=Tiering(infrequent_access_after=Duration.days(30)),
+        housekeeping=Housekeeping(
+            noncurrent_version_expiry=Duration.days(7), abort_incomplete_upload_after=Duration.days(1)
+        ),
+        access_log_retention=Duration.days(30),
+        query_results_retention=Duration.days(7),
+        object_lock_retention=Duration.days(35),
+    )
+    buckets = Template.from_stack(stack).find_resources("AWS::S3::Bucket")
+    locked = {
+        logical_id: bucket["Properties"].get("ObjectLockConfiguration")
+        for logical_id, bucket in buckets.items()
+        if bucket["Properties"].get("ObjectLockEnabled")
+    }
+    assert locked == {
+        DATA_BUCKETS[zone]: {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 35}},
+        }
+        for zone in ("raw", "curated")
+    }
 
 
 @pytest.mark.parametrize("zone", DATA_BUCKETS)
