@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -96,17 +97,36 @@ def test_a_camera_may_only_put_into_the_stream_named_after_its_thing(env: Synthe
     assert "kinesisvideo." in json.dumps(key["Condition"]["StringEquals"]["kms:ViaService"])
 
 
-def _viewer_template(tmp_path: Any, account: str | None = None, **viewer: Any) -> dict[str, Any]:
+def _viewer_template(root: Any, account: str | None = None, **viewer: Any) -> dict[str, Any]:
     """The Video template of dev with ``video.viewer`` changed (and ``account``/region if given)."""
     settings = load_settings("dev")
     video = settings.video.model_copy(update={"viewer": settings.video.viewer.model_copy(update=viewer)})
     update: dict[str, Any] = {"video": video}
     if account is not None:
         update.update(account=account, region="eu-west-1")
-    app, platform = create_app(settings.model_copy(update=update), outdir=str(tmp_path))
+    app, platform = create_app(settings.model_copy(update=update), outdir=str(root))
     app.synth()
     assert platform.video is not None
-    return dict(json.loads((tmp_path / "Video.template.json").read_text()))
+    return dict(json.loads((root / "Video.template.json").read_text()))
+
+
+OWN, PARTNER = "arn:aws:iam::123456789012:role/own", "arn:aws:iam::210987654321:role/partner"
+
+
+@pytest.fixture(scope="module")
+def known_account(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
+    """Dev in account 123456789012 with a viewer of its own and one of another account (external ID
+    and organization), session URLs off: the app's folder and the Video template."""
+    root = tmp_path_factory.mktemp("viewers")
+    conditions = {"external_id": "store-42", "organization_id": "o-abcdefghij"}
+    return root, _viewer_template(root, "123456789012", principals=[OWN, PARTNER], **conditions)
+
+
+@pytest.fixture(scope="module")
+def unknown_account(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Dev without an account, one viewer with an external ID, session URLs on: the Video template."""
+    root = tmp_path_factory.mktemp("viewers-unknown-account")
+    return _viewer_template(root, principals=[OWN], external_id="store-42", session_urls=True)
 
 
 def _viewer_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -124,9 +144,10 @@ def test_no_viewer_role_unless_roles_are_named(env: Synthesized) -> None:
     assert "ConsumerRoleArn" not in env.raw(STACK).get("Outputs", {})
 
 
-def test_viewers_read_exactly_the_platforms_streams_without_session_urls(tmp_path: Any) -> None:
-    viewer = "arn:aws:iam::123456789012:role/store-analysts"
-    template = _viewer_template(tmp_path, "123456789012", principals=[viewer])
+def test_viewers_read_exactly_the_platforms_streams_without_session_urls(
+    known_account: tuple[Any, dict[str, Any]],
+) -> None:
+    _, template = known_account
     statements = _viewer_statements(template)
     (read,) = [s for s in statements if "kinesisvideo:GetMedia" in as_list(s["Action"])]
     assert sorted(as_list(read["Action"])) == sorted(CONSUMER_ACTIONS)
@@ -135,37 +156,32 @@ def test_viewers_read_exactly_the_platforms_streams_without_session_urls(tmp_pat
     assert {r["Fn::GetAtt"][0] for r in as_list(read["Resource"])} == streams
     (decrypt,) = [s for s in statements if s is not read]
     assert decrypt["Action"] == "kms:Decrypt" and "kms:ViaService" in decrypt["Condition"]["StringEquals"]
-    (trust,) = template["Resources"][CONSUMER]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"AWS": viewer} and "Condition" not in trust  # same account: no condition
 
 
-def test_session_urls_only_when_configured(tmp_path: Any) -> None:
-    template = _viewer_template(
-        tmp_path, "123456789012", principals=["arn:aws:iam::123456789012:role/a"], session_urls=True
-    )
-    (read,) = [s for s in _viewer_statements(template) if "kinesisvideo:GetMedia" in as_list(s["Action"])]
+def test_session_urls_only_when_configured(unknown_account: dict[str, Any]) -> None:
+    (read,) = [
+        s for s in _viewer_statements(unknown_account) if "kinesisvideo:GetMedia" in as_list(s["Action"])
+    ]
     assert sorted(as_list(read["Action"])) == sorted(CONSUMER_ACTIONS + SESSION_URL_ACTIONS)
 
 
-def test_other_accounts_viewers_are_trusted_only_under_the_external_id_and_org(tmp_path: Any) -> None:
-    own, other = "arn:aws:iam::123456789012:role/own", "arn:aws:iam::210987654321:role/partner"
-    conditions = {"external_id": "store-42", "organization_id": "o-abcdefghij"}
-    template = _viewer_template(tmp_path, "123456789012", principals=[own, other], **conditions)
+def test_other_accounts_viewers_are_trusted_only_under_the_external_id_and_org(
+    known_account: tuple[Any, dict[str, Any]],
+) -> None:
+    root, template = known_account
     trust = template["Resources"][CONSUMER]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     by_principal = {s["Principal"]["AWS"]: s for s in trust}
-    assert set(by_principal) == {own, other} and all(s["Action"] == "sts:AssumeRole" for s in trust)
-    assert "Condition" not in by_principal[own]
-    assert by_principal[other]["Condition"] == {
+    assert set(by_principal) == {OWN, PARTNER} and all(s["Action"] == "sts:AssumeRole" for s in trust)
+    assert "Condition" not in by_principal[OWN]  # same account: no condition
+    assert by_principal[PARTNER]["Condition"] == {
         "StringEquals": {"sts:ExternalId": "store-42", "aws:PrincipalOrgID": "o-abcdefghij"}
     }
-    assert not lint([str(tmp_path / "Video.template.json")])  # the default configs have no viewer role
+    assert not lint([str(root / "Video.template.json")])  # the default configs have no viewer role
 
 
-def test_every_viewer_is_conditioned_when_the_account_is_unknown(tmp_path: Any) -> None:
-    viewer = "arn:aws:iam::123456789012:role/own"
-    template = _viewer_template(tmp_path, principals=[viewer], external_id="store-42")
-    (trust,) = template["Resources"][CONSUMER]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"AWS": viewer}
+def test_every_viewer_is_conditioned_when_the_account_is_unknown(unknown_account: dict[str, Any]) -> None:
+    (trust,) = unknown_account["Resources"][CONSUMER]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": OWN}
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "store-42"}}
 
 
