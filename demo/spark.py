@@ -16,14 +16,15 @@ work sooner; neither changes what Spark computes."""
 
 def local_session(app_name: str, *, java_options: str = "") -> SparkSession:
     """A ``local[2]`` session configured as the Glue and EMR jobs configure their own, without the UI,
-    with few shuffle partitions and only errors logged; ``java_options`` go to the driver JVM."""
+    with one shuffle partition per core (tiny data: more only adds tasks) and only errors logged;
+    ``java_options`` go to the driver JVM."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[2]").appName(app_name)
     for key, value in {
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.shuffle.partitions": "2",
         "spark.default.parallelism": "2",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.level=error {java_options}".strip(),
         **SESSION_CONF,
