@@ -407,15 +407,8 @@ class ViewerSettings(_Strict):
     @field_validator("principals")
     @classmethod
     def _roles(cls, value: list[str]) -> list[str]:
-        for principal in value:
-            if not _ROLE_ARN.match(principal):
-                raise ValueError(
-                    f"{principal!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>; "
-                    "no :root, no users)"
-                )
-        if len(set(value)) != len(value):
-            raise ValueError("lists a role twice")
-        return value
+        problem = "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>; no :root, no users)"
+        return _distinct_matches(value, _ROLE_ARN, problem, "a role")
 
     def foreign(self, account: str | None) -> list[str]:
         """The principals outside ``account``: all of them when the account is not known."""
