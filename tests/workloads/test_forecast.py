@@ -195,6 +195,22 @@ def test_missing_feature_column_exits_2(
     assert code == 2 and "lack columns revenue_lag_7d" in capsys.readouterr().err
 
 
+def test_too_few_held_out_rows_with_a_week_before_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gate compares model and seasonal naive on the rows with a week before; when most held-out
+    rows lack one, a handful of rows would decide, so the job fails instead of registering."""
+    frame = store_daily_features(days=40)
+    held_out = frame["sale_date"] >= sorted(frame["sale_date"].unique())[-14]
+    lacking = held_out & (frame["store_id"] != frame["store_id"].iloc[0])  # every store but one
+    frame.loc[lacking, "revenue_lag_7d"] = None
+    features = tmp_path / "features"
+    frame.to_parquet(features, partition_cols=["sale_date"])
+    code, _, _ = run_training(monkeypatch, tmp_path, features, "--validation_days", "14")
+    assert code == 2
+    assert re.search(r"only \d+ of \d+ held-out rows have revenue_lag_7d: too few", capsys.readouterr().err)
+
+
 def test_missing_channel_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SM_CHANNEL_FEATURES", raising=False)
     with pytest.raises(SystemExit) as exit_info:

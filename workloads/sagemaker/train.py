@@ -70,6 +70,11 @@ NAIVE_FEATURE = "revenue_lag_7d"
 EVALUATION_FILE = "evaluation.json"
 
 
+MIN_SCORED_SHARE = 0.5
+"""The share of held-out rows that must have :data:`NAIVE_FEATURE` for the comparison the gate reads
+to count: fewer (stores that did not sell a week before) would let a handful of rows decide."""
+
+
 class TrainingInputError(ValueError):
     """The features cannot train a model (missing columns, unreadable files); the job fails with it."""
 
@@ -199,6 +204,11 @@ def train(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[HistGradientBo
     actual = scored[TARGET].to_numpy()
     if not actual.any():
         raise TrainingInputError("the held-out days have no revenue with a week before to compare against")
+    if len(scored) < MIN_SCORED_SHARE * len(validation):
+        raise TrainingInputError(
+            f"only {len(scored)} of {len(validation)} held-out rows have {NAIVE_FEATURE}: too few to "
+            f"compare the model with the seasonal naive (at least {MIN_SCORED_SHARE:.0%} must)"
+        )
     evaluation = Evaluation(
         wape=wape(actual, model.predict(as_model_input(scored))),
         naive_wape=wape(actual, scored[NAIVE_FEATURE].to_numpy(dtype=float)),
