@@ -473,6 +473,38 @@ def check_key_admins(account: Account) -> list[Finding]:
     return [Finding("OK", name, f"{len(admins)} key administrator role(s) exist")]
 
 
+def check_endpoint_policies(account: Account) -> list[Finding]:
+    """Every interface endpoint the platform creates is offered in the region and accepts the
+    endpoint policy it gets (a service that takes only the full-access policy fails the deploy)."""
+    name = "vpc endpoints"
+    if not account.settings.network.interface_endpoints:
+        return [Finding("SKIP", name, "network.interface_endpoints is false")]
+    from stacks.network_stack import interface_endpoints  # the CDK, only when there are endpoints
+
+    wanted = sorted(
+        f"com.amazonaws.{account.region}.{service.short_name}"
+        for service in interface_endpoints(account.settings).values()
+    )
+    try:
+        details = account.deployed.client("ec2").describe_vpc_endpoint_services(ServiceNames=wanted)
+    except ClientError as error:
+        if _code(error) != "InvalidServiceName":
+            raise
+        return [Finding("PROBLEM", name, f"{_message(error)}: not offered in {account.region}")]
+    supported = {
+        d["ServiceName"]: d.get("VpcEndpointPolicySupported", False) for d in details["ServiceDetails"]
+    }
+    refusing = [service for service in wanted if not supported.get(service, False)]
+    if refusing:
+        text = (
+            f"{', '.join(refusing)} take only the full-access endpoint policy in {account.region}, and "
+            "the platform gives each endpoint one: the deploy fails (leave those out of the policies in "
+            "platform_constructs/network.py, or turn off the services that need them)"
+        )
+        return [Finding("PROBLEM", name, text)]
+    return [Finding("OK", name, f"all {len(wanted)} interface endpoints accept their endpoint policies")]
+
+
 CHECKS: dict[str, Callable[[Account], list[Finding]]] = {
     "cdk bootstrap": check_bootstrap,
     "quicksight": check_quicksight,
@@ -483,6 +515,7 @@ CHECKS: dict[str, Callable[[Account], list[Finding]]] = {
     "kinesis video": check_video,
     "key alarms": check_trail,
     "key admins": check_key_admins,
+    "vpc endpoints": check_endpoint_policies,
 }
 """Every check, in the order of the report."""
 

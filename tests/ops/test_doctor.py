@@ -151,6 +151,7 @@ def test_a_ready_account_passes_every_check(connected: Any, capsys: Any) -> None
         "kinesis video": ["OK"],
         "key alarms": ["OK"],
         "key admins": ["SKIP"],
+        "vpc endpoints": ["SKIP"],
     }
     needs = doctor.required_bootstrap()[0]
     assert lines["cdk bootstrap"] == [f"OK CDKToolkit version 30 (this CDK needs {needs} or later)"]
@@ -299,6 +300,31 @@ def test_key_admins_must_exist_before_the_deploy(connected: Any) -> None:
     security = settings.security.model_copy(update={"key_admins": admins[:1]})
     account, _ = _account(connected, MOTO_REGION, settings.model_copy(update={"security": security}))
     assert [finding.level for finding in doctor.check_key_admins(account)] == ["OK"]
+
+
+def test_every_interface_endpoint_must_accept_its_policy(connected: Any) -> None:
+    """prod's endpoints: one that takes only the full-access policy would fail the deploy."""
+    from stacks.network_stack import interface_endpoints
+
+    settings = load_settings("prod")
+    account, _ = _account(connected, MOTO_REGION, settings)
+    names = sorted(
+        f"com.amazonaws.{MOTO_REGION}.{s.short_name}" for s in interface_endpoints(settings).values()
+    )
+    assert f"com.amazonaws.{MOTO_REGION}.ec2messages" in names and len(names) == 11
+    with Stubber(account.deployed.client("ec2")) as ec2:
+        for refusing in ("ec2messages", None):
+            details = [
+                {"ServiceName": n, "VpcEndpointPolicySupported": not n.endswith(str(refusing))} for n in names
+            ]
+            ec2.add_response(
+                "describe_vpc_endpoint_services", {"ServiceDetails": details}, {"ServiceNames": names}
+            )
+        ((problem,), (ok,)) = doctor.check_endpoint_policies(account), doctor.check_endpoint_policies(account)
+    assert problem.level == "PROBLEM" and problem.text.startswith(
+        f"com.amazonaws.{MOTO_REGION}.ec2messages take only"
+    )
+    assert (ok.level, ok.text) == ("OK", "all 11 interface endpoints accept their endpoint policies")
 
 
 def test_an_old_bootstrap_must_be_upgraded(connected: Any) -> None:
