@@ -63,8 +63,8 @@ def _filesystem(spark: SparkSession, location: str) -> tuple[Any, Any]:
     return path_class(location).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path_class
 
 
-def _folders(location: str, partition: str, days: Iterable[date]) -> dict[date, str]:
-    return {day: f"{location.rstrip('/')}/{partition}={day.isoformat()}" for day in days}
+def _folders(location: str, partition: str, days: Iterable[date]) -> list[str]:
+    return [f"{location.rstrip('/')}/{partition}={day.isoformat()}" for day in days]
 
 
 def replace_partitions(
@@ -78,7 +78,7 @@ def replace_partitions(
     folders = _folders(location, partition, days)
     before = [
         status.getPath()
-        for folder in folders.values()
+        for folder in folders
         if filesystem.exists(path(folder))
         for status in filesystem.listStatus(path(folder))
     ]
@@ -95,7 +95,7 @@ def replace_partitions(
     for old in before:
         if filesystem.exists(old):
             filesystem.delete(old, False)
-    for folder in folders.values():
+    for folder in folders:
         filesystem.create(path(f"{folder}/{WRITTEN}"), True).close()
 
 
@@ -125,5 +125,5 @@ def forget_days(spark: SparkSession, location: str, partition: str, days: Iterab
     """Remove the :data:`WRITTEN` markers of ``days`` at ``location``, so they count as never written
     (their data stays)."""
     filesystem, path = _filesystem(spark, location)
-    for folder in _folders(location, partition, days).values():
+    for folder in _folders(location, partition, days):
         filesystem.delete(path(f"{folder}/{WRITTEN}"), False)
