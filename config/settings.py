@@ -166,25 +166,44 @@ class LakeSettings(_Strict):
         default=None,
         ge=1,
         le=3650,
-        description="days camera frames and captured endpoint requests are kept in the raw zone; "
+        description="days camera frames and captured endpoint requests are kept; "
         "null: as long as the streams keep video (video.retention_hours, rounded up to days)",
     )
     object_lock_days: Days | None = None
 
 
+_NOT_A_ROLE = "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+
+
+class PersonalDataReaders(_Strict):
+    """Who may read each class of personal data: IAM role ARNs of the platform's account. Nobody
+    else may, whatever their IAM policies allow (the bucket and key policies deny it); empty:
+    nobody."""
+
+    frames: list[str] = Field(default_factory=list, max_length=10)
+    captures: list[str] = Field(default_factory=list, max_length=10)
+
+    @field_validator("frames", "captures")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        return _distinct_matches(value, _ROLE_ARN, _NOT_A_ROLE, "a role")
+
+
 class SecuritySettings(_Strict):
-    """Who administers the platform's KMS keys: ``key_admins``, IAM role ARNs (no ``:root``, no
-    users) in the ``aws`` partition, the one of every supported region. Empty: nobody but the
-    deploying CloudFormation role may schedule a key's deletion or change its policy."""
+    """Who administers the platform's KMS keys, and who may read personal data.
+
+    ``key_admins`` are IAM role ARNs (no ``:root``, no users) in the ``aws`` partition, the one of
+    every supported region. Empty: nobody but the deploying CloudFormation role may schedule a key's
+    deletion or change its policy. ``personal_data_readers`` names, per class, the roles that may
+    read camera frames and captured endpoint requests."""
 
     key_admins: list[str] = Field(max_length=10)
+    personal_data_readers: PersonalDataReaders = Field(default_factory=PersonalDataReaders)
 
     @field_validator("key_admins")
     @classmethod
     def _roles(cls, value: list[str]) -> list[str]:
-        return _distinct_matches(
-            value, _ROLE_ARN, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", "a role"
-        )
+        return _distinct_matches(value, _ROLE_ARN, _NOT_A_ROLE, "a role")
 
 
 class ServiceSettings(_Strict):
@@ -669,12 +688,19 @@ class Settings(_Strict):
         repeated = sorted({group for group in groups if groups.count(group) > 1})
         if self.quicksight.enabled and repeated:
             raise ValueError(f"quicksight: groups listed more than once: {', '.join(repeated)}")
-        foreign = [a for a in self.security.key_admins if self.account and f"::{self.account}:" not in a]
-        if foreign:
-            raise ValueError(
-                f"security.key_admins: {', '.join(foreign)} not in account {self.account}: "
-                "a key administrator is a role of the account that holds the keys"
-            )
+        security = self.security
+        named = {
+            "key_admins": (security.key_admins, "a key administrator"),
+            "personal_data_readers.frames": (security.personal_data_readers.frames, "a reader"),
+            "personal_data_readers.captures": (security.personal_data_readers.captures, "a reader"),
+        }
+        for field, (roles, who) in named.items():
+            foreign = [a for a in roles if self.account and f"::{self.account}:" not in a]
+            if foreign:
+                raise ValueError(
+                    f"security.{field}: {', '.join(foreign)} not in account {self.account}: "
+                    f"{who} is a role of the account that holds the keys"
+                )
         if self.removal_policy == "destroy" and self.lake.object_lock_days:
             raise ValueError(
                 "lake.object_lock_days with removal_policy 'destroy': locked versions cannot be "

@@ -449,28 +449,41 @@ def check_trail(account: Account) -> list[Finding]:
     return [Finding("WARN", name, text)]
 
 
-def check_key_admins(account: Account) -> list[Finding]:
-    """Every role in ``security.key_admins`` exists: KMS refuses a key policy naming one that does not."""
-    name = "key admins"
-    admins = account.settings.security.key_admins
-    if not admins:
-        return [Finding("SKIP", name, "security.key_admins is empty: the deploying role administers keys")]
+def check_named_roles(account: Account) -> list[Finding]:
+    """Every role the configuration names in a key or bucket policy exists (``security.key_admins``
+    and ``security.personal_data_readers``): KMS and S3 refuse a policy naming a missing principal."""
+    name = "named roles"
+    security = account.settings.security
+    named = {
+        "security.key_admins": security.key_admins,
+        **{
+            f"security.personal_data_readers.{data_class}": roles
+            for data_class, roles in security.personal_data_readers.model_dump().items()
+        },
+    }
+    if not any(named.values()):
+        return [
+            Finding(
+                "SKIP", name, "no key admins or personal data readers: the deploying role administers keys"
+            )
+        ]
     iam = account.deployed.client("iam")
     missing = []
-    for admin in admins:
-        try:
-            iam.get_role(RoleName=admin.rsplit("/", 1)[1])
-        except ClientError as error:
-            if _code(error) != "NoSuchEntity":
-                raise
-            missing.append(admin)
+    for field, roles in named.items():
+        for role in roles:
+            try:
+                iam.get_role(RoleName=role.rsplit("/", 1)[1])
+            except ClientError as error:
+                if _code(error) != "NoSuchEntity":
+                    raise
+                missing.append(f"{role} ({field})")
     if missing:
         text = (
-            f"{', '.join(missing)} not found, and KMS refuses a key policy that names a missing principal: "
-            "create the role(s) first, or remove them from security.key_admins"
+            f"{', '.join(missing)} not found, and KMS and S3 refuse a policy that names a missing principal: "
+            "create the role(s) first, or remove them from the configuration"
         )
         return [Finding("PROBLEM", name, text)]
-    return [Finding("OK", name, f"{len(admins)} key administrator role(s) exist")]
+    return [Finding("OK", name, f"{sum(map(len, named.values()))} named role(s) exist")]
 
 
 def check_endpoint_policies(account: Account) -> list[Finding]:
@@ -514,7 +527,7 @@ CHECKS: dict[str, Callable[[Account], list[Finding]]] = {
     "sagemaker": check_sagemaker,
     "kinesis video": check_video,
     "key alarms": check_trail,
-    "key admins": check_key_admins,
+    "named roles": check_named_roles,
     "vpc endpoints": check_endpoint_policies,
 }
 """Every check, in the order of the report."""

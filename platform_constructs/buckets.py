@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -122,6 +122,18 @@ class AccessLogBucket(s3.Bucket):
             Acknowledgment(
                 id="NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
                 reason="S3 server access log delivery only writes to buckets encrypted with SSE-S3.",
+            )
+        )
+
+    def accept_logs_from_this_account(self, prefix: str) -> None:
+        """Let S3 deliver the access logs of any bucket of this account under ``prefix``: for buckets
+        in other stacks, whose ARN this bucket's policy cannot name without a dependency cycle."""
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.arn_for_objects(f"{prefix}*")],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
             )
         )
 

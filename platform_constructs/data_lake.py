@@ -25,8 +25,8 @@ class DataLake(Construct):
     refuses writes under another key (:class:`LakeBucket`); with ``object_lock_retention`` the
     zones in :data:`LOCKABLE_ZONES` lock new object versions in governance mode.
     Everything is retained unless ``removal_policy`` is DESTROY. Exposes ``key``, ``zones``
-    (zone name -> bucket), ``raw``, ``curated``, ``analytics``, ``artifacts``, ``access_logs`` and
-    ``query_results_prefix``.
+    (zone name -> bucket), ``raw``, ``curated``, ``analytics``, ``artifacts``, ``access_logs``,
+    ``housekeeping`` and ``query_results_prefix``.
     """
 
     query_results_prefix = "athena-results/"
@@ -59,6 +59,7 @@ class DataLake(Construct):
         :param removal_policy: RETAIN (default) or DESTROY for the key and every bucket.
         """
         super().__init__(scope, construct_id)
+        self.housekeeping = housekeeping
         self.key = rotating_key(
             self,
             "Key",

@@ -2,10 +2,13 @@
 
 from typing import Any
 
-from aws_cdk import Environment, Stack, Tags
+from aws_cdk import Duration, Environment, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from config.settings import Settings
+from platform_constructs.data_lake import DataLake
+from platform_constructs.personal_data import PersonalDataStore
 
 
 class PlatformStack(Stack):
@@ -37,3 +40,28 @@ class PlatformStack(Stack):
         )
         for key, value in tags.items():
             Tags.of(self).add(key, value)
+
+
+def personal_data_store(
+    scope: Construct,
+    data_class: str,
+    *,
+    settings: Settings,
+    key: kms.Key,
+    lake: DataLake,
+    removal_policy: RemovalPolicy,
+) -> PersonalDataStore:
+    """The store of ``data_class`` (``frames`` or ``captures``) under ``key``, as the settings say:
+    its readers from ``security.personal_data_readers``, its retention from
+    ``lake.personal_data_retention_days``, its access logs and housekeeping from ``lake``."""
+    return PersonalDataStore(
+        scope,
+        data_class.capitalize(),
+        data_class=data_class,
+        key=key,
+        readers=getattr(settings.security.personal_data_readers, data_class),
+        retention=Duration.days(settings.personal_data_retention_days),
+        access_logs=lake.access_logs,
+        housekeeping=lake.housekeeping,
+        removal_policy=removal_policy,
+    )

@@ -14,7 +14,7 @@ from platform_constructs.lake_tables import LakeTables
 from platform_constructs.removal import data_removal_policy
 from stacks import outputs
 from stacks.base import PlatformStack
-from workloads.schema import CATALOG_TABLES, PERSONAL_DATA_PREFIXES
+from workloads.schema import CATALOG_TABLES, LEGACY_PERSONAL_DATA_PREFIXES
 
 
 class DataLakeStack(PlatformStack):
@@ -55,7 +55,7 @@ class DataLakeStack(PlatformStack):
             object_lock_retention=Duration.days(lake.object_lock_days) if lake.object_lock_days else None,
             removal_policy=removal_policy,
         )
-        for data_class, prefix in PERSONAL_DATA_PREFIXES.items():  # frames and captured requests
+        for data_class, prefix in LEGACY_PERSONAL_DATA_PREFIXES.items():  # what earlier versions left in raw
             self.lake.raw.add_lifecycle_rule(
                 id=f"Expire{data_class.capitalize()}",
                 prefix=prefix,

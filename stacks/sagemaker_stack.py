@@ -3,16 +3,17 @@
 from aws_cdk import CfnOutput
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.settings import Settings
 from platform_constructs.data_lake import DataLake
-from platform_constructs.failure_alerts import FailureAlerts, failed_executions
+from platform_constructs.failure_alerts import FailureAlerts, failed_executions, key_tampering
+from platform_constructs.keys import rotating_key
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PRIVATE_SUBNET_GROUP
+from platform_constructs.personal_data import PersonalDataStore
 from platform_constructs.python_modules import ROOT
 from platform_constructs.removal import data_removal_policy
 from platform_constructs.sagemaker.deployment import ForecastDeployment
@@ -23,13 +24,11 @@ from platform_constructs.sagemaker.monitoring import EndpointAlarms
 from platform_constructs.sagemaker.roles import SageMakerRole
 from platform_constructs.sagemaker.training import ForecastTraining, TrainingData
 from stacks import outputs
-from stacks.base import PlatformStack
-from workloads.schema import PERSONAL_DATA_PREFIXES, STORE_DAILY_FEATURES
+from stacks.base import PlatformStack, personal_data_store
+from workloads.schema import STORE_DAILY_FEATURES
 
 ARTIFACTS_PREFIX = "sagemaker/forecast/"
 """Training output (``training/``) and spot checkpoints (``checkpoints/``) in the artifacts bucket."""
-CAPTURE_PREFIX = f"{PERSONAL_DATA_PREFIXES['captures']}forecast/"
-"""Where an instance endpoint captures requests and responses, in the raw zone."""
 BASELINE_MODEL = ROOT / "workloads" / "sagemaker" / "baseline" / "model.joblib"
 SERVING_CODE = ROOT / "workloads" / "sagemaker" / "inference.py"
 
@@ -37,13 +36,17 @@ SERVING_CODE = ROOT / "workloads" / "sagemaker" / "inference.py"
 class SageMakerStack(PlatformStack):
     """The SageMaker service, configured by the ``sagemaker`` settings: a model package group, the
     forecast endpoint (:class:`ForecastEndpoint`: serverless or instance-based with auto scaling and
-    data capture, created once from a baseline model so the first deployment serves), the deploy
+    data capture into a bucket and key of their own, ``captures`` (:class:`PersonalDataStore`),
+    which only ``security.personal_data_readers.captures`` may read, deleted after
+    ``lake.personal_data_retention_days``; created once from a baseline model so the first
+    deployment serves), the deploy
     state machine (:class:`ForecastDeployment`, started by approvals in the registry when
     ``approval`` is manual) and the training state machine (:class:`ForecastTraining`, which
     deploys what it registers when ``approval`` is automatic). Jobs and instance-hosted models run
     in the VPC's private subnets in one security group that may only leave on HTTPS; everything
-    they store is encrypted with the lake key. Failed runs, endpoint 5xx errors and slow answers
-    (:class:`EndpointAlarms`) reach the alarm topic. Exposes ``package_group``, ``model_role``,
+    they store is encrypted with the lake key. Failed runs, endpoint 5xx errors, slow answers
+    (:class:`EndpointAlarms`) and the captures key disabled or scheduled for deletion reach the
+    alarm topic. Exposes ``package_group``, ``model_role``, ``captures`` (None when serverless),
     ``endpoint``, ``endpoint_alarms``, ``deployment``, ``training`` and ``alerts``."""
 
     def __init__(
@@ -99,11 +102,23 @@ class SageMakerStack(PlatformStack):
             in_vpc=on_instances,
         )
         self.model_role.read(lake.artifacts, f"{ARTIFACTS_PREFIX}training/*")
-        if on_instances:
-            s3.BucketGrants.from_bucket(lake.raw).actions_on_object_keys(
-                self.model_role, f"{CAPTURE_PREFIX}*", "s3:PutObject", "kms:GenerateDataKey"
+        self.captures: PersonalDataStore | None = None
+        if on_instances:  # serverless endpoints cannot capture
+            key = rotating_key(
+                self,
+                "CapturesKey",
+                description="Encrypts the requests and answers the forecast endpoint captures",
+                alias=f"alias/{settings.name_prefix}-captures",
+                admins=settings.security.key_admins,
+                removal_policy=removal_policy,
             )
-            self.model_role.wildcard_resources.append(lake.raw.arn_for_objects(f"{CAPTURE_PREFIX}*"))
+            self.captures = personal_data_store(
+                self, "captures", settings=settings, key=key, lake=lake, removal_policy=removal_policy
+            )
+            self.captures.grant_write(self.model_role)
+            # SageMaker asks an execution role that names a key for S3 output for kms:Encrypt too
+            self.captures.key.grant(self.model_role, "kms:Encrypt")
+            self.model_role.wildcard_resources.append(self.captures.bucket.arn_for_objects("*"))
         hosting = Hosting(
             endpoint_name=name,
             settings=config.endpoint,
@@ -111,7 +126,7 @@ class SageMakerStack(PlatformStack):
             key=lake.key,
             subnet_ids=[subnet.subnet_id for subnet in subnets],
             security_group_ids=[security_group.security_group_id],
-            capture_uri=lake.raw.s3_url_for_object(CAPTURE_PREFIX),
+            captures=self.captures,
         )
         self.endpoint = ForecastEndpoint(
             self,
@@ -134,8 +149,8 @@ class SageMakerStack(PlatformStack):
             topic=alarm_topic,
         )
         self.model_role.acknowledge_wildcards(
-            "Model artifacts of every training job under their prefix; captured requests under the "
-            "capture prefix; the endpoint's log streams; ECR's token, SageMaker's metric namespaces "
+            "Model artifacts of every training job under their prefix; new captured requests in "
+            "the captures bucket; the endpoint's log streams; ECR's token, SageMaker's metric namespaces "
             "and the network interfaces SageMaker creates in the subnets, which take no resource ARN."
         )
         self.deployment = ForecastDeployment(
@@ -189,7 +204,8 @@ class SageMakerStack(PlatformStack):
                     "Forecast deployment failed: execution <detail.name> is <detail.status> "
                     "(<detail.error>: <detail.cause>); the endpoint keeps its model: <detail.executionArn>",
                 ),
-            },
+            }
+            | ({} if self.captures is None else {"CapturesKeyTampering": key_tampering([self.captures.key])}),
         )
         exported = {
             outputs.ENDPOINT: (name, "The forecast endpoint (invoke with application/json or text/csv)"),
@@ -197,5 +213,10 @@ class SageMakerStack(PlatformStack):
             outputs.TRAINING: (self.training.state_machine.state_machine_arn, "Start to train"),
             "DeployStateMachine": (self.deployment.state_machine.state_machine_arn, "Deploys one package"),
         }
+        if self.captures is not None:
+            exported["CapturesBucket"] = (
+                self.captures.bucket.bucket_name,
+                "Where the endpoint captures requests",
+            )
         for output_id, (value, description) in exported.items():
             CfnOutput(self, output_id, value=value, description=description)

@@ -15,20 +15,19 @@ from platform_constructs.video.access import CameraAccess
 from platform_constructs.video.sampler import FrameSampler
 from platform_constructs.video.streams import CameraStreams
 from stacks import outputs
-from stacks.base import PlatformStack
-from workloads.schema import PERSONAL_DATA_PREFIXES
-
-FRAMES_PREFIX = PERSONAL_DATA_PREFIXES["frames"]
-"""Where sampled frames land in the raw zone: ``stream=<name>/date=<day>/hour=<hh>/<epoch ms>.jpg``."""
+from stacks.base import PlatformStack, personal_data_store
 
 
 class VideoStack(PlatformStack):
     """Kinesis Video, configured by the ``video`` settings: a stream per camera under a rotating
     customer-managed key (:class:`CameraStreams`, with silence alarms where configured), device
     access through AWS IoT's credentials provider and a viewer role (:class:`CameraAccess`), and
-    the scheduled frame sampler writing JPEG frames into the raw zone (:class:`FrameSampler`).
-    Failures, silence and the stream key disabled or scheduled for deletion notify the alarm topic.
-    Exposes ``key``, ``streams``, ``access``, ``sampler`` and ``alerts``."""
+    the scheduled frame sampler (:class:`FrameSampler`) writing JPEG frames into a bucket of their
+    own under the stream key (:class:`PersonalDataStore`), which only
+    ``security.personal_data_readers.frames`` may read, deleted after
+    ``lake.personal_data_retention_days``. Failures, silence and the stream key disabled or
+    scheduled for deletion notify the alarm topic. Exposes ``key``, ``streams``, ``access``,
+    ``frames``, ``sampler`` and ``alerts``."""
 
     def __init__(
         self,
@@ -52,13 +51,20 @@ class VideoStack(PlatformStack):
         self.key = rotating_key(
             self,
             "StreamKey",
-            description="Encrypts the camera streams' media",
+            description="Encrypts the camera streams' media and the frames sampled from them",
             alias=f"alias/{settings.name_prefix}-video",
             admins=settings.security.key_admins,
             removal_policy=removal_policy,
         )
+        # frames are camera imagery, as the video they come from: the stream key encrypts both
+        self.frames = personal_data_store(
+            self, "frames", settings=settings, key=self.key, lake=lake, removal_policy=removal_policy
+        )
         self.alerts = FailureAlerts(
-            self, "Alerts", topic=alarm_topic, alerts={"StreamKeyTampering": key_tampering([self.key])}
+            self,
+            "Alerts",
+            topic=alarm_topic,
+            alerts={"StreamKeyTampering": key_tampering([self.key])},
         )
         names = {camera: settings.stream_name(camera) for camera in config.cameras}
         self.streams = CameraStreams(
@@ -87,8 +93,7 @@ class VideoStack(PlatformStack):
             "Sampler",
             streams={name: self.streams.streams[camera].attr_arn for camera, name in names.items()},
             stream_key=self.key,
-            bucket=lake.raw,
-            prefix=FRAMES_PREFIX,
+            frames=self.frames,
             schedule=config.sampler.schedule,
             window=Duration.minutes(config.sampler.window_minutes),
             sampling_interval=Duration.millis(config.sampler.sampling_interval_ms),
@@ -105,7 +110,7 @@ class VideoStack(PlatformStack):
             ),
             "IotPolicy": (self.access.iot_policy.ref, "IoT policy to attach to each camera's certificate"),
             outputs.STREAMS: (",".join(names.values()), "The camera streams"),
-            outputs.FRAMES: (f"s3://{lake.raw.bucket_name}/{FRAMES_PREFIX}", "Where sampled frames land"),
+            outputs.FRAMES: (f"s3://{self.frames.bucket.bucket_name}/", "Where sampled frames land"),
         }
         if self.access.consumer_role is not None:
             exported["ConsumerRoleArn"] = (self.access.consumer_role.role_arn, "Assume to watch the streams")

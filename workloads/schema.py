@@ -256,7 +256,7 @@ TEMPORARY_FILE_PATTERNS = ("**/_*", "**/.*", "**/*.tmp", "**/*_$folder$", "**/*.
 """Glob patterns of files that are not data: markers, hidden and temporary files, checksums.
 The crawler excludes them and the ETL job skips them."""
 
-PERSONAL_DATA_PREFIXES = {"frames": "video/frames/", "captures": "sagemaker/data-capture/"}
-"""Where personal data lands in the raw zone: camera frames the sampler writes, and the requests and
-answers the endpoint captures. No grant on the raw bucket reaches them but their writers', and the
-raw bucket expires them after ``lake.personal_data_retention_days``."""
+LEGACY_PERSONAL_DATA_PREFIXES = {"frames": "video/frames/", "captures": "sagemaker/data-capture/"}
+"""Where earlier versions wrote camera frames and captured endpoint requests in the raw zone, before
+each class got a bucket and key of its own. No grant on raw reaches these prefixes, and the raw
+bucket still expires what is left there after ``lake.personal_data_retention_days``."""

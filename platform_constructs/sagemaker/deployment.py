@@ -279,7 +279,8 @@ class ForecastDeployment(Construct):
             jsonata=True,
         )
         role = own_role(self.state_machine)
-        grant_for_aws_resources(hosting.key, role)  # the endpoint config's storage and capture key
+        for key in hosting.keys:  # the endpoint config's storage and capture keys
+            grant_for_aws_resources(key, role)
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[models, configs])
         )

@@ -204,7 +204,8 @@ class ForecastEndpoint(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:CreateEndpoint"], resources=[configs])
         )
-        grant_for_aws_resources(hosting.key, role)  # the endpoint config's storage key
+        for key in hosting.keys:  # the endpoint config's storage and capture keys
+            grant_for_aws_resources(key, role)
         log_group.grant_write(role)
         acknowledge_wildcards(
             role,

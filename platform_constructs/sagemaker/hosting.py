@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
 from config.settings import EndpointSettings
+from platform_constructs.personal_data import PersonalDataStore
 
 VARIANT = "AllTraffic"
 """The endpoint's one production variant; auto scaling targets it by this name."""
@@ -26,8 +27,8 @@ class Hosting:
     """Where and how models of the endpoint run. Serverless endpoints cannot join a VPC, isolate
     the container's network or capture data (SageMaker's limits), so those apply to instance
     endpoints: private subnets, network isolation, and ``data_capture_percent`` of requests and
-    responses captured to ``capture_uri`` under ``key``. ``key`` also encrypts the endpoint
-    config's storage."""
+    responses captured to ``captures`` (a bucket under a key of its own, which an instance
+    endpoint must have). ``key`` encrypts the endpoint config's storage."""
 
     endpoint_name: str
     settings: EndpointSettings
@@ -35,12 +36,19 @@ class Hosting:
     key: kms.IKey
     subnet_ids: list[str]
     security_group_ids: list[str]
-    capture_uri: str
+    captures: PersonalDataStore | None
 
     @property
     def on_instances(self) -> bool:
         """True for an instance-based endpoint, False for serverless."""
         return self.settings.instances is not None
+
+    @property
+    def keys(self) -> list[kms.IKey]:
+        """Every key an endpoint config names: the storage key, and the captures' on instances.
+        Whoever creates a config or an endpoint from it gets :func:`grant_for_aws_resources` on
+        each (the documentation names the storage key; the capture key is treated alike)."""
+        return [self.key] + ([self.captures.key] if self.captures is not None else [])
 
     def variant(self, model_name: str) -> dict[str, Any]:
         """The production variant serving ``model_name`` (SageMaker API / CloudFormation shape)."""
@@ -64,11 +72,15 @@ class Hosting:
         """Data capture of an instance endpoint, None for serverless."""
         if self.settings.instances is None:
             return None
+        if self.captures is None:
+            raise ValueError(
+                f"{self.endpoint_name}: an instance endpoint captures data, and has no captures store"
+            )
         return {
             "EnableCapture": True,
             "InitialSamplingPercentage": self.settings.instances.data_capture_percent,
-            "DestinationS3Uri": self.capture_uri,
-            "KmsKeyId": self.key.key_arn,
+            "DestinationS3Uri": self.captures.bucket.s3_url_for_object(),
+            "KmsKeyId": self.captures.key.key_arn,
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
             "CaptureContentTypeHeader": {
                 "CsvContentTypes": ["text/csv"],

@@ -1,4 +1,4 @@
-"""The frame sampler: a scheduled function that copies camera frames into the raw zone."""
+"""The frame sampler: a scheduled function that copies camera frames into their own bucket."""
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -8,7 +8,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -16,6 +15,7 @@ from platform_constructs.alarm_topic import topic_alarm
 from platform_constructs.dead_letters import alarmed_dead_letters
 from platform_constructs.lambda_functions import ARCHITECTURE, RUNTIME
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
+from platform_constructs.personal_data import PersonalDataStore
 from platform_constructs.python_modules import entry_modules, stage_modules
 from platform_constructs.video.access import via_kinesis_video
 
@@ -27,9 +27,9 @@ METRICS_NAMESPACE = "DataSciencePlatform/FrameSampler"
 class FrameSampler(Construct):
     """A function (:mod:`workloads.video.frame_sampler`) that EventBridge runs on ``schedule``:
     each run copies one JPEG frame every ``sampling_interval`` of the last ``window`` of every
-    stream in ``streams`` (name -> ARN) into ``bucket`` under ``prefix``. It may call only
+    stream in ``streams`` (name -> ARN) into ``frames``, whose one writer it is. It may call only
     ``GetDataEndpoint`` and ``GetImages`` on those streams, decrypt ``stream_key`` only through
-    Kinesis Video, and put objects only under ``prefix``. It reserves ``reserved_concurrency``
+    Kinesis Video, and put (never read) frames. It reserves ``reserved_concurrency``
     (default none: a new account's quota of 10 leaves none to reserve, and runs that overlap write
     the same objects, as keys come from each frame's time). X-Ray tracing, logs encrypted with
     ``logs_key`` and kept ``log_retention``; failed runs are retried twice, then kept in an
@@ -45,8 +45,7 @@ class FrameSampler(Construct):
         *,
         streams: dict[str, str],
         stream_key: kms.IKey,
-        bucket: s3.IBucket,
-        prefix: str,
+        frames: PersonalDataStore,
         schedule: str,
         window: Duration,
         sampling_interval: Duration,
@@ -59,8 +58,7 @@ class FrameSampler(Construct):
         """
         :param streams: stream name -> stream ARN.
         :param stream_key: the streams' key.
-        :param bucket: where frames go (the raw zone).
-        :param prefix: key prefix of the frames, ending in ``/``.
+        :param frames: where frames go.
         :param schedule: an EventBridge ``rate()`` or ``cron()`` expression.
         :param window: how far back each run reads.
         :param sampling_interval: one frame per this interval (at least 200 ms).
@@ -90,7 +88,7 @@ class FrameSampler(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            description="Copies camera frames from Kinesis Video into the raw zone",
+            description="Copies camera frames from Kinesis Video into their bucket",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler="workloads.video.frame_sampler.handler",
@@ -105,8 +103,7 @@ class FrameSampler(Construct):
             retry_attempts=2,
             max_event_age=Duration.hours(1),
             environment={
-                "BUCKET": bucket.bucket_name,
-                "PREFIX": prefix,
+                "BUCKET": frames.bucket.bucket_name,
                 "SAMPLING_INTERVAL_MS": str(int(sampling_interval.to_milliseconds())),
                 "METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
@@ -124,14 +121,12 @@ class FrameSampler(Construct):
                 conditions=via_kinesis_video(Stack.of(self)),
             )
         )
-        s3.BucketGrants.from_bucket(bucket).actions_on_object_keys(
-            role, f"{prefix}*", "s3:PutObject", "kms:GenerateDataKey"
-        )
+        frames.grant_write(role)
         log_group.grant_write(role)
         self.rule = events.Rule(
             self,
             "Schedule",
-            description="Samples camera frames into the raw zone",
+            description="Samples camera frames into their bucket",
             schedule=events.Schedule.expression(schedule),
         )
         self.rule.add_target(
@@ -148,12 +143,12 @@ class FrameSampler(Construct):
         )
         acknowledge_wildcards(
             role,
-            reason="New frames get keys under the frames prefix (the role may only put there); the "
+            reason="New frames get new keys in the frames bucket (the role may only put there); the "
             "function's own log streams; X-Ray's trace actions, which take no resource.",
-            resources=[bucket.arn_for_objects(f"{prefix}*"), log_group.log_group_arn, "*"],
+            resources=[frames.bucket.arn_for_objects("*"), log_group.log_group_arn, "*"],
         )
         acknowledge_own_policy(
-            role, "The sampler's own role: two read actions on the streams and one prefix."
+            role, "The sampler's own role: two read actions on the streams and puts of frames."
         )
         Validations.of(self.function).acknowledge(
             Acknowledgment(

@@ -56,6 +56,9 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         [(bucket, replication) for bucket in ("AccessLogs", "Raw", "Curated", "Analytics", "Artifacts")]
         + [("AccessLogs", "NIST.800.53.R5-S3DefaultEncryptionKMS")]
     )
+    captures = env.settings.sagemaker.enabled and env.settings.sagemaker.endpoint.instances is not None
+    personal = {"Frames": env.settings.video.enabled, "Captures": captures}
+    expected.update({(store, replication): 1 for store, present in personal.items() if present})
     if env.settings.glue.enabled:
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
         # one wildcard per raw prefix read (the two upload formats and the store list), not all of raw

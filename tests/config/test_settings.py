@@ -530,6 +530,28 @@ def test_key_admins_must_be_roles_of_the_configured_account(tmp_path: Path) -> N
     )
 
 
+def test_personal_data_readers_must_be_distinct_roles_of_the_configured_account(tmp_path: Path) -> None:
+    reader = "arn:aws:iam::111111111111:role/privacy-review"
+    assert _config_error(tmp_path, "prod", {"security.personal_data_readers.frames": [reader, reader]}) == (
+        f"prod.yaml: security.personal_data_readers.frames: {[reader, reader]} is not allowed: "
+        "lists a role more than once"
+    )
+    root = "arn:aws:iam::111111111111:root"
+    assert _config_error(tmp_path, "prod", {"security.personal_data_readers.captures": [root]}) == (
+        f"prod.yaml: security.personal_data_readers.captures: {[root]} is not allowed: "
+        f"{root!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+    )
+    changes = {
+        "account": "222222222222",
+        "region": "eu-west-1",
+        "security.personal_data_readers.frames": [reader],
+    }
+    assert _config_error(tmp_path, "prod", changes) == (
+        f"prod.yaml: (top level): security.personal_data_readers.frames: {reader} not in account "
+        "222222222222: a reader is a role of the account that holds the keys"
+    )
+
+
 def _config_error(directory: Path, environment: str, changes: dict[str, Any]) -> str:
     """The error of the shipped ``environment`` with ``changes`` (dotted key -> value); one line."""
     document = yaml.safe_load((CONFIG_DIR / f"{environment}.yaml").read_text())

@@ -73,9 +73,10 @@ def platform(moto: str) -> dict[str, str]:
     )
     role = boto3.client("iam").create_role(RoleName="platform", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="raw", CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
+    for bucket in ("raw", "frames"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
     for key in FRAMES:
-        s3.put_object(Bucket="raw", Key=f"video/frames/stream={STREAM}/{key}", Body=b"\xff\xd8jpeg")
+        s3.put_object(Bucket="frames", Key=f"stream={STREAM}/{key}", Body=b"\xff\xd8jpeg")
     sfn = boto3.client("stepfunctions")
     machines = {
         name: sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)[
@@ -127,7 +128,7 @@ def platform(moto: str) -> dict[str, str]:
         outputs.TRAINING: machines["training"],
         outputs.ENDPOINT: "dsp-dev-forecast",
         outputs.STREAMS: STREAM,
-        outputs.FRAMES: "s3://raw/video/frames/",
+        outputs.FRAMES: "s3://frames/",
         outputs.RUNS: machines["pipeline"],
     }
     cloudformation = boto3.client("cloudformation")
@@ -155,7 +156,7 @@ def test_every_output_dsp_reads_is_in_each_environments_templates(env: Synthesiz
         assert set(keys) <= set(template.get("Outputs", {})), suffix
         assert all(template["Outputs"][key]["Value"] for key in keys)
     frames = by_name[f"{env.settings.name_prefix}-video"]["Outputs"][outputs.FRAMES]["Value"]
-    assert json.dumps(frames).endswith('/video/frames/"]]}')
+    assert frames == {"Fn::Join": ["", ["s3://", {"Ref": "Frames73E3B82F"}, "/"]]}  # the frames bucket
 
 
 def test_upload_generates_the_sample_into_the_raw_zone(platform: dict[str, str], capsys: Any) -> None:
@@ -303,7 +304,7 @@ def test_frames_lists_a_cameras_newest_frames_first(platform: dict[str, str], ca
     code, out, _ = dsp(capsys, "frames", "--camera", CAMERA, "--limit", "2")
     keys = [line.split()[-1] for line in out.splitlines()[1:]]
     assert code == 0 and out.splitlines()[0] == f"{STREAM}: 2 newest frames"
-    assert keys == [f"s3://raw/video/frames/stream={STREAM}/{key}" for key in reversed(FRAMES[1:])]
+    assert keys == [f"s3://frames/stream={STREAM}/{key}" for key in reversed(FRAMES[1:])]
     code, _, err = dsp(capsys, "frames", "--camera", "back-door")
     assert code == 2 and err == f"dsp: no camera 'back-door'; the streams are {STREAM}\n"
 

@@ -150,7 +150,7 @@ def test_a_ready_account_passes_every_check(connected: Any, capsys: Any) -> None
         "sagemaker endpoint": ["OK"],
         "kinesis video": ["OK"],
         "key alarms": ["OK"],
-        "key admins": ["SKIP"],
+        "named roles": ["SKIP"],
         "vpc endpoints": ["SKIP"],
     }
     needs = doctor.required_bootstrap()[0]
@@ -285,21 +285,26 @@ def test_key_alarms_need_a_logging_trail_of_write_management_events(
     stubs["cloudtrail"].assert_no_pending_responses()
 
 
-def test_key_admins_must_exist_before_the_deploy(connected: Any) -> None:
+def test_named_roles_must_exist_before_the_deploy(connected: Any) -> None:
     iam = boto3.client("iam", region_name=MOTO_REGION)
     iam.create_role(RoleName="key-admins", AssumeRolePolicyDocument="{}")
     admins = [f"arn:aws:iam::{ACCOUNT}:role/key-admins", f"arn:aws:iam::{ACCOUNT}:role/ops/missing"]
+    reader = f"arn:aws:iam::{ACCOUNT}:role/privacy-review"
     settings = load_settings("dev")
-    security = settings.security.model_copy(update={"key_admins": admins})
+    readers = settings.security.personal_data_readers.model_copy(update={"frames": [reader]})
+    security = settings.security.model_copy(update={"key_admins": admins, "personal_data_readers": readers})
     account, _ = _account(connected, MOTO_REGION, settings.model_copy(update={"security": security}))
-    assert [str(finding) for finding in doctor.check_key_admins(account)] == [
-        f"PROBLEM  key admins: arn:aws:iam::{ACCOUNT}:role/ops/missing not found, and KMS refuses a key "
-        "policy that names a missing principal: create the role(s) first, or remove them from "
-        "security.key_admins"
+    assert [str(finding) for finding in doctor.check_named_roles(account)] == [
+        f"PROBLEM  named roles: arn:aws:iam::{ACCOUNT}:role/ops/missing (security.key_admins), {reader} "
+        "(security.personal_data_readers.frames) not found, and KMS and S3 refuse a policy that names a "
+        "missing principal: create the role(s) first, or remove them from the configuration"
     ]
-    security = settings.security.model_copy(update={"key_admins": admins[:1]})
+    iam.create_role(RoleName="privacy-review", AssumeRolePolicyDocument="{}")
+    security = security.model_copy(update={"key_admins": admins[:1]})
     account, _ = _account(connected, MOTO_REGION, settings.model_copy(update={"security": security}))
-    assert [finding.level for finding in doctor.check_key_admins(account)] == ["OK"]
+    assert [str(finding) for finding in doctor.check_named_roles(account)] == [
+        "OK       named roles: 2 named role(s) exist"
+    ]
 
 
 def test_every_interface_endpoint_must_accept_its_policy(connected: Any) -> None:

@@ -41,8 +41,11 @@ def _reservation(statements: list[dict[str, Any]]) -> dict[str, Any]:
     return deny
 
 
-def test_the_platform_has_the_lake_stream_disk_and_operations_keys(env: Synthesized) -> None:
-    assert {stack for stack, _ in _keys(env)} == {"Alarms", "DataLake", "Emr", "Video"}
+def test_the_platform_has_the_lake_stream_disk_tls_operations_and_captures_keys(env: Synthesized) -> None:
+    captures = env.settings.sagemaker.endpoint.instances is not None  # only instance endpoints capture
+    assert sorted(stack for stack, _ in _keys(env)) == sorted(
+        ["Alarms", "DataLake", "Emr", "Emr", "Video"] + ["SageMaker"] * captures
+    )
 
 
 def test_only_the_deployer_may_delete_a_key_or_change_its_policy_when_no_admin_is_named(

@@ -65,7 +65,7 @@ def test_every_dashboard_metric_names_a_resource_of_the_platform(env: Synthesize
         "ApplicationId": "AWS::EMRServerless::Application",
     }
     (endpoint,) = env.resources("SageMaker", "Custom::SageMakerEndpoint").values()
-    (sampler,) = env.resources("Video", "AWS::Lambda::Function").values()
+    sampler = env.properties("Video", "SamplerFunction14436B6F")
     by_name = {
         "EndpointName": {endpoint["Properties"]["EndpointName"]},
         "VariantName": {
@@ -91,7 +91,7 @@ def test_every_dashboard_metric_names_a_resource_of_the_platform(env: Synthesize
                     machines.add(target)
             else:
                 assert value in by_name[dimension], (namespace, dimension, value)
-    frames = sampler["Properties"]["Environment"]["Variables"]["METRICS_NAMESPACE"]
+    frames = sampler["Environment"]["Variables"]["METRICS_NAMESPACE"]
     expected = {"AWS/States", "Glue", "AWS/SageMaker", "AWS/QuickSight", frames}
     if env.settings.emr.cluster.enabled:
         expected.add("AWS/ElasticMapReduce")

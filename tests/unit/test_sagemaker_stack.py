@@ -18,7 +18,7 @@ from platform_constructs.lake_access import READ_ACTIONS
 from platform_constructs.sagemaker.deployment import PACKAGE_POLL, PACKAGE_POLLS
 from platform_constructs.sagemaker.hosting import SERVING_ENVIRONMENT, VARIANT
 from platform_constructs.sagemaker.roles import VPC_ACTIONS
-from stacks.sagemaker_stack import BASELINE_MODEL, CAPTURE_PREFIX, SERVING_CODE
+from stacks.sagemaker_stack import BASELINE_MODEL, SERVING_CODE
 from tests.conftest import ROOT, Synthesized
 from tests.unit.expressions import evaluate
 from tests.unit.policies import as_list, lake_grants, role_statements
@@ -48,6 +48,7 @@ TRAINING, DEPLOYMENT = "TrainingStateMachineEAE34FB3", "DeploymentStateMachineD1
 TRAINING_ROLE, DEPLOYMENT_ROLE = "TrainingStateMachineRoleC2A5852B", "DeploymentStateMachineRoleAA790768"
 JOB_ROLE, MODEL_ROLE = "TrainingJobRoleF750C0D4", "ModelRoleEE661428"
 SECURITY_GROUP = "SecurityGroupDD263621"
+CAPTURES, CAPTURES_KEY = "CapturesCB04CDCE", "CapturesKey091DF38E"
 IMAGE_ACCOUNT = {"Fn::FindInMap": ["ScikitLearnImageRegistries", {"Ref": "AWS::Region"}, "Account"]}
 
 
@@ -436,19 +437,26 @@ def test_instance_endpoint_scales_on_invocations_per_instance_within_config(prod
     assert policy["TargetValue"] == instances.invocations_per_instance
 
 
-def test_data_capture_goes_to_the_raw_zone_encrypted_on_instance_endpoints(env: Synthesized) -> None:
+def test_data_capture_goes_to_its_own_bucket_and_key_on_instance_endpoints(env: Synthesized) -> None:
     config = env.properties(STACK, CONFIG)
     assert KEY in json.dumps(config["KmsKeyId"])
     instances = env.settings.sagemaker.endpoint.instances
     if instances is None:
         assert "DataCaptureConfig" not in config  # serverless endpoints cannot capture
+        assert not env.resources(STACK, "AWS::S3::Bucket")
         return
     capture = config["DataCaptureConfig"]
     assert capture["EnableCapture"] is True
     assert capture["InitialSamplingPercentage"] == instances.data_capture_percent
-    assert "LakeRaw" in json.dumps(capture["DestinationS3Uri"])
-    assert capture["DestinationS3Uri"]["Fn::Join"][1][-1] == f"/{CAPTURE_PREFIX}"
-    assert KEY in json.dumps(capture["KmsKeyId"])
+    assert capture["DestinationS3Uri"] == {"Fn::Join": ["", ["s3://", {"Ref": CAPTURES}]]}
+    assert capture["KmsKeyId"] == {"Fn::GetAtt": [CAPTURES_KEY, "Arn"]}
+    bucket = env.properties(STACK, CAPTURES)
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {
+        "Fn::GetAtt": [CAPTURES_KEY, "Arn"]
+    }
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpirePersonalData"]["ExpirationInDays"] == env.settings.personal_data_retention_days
     assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
     deployed = _definition(env, DEPLOYMENT)["States"]["CreateEndpointConfig"]["Arguments"][
         "DataCaptureConfig"
@@ -521,6 +529,18 @@ def test_model_package_group_is_named_for_the_environment(env: Synthesized) -> N
     assert group["DeletionPolicy"] == expected
 
 
+def test_whoever_creates_endpoint_configs_may_grant_the_storage_and_capture_keys_to_sagemaker(
+    env: Synthesized,
+) -> None:
+    captures = [CAPTURES_KEY] if env.settings.sagemaker.endpoint.instances is not None else []
+    for role in (DEPLOYMENT_ROLE, BOOTSTRAP_ROLE):
+        grants = [s for s in role_statements(env, STACK, role) if "kms:CreateGrant" in as_list(s["Action"])]
+        assert all(s["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}} for s in grants)
+        keys = {json.dumps(r) for s in grants for r in as_list(s["Resource"])}
+        assert len(keys) == 1 + len(captures) and KEY in str(keys), role
+        assert all(any(key in k for k in keys) for key in captures), role
+
+
 def test_job_role_reads_features_writes_its_prefix_and_pulls_only_its_image(env: Synthesized) -> None:
     grants = lake_grants(env, STACK, JOB_ROLE)
     assert set(grants) == {"analytics", "artifacts"}
@@ -547,11 +567,10 @@ def test_model_role_reads_artifacts_and_writes_only_captures(env: Synthesized) -
     grants = lake_grants(env, STACK, MODEL_ROLE)
     on_instances = env.settings.sagemaker.endpoint.instances is not None
     assert grants["artifacts"] == (S3_READ, {"", "/sagemaker/forecast/training/*"})
-    if on_instances:
-        assert grants["raw"] == ({"s3:PutObject"}, {f"/{CAPTURE_PREFIX}*"})
-    else:
-        assert "raw" not in grants
+    assert "raw" not in grants  # captures have a bucket of their own
     statements = role_statements(env, STACK, MODEL_ROLE)
+    puts = [s["Resource"] for s in statements if s["Action"] == "s3:PutObject"]
+    assert puts == ([{"Fn::Join": ["", [{"Fn::GetAtt": [CAPTURES, "Arn"]}, "/*"]]}] if on_instances else [])
     assert any(set(VPC_ACTIONS) <= set(as_list(s["Action"])) for s in statements) is on_instances
 
 

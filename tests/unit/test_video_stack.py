@@ -9,12 +9,13 @@ import pytest
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from app import Platform, create_app
 from config.settings import load_settings
+from platform_constructs.buckets import AccessLogBucket, Housekeeping
+from platform_constructs.personal_data import PersonalDataStore
 from platform_constructs.video.access import (
     CONSUMER_ACTIONS,
     PRODUCER_ACTIONS,
@@ -22,7 +23,6 @@ from platform_constructs.video.access import (
     THING_NAME,
 )
 from platform_constructs.video.sampler import FrameSampler
-from stacks.video_stack import FRAMES_PREFIX
 from tests.checks.test_cfn_lint import lint
 from tests.conftest import Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
@@ -34,7 +34,8 @@ ROLE_ALIAS, IOT_POLICY = "AccessRoleAliasD7CF2EB3", "AccessDevicePolicy4CE7DA83"
 FUNCTION, SAMPLER_ROLE = "SamplerFunction14436B6F", "SamplerRole18499F1D"
 SCHEDULE, DEAD_LETTERS = "SamplerSchedule3CDB7674", "SamplerDeadLetters9E44C8A8"
 ENTRANCE = "Streamsstore001entrance0D43DBBD"
-STATEFUL = [KEY, ENTRANCE]
+FRAMES = "Frames73E3B82F"
+STATEFUL = [KEY, ENTRANCE, FRAMES]
 
 
 def _streams(env: Synthesized) -> dict[str, dict[str, Any]]:
@@ -210,9 +211,8 @@ def test_sampler_function_settings(env: Synthesized) -> None:
     assert function["TracingConfig"] == {"Mode": "Active"}
     assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]}}
     variables = function["Environment"]["Variables"]
-    assert variables["PREFIX"] == FRAMES_PREFIX
     assert variables["SAMPLING_INTERVAL_MS"] == str(env.settings.video.sampler.sampling_interval_ms)
-    assert "LakeRaw" in json.dumps(variables["BUCKET"])
+    assert variables["BUCKET"] == {"Ref": FRAMES}
     (log_group,) = env.resources(STACK, "AWS::Logs::LogGroup").values()
     assert log_group["Properties"]["RetentionInDays"] == env.settings.video.log_retention_days
     assert "KmsKeyId" in log_group["Properties"]
@@ -220,6 +220,20 @@ def test_sampler_function_settings(env: Synthesized) -> None:
     assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     (invoke,) = env.resources(STACK, "AWS::Lambda::EventInvokeConfig").values()
     assert invoke["Properties"]["MaximumRetryAttempts"] == 2
+
+
+def test_frames_have_a_bucket_of_their_own_under_the_stream_key_and_expire(env: Synthesized) -> None:
+    bucket = env.properties(STACK, FRAMES)
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": [KEY, "Arn"]},  # camera imagery, as the streams
+    }
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpirePersonalData"]["ExpirationInDays"] == env.settings.personal_data_retention_days
+    assert env.raw(STACK)["Resources"][FRAMES]["DeletionPolicy"] == (
+        "Delete" if env.settings.destroy_on_delete else "Retain"
+    )
 
 
 def test_sampler_reserves_no_concurrency_unless_configured(env: Synthesized) -> None:
@@ -231,13 +245,23 @@ def test_sampler_reserves_no_concurrency_unless_configured(env: Synthesized) -> 
 def test_a_configured_reservation_reaches_the_sampler() -> None:
     stack = Stack(App(), "Opted")
     key = kms.Key(stack, "Key")
+    housekeeping = Housekeeping(Duration.days(1), Duration.days(1))
+    frames = PersonalDataStore(
+        stack,
+        "Frames",
+        data_class="frames",
+        key=key,
+        readers=[],
+        retention=Duration.days(1),
+        access_logs=AccessLogBucket(stack, "Logs", retention=Duration.days(1), housekeeping=housekeeping),
+        housekeeping=housekeeping,
+    )
     sampler = FrameSampler(
         stack,
         "Sampler",
         streams={"camera": "arn:aws:kinesisvideo:eu-west-1:123456789012:stream/camera/1"},
         stream_key=key,
-        bucket=s3.Bucket(stack, "Bucket"),
-        prefix=FRAMES_PREFIX,
+        frames=frames,
         schedule="rate(15 minutes)",
         window=Duration.minutes(15),
         sampling_interval=Duration.seconds(10),
@@ -251,15 +275,16 @@ def test_a_configured_reservation_reaches_the_sampler() -> None:
     assert resources[function]["Properties"]["ReservedConcurrentExecutions"] == 1
 
 
-def test_sampler_may_read_images_and_put_frames_under_its_prefix_only(env: Synthesized) -> None:
+def test_sampler_may_read_images_and_put_frames_only(env: Synthesized) -> None:
     statements = role_statements(env, STACK, SAMPLER_ROLE)
     (video,) = [s for s in statements if any(a.startswith("kinesisvideo:") for a in as_list(s["Action"]))]
     assert sorted(as_list(video["Action"])) == ["kinesisvideo:GetDataEndpoint", "kinesisvideo:GetImages"]
     assert sorted(r["Fn::GetAtt"][0] for r in as_list(video["Resource"])) == sorted(
         _logical_ids(env).values()
     )
-    grants = lake_grants(env, STACK, SAMPLER_ROLE)
-    assert grants == {"raw": ({"s3:PutObject"}, {f"/{FRAMES_PREFIX}*"})}
+    assert lake_grants(env, STACK, SAMPLER_ROLE) == {}  # nothing in the lake
+    (put,) = [s for s in statements if s["Action"] == "s3:PutObject"]
+    assert put["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [FRAMES, "Arn"]}, "/*"]]}
     actions = {a for s in statements for a in as_list(s["Action"])}
     assert not [a for a in actions if a.endswith("*") or a in ("s3:GetObject", "s3:DeleteObject")]
     assert "sqs:SendMessage" in actions
@@ -268,8 +293,8 @@ def test_sampler_may_read_images_and_put_frames_under_its_prefix_only(env: Synth
         decrypt["Resource"] == {"Fn::GetAtt": [KEY, "Arn"]}
         and "kms:ViaService" in decrypt["Condition"]["StringEquals"]
     )
-    (lake_key,) = [s for s in statements if "kms:GenerateDataKey" in as_list(s["Action"])]
-    assert "LakeKey" in json.dumps(lake_key["Resource"])  # frames are written under the lake key
+    (frames_key,) = [s for s in statements if "kms:GenerateDataKey" in as_list(s["Action"])]
+    assert frames_key["Resource"] == {"Fn::GetAtt": [KEY, "Arn"]}  # frames are under the stream key
 
 
 def test_alarms_notify_the_alarm_topic(env: Synthesized) -> None:

@@ -18,14 +18,13 @@ from botocore.stub import Stubber
 from workloads.video import frame_sampler
 from workloads.video.frame_sampler import BadEvent, SamplingFailed, parse_event, run
 
-BUCKET, PREFIX = "raw", "video/frames/"
+BUCKET = "frames"
 STREAM, OTHER = "dsp-dev-store-001-entrance", "dsp-dev-store-002-entrance"
 END = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
 NAMESPACE = "Test/FrameSampler"
 ENVIRONMENT = {
     "BUCKET": BUCKET,
-    "PREFIX": PREFIX,
     "SAMPLING_INTERVAL_MS": "60000",
     "METRICS_NAMESPACE": NAMESPACE,
 }
@@ -162,7 +161,7 @@ def test_frames_land_partitioned_with_their_capture_time(
     summary = _run(aws, client, [STREAM])
     assert summary["streams"][STREAM] == {"written": 2, "without_media": 0, "unreadable": 0, "failed": 0}
     assert _metrics(capsys) == {STREAM: {"FramesWritten": 2, "FramesFailed": 0}}
-    first = f"{PREFIX}stream={STREAM}/date=2026-11-25/hour=02/{int(kept[0].timestamp() * 1000)}.jpg"
+    first = f"stream={STREAM}/date=2026-11-25/hour=02/{int(kept[0].timestamp() * 1000)}.jpg"
     assert _keys(clean)[0] == first and len(_keys(clean)) == 2
     stored = clean.get_object(Bucket=BUCKET, Key=_keys(clean)[1])
     assert stored["Body"].read() == JPEG and stored["ContentType"] == "image/jpeg"
@@ -275,7 +274,7 @@ def test_a_stream_that_does_not_exist_fails_the_run_but_not_the_others(
     _expect(stub, [_frame(WINDOW_START)], ASK_FROM, WINDOW_END, stream=OTHER)
     with pytest.raises(SamplingFailed, match="no-such-camera: ResourceNotFoundException"):
         _run(aws, client, ["dsp-dev-no-such-camera", OTHER])
-    assert [key.split("/")[2] for key in _keys(clean)] == [f"stream={OTHER}"]
+    assert [key.split("/")[0] for key in _keys(clean)] == [f"stream={OTHER}"]
     assert _metrics(capsys) == {OTHER: {"FramesWritten": 1, "FramesFailed": 0}}  # the error is the Lambda's
 
 

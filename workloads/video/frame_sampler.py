@@ -1,4 +1,4 @@
-"""The frame sampler: JPEG frames from the platform's Kinesis Video streams into the raw zone.
+"""The frame sampler: JPEG frames from the platform's Kinesis Video streams into the frames bucket.
 
 Each run reads, per stream, the window of ``window_minutes`` that ended :data:`LAG` before the
 event's ``end`` (so fragments still being ingested are complete; consecutive scheduled runs still
@@ -7,7 +7,7 @@ per sampling interval (``GetImages`` by producer timestamp) in slices the API al
 seconds and 100 frames each), each asked for from a little earlier (:data:`LOOKBACK`, whole
 intervals) because a range read leaves out the fragment its start falls inside; frames outside the
 slice are dropped, so every sample point is read once. Every frame goes to
-``<prefix>stream=<name>/date=<yyyy-mm-dd>/hour=<hh>/<epoch ms>.jpg`` with its sample time
+``stream=<name>/date=<yyyy-mm-dd>/hour=<hh>/<epoch ms>.jpg`` with its sample time
 (``TimeStamp``) in the metadata; keys come from that time, so a rerun writes the same objects.
 
 No media is a clean no-op; a frame Kinesis Video cannot extract (``MEDIA_ERROR``, no content) is
@@ -17,7 +17,7 @@ streams, but then the run fails with a one-line summary, so it alarms and the as
 retries (and, after them, the dead-letter queue) keep the event.
 
 Event: ``{"streams": ["<stream>", ...], "end": "<ISO 8601 time>", "window_minutes": <n>}`` (the
-schedule's rule passes its event time as ``end``). Environment: ``BUCKET``, ``PREFIX``,
+schedule's rule passes its event time as ``end``). Environment: ``BUCKET``,
 ``SAMPLING_INTERVAL_MS``, ``METRICS_NAMESPACE``.
 
 Each stream read also becomes two CloudWatch metrics, ``FramesWritten`` and ``FramesFailed``
@@ -157,11 +157,11 @@ def slices(start: datetime, end: datetime, interval_ms: int) -> Iterator[tuple[d
         start = stop
 
 
-def frame_key(prefix: str, stream: str, captured: datetime) -> str:
+def frame_key(stream: str, captured: datetime) -> str:
     """Where a frame captured at ``captured`` goes: partitioned by stream, date and hour."""
     captured = captured.astimezone(UTC)
     millis = int(captured.timestamp() * 1000)
-    return f"{prefix}stream={stream}/date={captured:%Y-%m-%d}/hour={captured:%H}/{millis}.jpg"
+    return f"stream={stream}/date={captured:%Y-%m-%d}/hour={captured:%H}/{millis}.jpg"
 
 
 def sample_stream(
@@ -172,7 +172,6 @@ def sample_stream(
     media_client: Callable[[str], Any],
     s3: Any,
     bucket: str,
-    prefix: str,
     interval_ms: int,
 ) -> StreamResult:
     """Write the frames of ``stream`` in the request's window; raise only if the stream cannot be read."""
@@ -193,7 +192,7 @@ def sample_stream(
             for image in page.get("Images", []):
                 captured = image.get("TimeStamp")
                 if isinstance(captured, datetime) and keep_from <= captured < keep_until:
-                    _store(image, stream, result, s3=s3, bucket=bucket, prefix=prefix)
+                    _store(image, stream, result, s3=s3, bucket=bucket)
             token = page.get("NextToken")
             if not token:
                 break
@@ -217,9 +216,7 @@ def _images_request(
     return request
 
 
-def _store(
-    image: dict[str, Any], stream: str, result: StreamResult, *, s3: Any, bucket: str, prefix: str
-) -> None:
+def _store(image: dict[str, Any], stream: str, result: StreamResult, *, s3: Any, bucket: str) -> None:
     """Write one frame, or count why it has none; never raise."""
     captured: datetime = image["TimeStamp"]
     if image.get("Error") == "NO_MEDIA":
@@ -237,7 +234,7 @@ def _store(
         with_backoff(
             s3.put_object,
             Bucket=bucket,
-            Key=frame_key(prefix, stream, captured),
+            Key=frame_key(stream, captured),
             Body=body,
             ContentType="image/jpeg",
             Metadata={
@@ -270,7 +267,6 @@ def run(
                 media_client=media_client,
                 s3=s3,
                 bucket=environment["BUCKET"],
-                prefix=environment["PREFIX"],
                 interval_ms=int(environment["SAMPLING_INTERVAL_MS"]),
             )
         except (ClientError, BotoCoreError) as error:
