@@ -56,8 +56,8 @@ lint: setup $(BIN)/.installed-test ## ruff, mypy on our packages
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The replacement gate: does ENV's synth delete or replace a stateful resource of baseline/ENV.json?
-gate: synth ## fail if ENV would delete or replace a stateful resource (also part of make test)
+# The replacement gate: does ENV's synth delete or replace a stateful resource of baseline/ENV.json, or add one it lacks?
+gate: synth ## fail if ENV would delete or replace a stateful resource, or add one unrecorded (also part of make test)
 	$(BIN)/python -m scripts.replacement_gate check --env $(ENV) cdk.out
 
 baseline: setup ## record every environment's stateful resources in baseline/ (deliberately, then commit)

@@ -5,7 +5,8 @@ the synthesized templates (stack, logical ID, type) with the values of its creat
 the ones CloudFormation can change only by replacing the resource, as the resource schemas shipped
 with cfn-lint list them. ``check`` compares a new synth with it: a logical ID that is gone means the
 resource is deleted (a renamed construct ID gives a new logical ID), a changed create-only value
-means it is replaced. ``update`` (``make baseline``) records the current templates deliberately.
+means it is replaced, and a stateful resource the baseline does not hold yet is reported too.
+``update`` (``make baseline``) records the current templates deliberately.
 
     python -m scripts.replacement_gate check --env dev cdk.out
     python -m scripts.replacement_gate update            # every environment, synthesized here
@@ -67,8 +68,16 @@ def snapshot(templates: Templates) -> Baseline:
 
 
 def findings(baseline: Baseline, current: Baseline) -> list[str]:
-    """One message per stateful resource of ``baseline`` that ``current`` deletes or replaces."""
-    messages = []
+    """One message per stateful resource of ``baseline`` that ``current`` deletes or replaces, and
+    per stateful resource of ``current`` the baseline does not hold yet (a new place for data is
+    recorded deliberately, so the gate protects it from then on)."""
+    messages = [
+        f"{stack}: {logical_id} ({resource['type']}) is NEW: the baseline does not hold it, so the gate "
+        f"cannot protect it. {_WAY_OUT}"
+        for stack, now in sorted(current.items())
+        for logical_id, resource in sorted(now.items())
+        if logical_id not in baseline.get(stack, {})
+    ]
     for stack, recorded in sorted(baseline.items()):
         now = current.get(stack, {})
         for logical_id, before in sorted(recorded.items()):
@@ -153,7 +162,7 @@ def main() -> int:
         messages = findings(read_baseline(args.env), snapshot(read_templates(args.assembly)))
         for message in messages:
             print(f"replacement gate: {message}")
-        print(f"replacement gate ({args.env}): {len(messages)} stateful resources deleted or replaced")
+        print(f"replacement gate ({args.env}): {len(messages)} stateful resources new, deleted or replaced")
         return 1 if messages else 0
 
     from config.settings import available_environments

@@ -37,7 +37,8 @@ def test_renaming_a_buckets_construct_id_fails_with_the_resource_and_the_way_out
     templates = _dev_templates(dev)
     resources = templates[LAKE]["Resources"]
     resources["LakeRawRenamed1234ABCD"] = resources.pop(RAW_BUCKET)  # what a new construct ID renders
-    (message,) = findings(read_baseline("dev"), snapshot(templates))
+    new, message = findings(read_baseline("dev"), snapshot(templates))
+    assert new.startswith(f"{LAKE}: LakeRawRenamed1234ABCD (AWS::S3::Bucket) is NEW")
     assert message.startswith(f"{LAKE}: {RAW_BUCKET} (AWS::S3::Bucket) would be DELETED")
     assert "New AWS::S3::Bucket in the stack: LakeRawRenamed1234ABCD" in message
     assert f'override_logical_id("{RAW_BUCKET}")' in message and "make baseline" in message
@@ -66,5 +67,15 @@ def test_changes_that_keep_stateful_resources_pass(dev: Synthesized) -> None:
     templates = _dev_templates(dev)
     bucket = templates[LAKE]["Resources"][RAW_BUCKET]["Properties"]
     bucket["VersioningConfiguration"] = {"Status": "Suspended"}  # an update in place
-    templates[LAKE]["Resources"]["NewBucket0000"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
+    templates[LAKE]["Resources"]["NewTopic0000"] = {"Type": "AWS::SNS::Topic", "Properties": {}}
     assert findings(read_baseline("dev"), snapshot(templates)) == []
+
+
+def test_a_new_place_for_data_must_be_recorded_before_it_passes(dev: Synthesized) -> None:
+    """Moving data (frames out of raw) is deliberate: the new bucket enters the baseline first."""
+    templates = _dev_templates(dev)
+    templates[VIDEO]["Resources"]["NewBucket0000"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
+    (message,) = findings(read_baseline("dev"), snapshot(templates))
+    assert (
+        message.startswith(f"{VIDEO}: NewBucket0000 (AWS::S3::Bucket) is NEW") and "make baseline" in message
+    )
