@@ -165,6 +165,12 @@ class ServerlessFeatureRun(Construct):
                 cloud_watch_logging_configuration=emrs.CfnApplication.CloudWatchLoggingConfigurationProperty(
                     enabled=True, log_group_name=self.log_group.log_group_name
                 ),
+                # Logs stay in this account only (the two above). Managed storage keeps a copy in
+                # an AWS-owned place that the S3 gateway's endpoint policy (this account's buckets)
+                # may not reach, and that the lake's keys and retention do not govern.
+                managed_persistence_monitoring_configuration=(
+                    emrs.CfnApplication.ManagedPersistenceMonitoringConfigurationProperty(enabled=False)
+                ),
             ),
         )
         self.application_name = name

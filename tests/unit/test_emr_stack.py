@@ -638,6 +638,7 @@ def test_serverless_application_release_arm64_auto_start_stop_and_capacity_follo
     assert "/emr/serverless-logs/" in json.dumps(s3_logs["LogUri"])
     # the bucket's default key encrypts them: a key named here would refuse any submitter without it
     assert "EncryptionKeyArn" not in s3_logs
+    assert monitoring["ManagedPersistenceMonitoringConfiguration"] == {"Enabled": False}  # ours only
     cloudwatch = monitoring["CloudWatchLoggingConfiguration"]
     assert cloudwatch["Enabled"] is True
     group_id = cloudwatch["LogGroupName"]["Ref"]
