@@ -367,15 +367,74 @@ class EndpointSettings(_Strict):
         return self
 
 
+_STUDIO_USER = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+STUDIO_IDLE_MINUTES = (60, 525_600)
+"""The idle timeouts SageMaker accepts for JupyterLab apps (``IdleSettings``), in minutes."""
+
+
+class StudioUser(_Strict):
+    """A person in the workspace: ``name`` becomes the user profile and the private space
+    (SageMaker's pattern: letters, digits and inner hyphens, at most 63), ``role`` what they may do."""
+
+    name: str
+    role: Literal["data_scientist", "lead"]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _STUDIO_USER.match(value):
+            raise ValueError(
+                f"user {value!r}: SageMaker user profiles take letters, digits and inner hyphens, at most 63"
+            )
+        return value
+
+
+class StudioSettings(_Strict):
+    """SageMaker Studio, the data scientists' workspace: who signs in and how (``auth``: IAM, or
+    IAM Identity Center as ``sso``), the ``users``, the JupyterLab instance types they may start
+    (``default_instance_type`` among ``allowed_instance_types``), the minutes an idle JupyterLab app
+    runs before it stops, and the size of each private space's volume."""
+
+    enabled: bool
+    auth: Literal["iam", "sso"]
+    users: list[StudioUser] = Field(max_length=50)
+    default_instance_type: MlInstanceType
+    allowed_instance_types: list[MlInstanceType] = Field(min_length=1, max_length=20)
+    idle_minutes: int
+    space_volume_gb: int = Field(ge=5, le=16_384)
+
+    @field_validator("idle_minutes")
+    @classmethod
+    def _idle(cls, value: int) -> int:
+        low, high = STUDIO_IDLE_MINUTES
+        if not low <= value <= high:
+            raise ValueError(f"{value}: SageMaker stops idle JupyterLab apps after {low} to {high} minutes")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StudioSettings:
+        names = [user.name.lower() for user in self.users]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"users: {', '.join(repeated)} listed more than once (names are case-insensitive)")
+        if self.default_instance_type not in self.allowed_instance_types:
+            raise ValueError(
+                f"default_instance_type {self.default_instance_type} is not in allowed_instance_types"
+            )
+        return self
+
+
 class SageMakerSettings(ServiceSettings):
-    """Amazon SageMaker: training, the model registry's approval mode, and the endpoint.
+    """Amazon SageMaker: training, the model registry's approval mode, the endpoint, and Studio.
 
     ``approval: automatic`` registers models that pass the gate as approved (and deploys them);
-    ``manual`` registers them pending, and approving one in the registry deploys it."""
+    ``manual`` registers them pending, and approving one in the registry deploys it (a ``lead``
+    in Studio may)."""
 
     approval: Literal["automatic", "manual"]
     training: TrainingSettings
     endpoint: EndpointSettings
+    studio: StudioSettings
     log_retention_days: LogRetentionDays
 
 

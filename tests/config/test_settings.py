@@ -63,6 +63,33 @@ class _Delete:
 _DELETE = _Delete()
 
 BAD_INPUTS = [
+    (
+        "sagemaker.studio.users",
+        [{"name": "ana_b", "role": "lead"}],
+        "sagemaker.studio.users.0.name: 'ana_b' is not allowed: user 'ana_b': SageMaker user profiles take "
+        "letters, digits and inner hyphens, at most 63",
+    ),
+    (
+        "sagemaker.studio.users",
+        [{"name": "ana", "role": "lead"}, {"name": "ANA", "role": "data_scientist"}],
+        "users: ana listed more than once (names are case-insensitive)",
+    ),
+    (
+        "sagemaker.studio.users",
+        [{"name": "ana", "role": "admin"}],
+        "sagemaker.studio.users.0.role: 'admin' is not allowed: Input should be 'data_scientist' or 'lead'",
+    ),
+    (
+        "sagemaker.studio.default_instance_type",
+        "ml.p4d.24xlarge",
+        "default_instance_type ml.p4d.24xlarge is not in allowed_instance_types",
+    ),
+    (
+        "sagemaker.studio.idle_minutes",
+        30,
+        "sagemaker.studio.idle_minutes: 30 is not allowed: 30: SageMaker stops idle JupyterLab apps after "
+        "60 to 525600 minutes",
+    ),
     ("network.vpc_cidr", "169.254.0.0/16", "'169.254.0.0/16' is not allowed: must be an RFC 1918 IPv4 CIDR"),
     ("network.vpc_cidr", "10.0.0.1/24", "'10.0.0.1/24' is not allowed: must be an RFC 1918 IPv4 CIDR"),
     ("flavour", "vanilla", "dev.yaml: flavour: unknown key; allowed keys here: prefix, account, region,"),
