@@ -161,12 +161,16 @@ class LakeBucket(s3.Bucket):
         tiering: Tiering | None = None,
         object_lock_retention: Duration | None = None,
         own_key_prefixes: Sequence[str] = (),
+        sse_s3_prefixes: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         """
         :param encryption_key: the customer-managed key for SSE-KMS, the only key writes may name.
         :param own_key_prefixes: key prefixes whose objects are written under a KMS key of their own
             (still SSE-KMS, never SSE-C), such as EMR's TLS certificate zips; default none.
+        :param sse_s3_prefixes: key prefixes where a writer that cannot name a key may ask for
+            SSE-S3 (never SSE-C, never another KMS key), such as transient EMR clusters' logs;
+            default none.
         :param access_logs: the bucket receiving server access logs.
         :param housekeeping: expiry of noncurrent versions and unfinished uploads.
         :param tiering: storage-class transitions by age; default none.
@@ -190,15 +194,23 @@ class LakeBucket(s3.Bucket):
             **_secure_defaults(removal_policy),
         )
         _acknowledge_single_region(self)
-        self._refuse_writes_not_under(encryption_key, own_key_prefixes)
+        self._refuse_writes_not_under(encryption_key, own_key_prefixes, sse_s3_prefixes)
 
-    def _refuse_writes_not_under(self, key: kms.IKey, own_key_prefixes: Sequence[str]) -> None:
+    def _refuse_writes_not_under(
+        self, key: kms.IKey, own_key_prefixes: Sequence[str], sse_s3_prefixes: Sequence[str]
+    ) -> None:
         """Deny every put (``PutObject`` also authorizes copies and multipart uploads) that names a
-        KMS key other than ``key`` (outside ``own_key_prefixes``), an encryption other than SSE-KMS,
-        or a customer-provided key. The ``IfExists`` forms let a put without headers through: the
-        bucket default encrypts it."""
+        KMS key other than ``key`` (outside ``own_key_prefixes``), an encryption other than SSE-KMS
+        (outside ``sse_s3_prefixes``, where SSE-S3 is let through), or a customer-provided key. The
+        ``IfExists`` forms let a put without headers through: the bucket default encrypts it."""
         everywhere = [self.arn_for_objects("*")]
-        exempt = [self.arn_for_objects(f"{prefix}*") for prefix in own_key_prefixes]
+        exempt = {
+            sid: [self.arn_for_objects(f"{prefix}*") for prefix in prefixes]
+            for sid, prefixes in (
+                ("DenyPutsUnderAnotherKmsKey", own_key_prefixes),
+                ("DenyPutsWithAnotherEncryption", sse_s3_prefixes),
+            )
+        }
         refusals = {
             "DenyPutsUnderAnotherKmsKey": {
                 "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn}
@@ -211,15 +223,15 @@ class LakeBucket(s3.Bucket):
             },
         }
         for sid, conditions in refusals.items():
-            pinned = sid == "DenyPutsUnderAnotherKmsKey" and exempt
+            spared = exempt.get(sid)
             self.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=sid,
                     effect=iam.Effect.DENY,
                     principals=[iam.AnyPrincipal()],
                     actions=["s3:PutObject"],
-                    resources=None if pinned else everywhere,
-                    not_resources=exempt if pinned else None,
+                    resources=None if spared else everywhere,
+                    not_resources=spared or None,
                     conditions=conditions,
                 )
             )

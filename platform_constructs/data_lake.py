@@ -32,6 +32,10 @@ class DataLake(Construct):
     query_results_prefix = "athena-results/"
     certificates_prefix = "emr/tls/"
     """Where EMR's TLS certificate zips live in ``artifacts``, under a KMS key of their own."""
+    cluster_logs_prefix = "emr/logs/"
+    """Where EMR clusters push their logs in ``artifacts``. A transient cluster cannot name a log
+    key (CDK's ``EmrCreateCluster`` task has no ``LogEncryptionKmsKeyId``) and EMR then asks for
+    SSE-S3, which the bucket lets through here only; the long-running cluster names the lake key."""
 
     def __init__(
         self,
@@ -96,6 +100,7 @@ class DataLake(Construct):
             access_logs=self.access_logs,
             housekeeping=housekeeping,
             own_key_prefixes=[self.certificates_prefix],
+            sse_s3_prefixes=[self.cluster_logs_prefix],
             removal_policy=removal_policy,
         )
         self.artifacts.add_lifecycle_rule(

@@ -29,8 +29,7 @@ from stacks.base import PlatformStack
 FeatureRun = TransientFeatureRun | ServerlessFeatureRun
 """Either engine of the scheduled feature run: a state machine of the same name and input."""
 
-LOGS_PREFIX = "emr/logs/"
-"""Where clusters write their logs in the artifacts bucket."""
+LOGS_PREFIX = DataLake.cluster_logs_prefix
 SERVERLESS_LOGS_PREFIX = "emr/serverless-logs/"
 """Where EMR Serverless feature jobs write their logs in the artifacts bucket."""
 CERTIFICATES_PREFIX = DataLake.certificates_prefix

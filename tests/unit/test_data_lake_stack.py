@@ -120,11 +120,14 @@ def test_data_buckets_refuse_puts_under_another_key_or_sse_c(env: Synthesized, b
     objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
     certificates = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/emr/tls/*"]]}
     assert all(s["Principal"] == {"AWS": "*"} for s in refusals)
-    # artifacts' emr/tls/ holds EMR's certificate zips, under a key of their own (still SSE-KMS)
+    # artifacts' emr/tls/ holds EMR's certificate zips, under a key of their own (still SSE-KMS), and
+    # emr/logs/ the logs of transient clusters, which cannot name a key (SSE-S3, never SSE-C)
+    cluster_logs = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/emr/logs/*"]]}
     exempt = bucket == DATA_BUCKETS["artifacts"]
-    key_pin, *others = refusals
+    key_pin, encryption, customer_keys = refusals
     assert key_pin.get("NotResource" if exempt else "Resource") == (certificates if exempt else objects)
-    assert all(s["Resource"] == objects for s in others)
+    assert encryption.get("NotResource" if exempt else "Resource") == (cluster_logs if exempt else objects)
+    assert customer_keys["Resource"] == objects
     assert [s["Condition"] for s in refusals] == [
         {
             "StringNotEqualsIfExists": {
