@@ -90,11 +90,9 @@ class QuickSightStack(PlatformStack):
             self,
             "Athena",
             name_prefix=name,
-            workgroup=athena.name,
+            athena=athena,
             databases=sorted({catalog.database_names[table.zone] for table in tables.values()}),
             reads=[(lake.zones[table.zone], f"{table.prefix}*") for table in tables.values()],
-            results=(lake.artifacts, lake.query_results_prefix),
-            key=lake.key,
             groups=self.groups,
         )
         # The pipeline re-imports after each day's run; a schedule of its own would race it.

@@ -2,42 +2,20 @@
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_quicksight as quicksight
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.lake_access import LakeAccessRole
 from platform_constructs.quicksight.groups import QuickSightGroups
 from workloads.schema import Table
 
-ATHENA_ACTIONS = (
-    "athena:StartQueryExecution",
-    "athena:GetQueryExecution",
-    "athena:GetQueryResults",
-    "athena:GetQueryResultsStream",
-    "athena:StopQueryExecution",
-    "athena:GetWorkGroup",
-)
-ATHENA_CATALOG_ACTIONS = (
-    "athena:GetDataCatalog",
-    "athena:GetDatabase",
-    "athena:GetTableMetadata",
-    "athena:ListDatabases",
-    "athena:ListTableMetadata",
-)
 ATHENA_LIST_ACTIONS = ("athena:ListDataCatalogs", "athena:ListWorkGroups", "athena:ListEngineVersions")
 """What QuickSight's Athena client calls to browse; these take no resource."""
-CATALOG_ACTIONS = (
-    "glue:GetDatabase",
-    "glue:GetDatabases",
-    "glue:GetTable",
-    "glue:GetTables",
-    "glue:GetPartitions",
-)
 INPUT_TYPES = {
     "string": "STRING",
     "int": "INTEGER",
@@ -69,10 +47,10 @@ def input_columns(table: Table) -> list[dict[str, str]]:
 
 
 class AthenaDataSource(Construct):
-    """A QuickSight ``ATHENA`` data source ``<name_prefix>-athena`` on ``workgroup``, SSL on, that
-    queries as its own role (not the account's QuickSight service role): Athena on the workgroup,
-    the Glue catalog's ``databases``, reading ``buckets`` (table -> bucket and key pattern), writing
-    query results under ``results`` with ``key``. Exposes ``data_source`` and ``role``."""
+    """A QuickSight ``ATHENA`` data source ``<name_prefix>-athena`` on ``athena``'s workgroup, SSL
+    on, that queries as its own role (not the account's QuickSight service role): queries over the
+    Glue catalog's ``databases`` (:meth:`AthenaWorkgroup.grant_query`), reading ``reads`` (bucket and
+    key pattern of each table). Exposes ``data_source`` and ``role``."""
 
     def __init__(
         self,
@@ -80,24 +58,19 @@ class AthenaDataSource(Construct):
         construct_id: str,
         *,
         name_prefix: str,
-        workgroup: str,
+        athena: AthenaWorkgroup,
         databases: Sequence[str],
         reads: Sequence[tuple[s3.IBucket, str]],
-        results: tuple[s3.IBucket, str],
-        key: kms.IKey,
         groups: QuickSightGroups,
     ) -> None:
         """
         :param name_prefix: the data source is ``<name_prefix>-athena``.
-        :param workgroup: the Athena workgroup its queries run in.
+        :param athena: the workgroup its queries run in.
         :param databases: Glue databases it may read.
         :param reads: (bucket, key pattern) pairs of the tables' data.
-        :param results: (bucket, prefix) where the workgroup writes query results.
-        :param key: the lake key (tables and results are encrypted with it).
         :param groups: who may use and change the data source.
         """
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         self.role = LakeAccessRole(
             self,
             "Role",
@@ -106,23 +79,10 @@ class AthenaDataSource(Construct):
         )
         for bucket, pattern in reads:
             self.role.read(bucket, pattern)
-        results_bucket, results_prefix = results
-        self.role.read_write(results_bucket, f"{results_prefix}*")
-        self.role.use_catalog(CATALOG_ACTIONS, databases)
-        workgroup_arn = stack.format_arn(service="athena", resource="workgroup", resource_name=workgroup)
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(ATHENA_ACTIONS), resources=[workgroup_arn])
-        )
-        data_catalog = stack.format_arn(
-            service="athena", resource="datacatalog", resource_name="AwsDataCatalog"
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(ATHENA_CATALOG_ACTIONS), resources=[data_catalog])
-        )
+        athena.grant_query(self.role, databases=databases)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(ATHENA_LIST_ACTIONS), resources=["*"])
         )
-        key.grant(self.role, "kms:Decrypt", "kms:GenerateDataKey")
         self.role.acknowledge_wildcards(
             "The tables' objects under their prefixes, query results under the workgroup's prefix and "
             "the tables of the platform's databases, all of which grow with the lake; Athena's list "
@@ -138,7 +98,7 @@ class AthenaDataSource(Construct):
             type="ATHENA",
             data_source_parameters=quicksight.CfnDataSource.DataSourceParametersProperty(
                 athena_parameters=quicksight.CfnDataSource.AthenaParametersProperty(
-                    work_group=workgroup, role_arn=self.role.role_arn
+                    work_group=athena.name, role_arn=self.role.role_arn
                 )
             ),
             ssl_properties=quicksight.CfnDataSource.SslPropertiesProperty(disable_ssl=False),
