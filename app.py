@@ -26,6 +26,7 @@ from stacks.observability_stack import ObservabilityStack
 from stacks.pipeline_stack import PipelineStack
 from stacks.quicksight_stack import QuickSightStack
 from stacks.sagemaker_stack import SageMakerStack
+from stacks.studio_stack import StudioStack
 from stacks.video_stack import VideoStack
 
 DEFAULT_ENVIRONMENT = "dev"
@@ -42,6 +43,7 @@ class Platform:
     glue: GlueStack | None
     emr: EmrStack | None
     sagemaker: SageMakerStack | None
+    studio: StudioStack | None
     video: VideoStack | None
     quicksight: QuickSightStack | None
     pipeline: PipelineStack | None
@@ -91,6 +93,19 @@ def build_platform(app: App, settings: Settings) -> Platform:
             vpc=network.network.vpc,
             lake=data_lake.lake,
             alarm_topic=alarms.alarms.topic,
+            logs_key=logs_key,
+        )
+    studio = None
+    if sagemaker is not None and settings.sagemaker.studio.enabled:
+        studio = StudioStack(
+            app,
+            "Studio",
+            settings=settings,
+            vpc=network.network.vpc,
+            lake=data_lake.lake,
+            catalog=data_lake.catalog,
+            athena=data_lake.athena,
+            sagemaker=sagemaker,
             logs_key=logs_key,
         )
     video = None
@@ -148,6 +163,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
         glue=glue,
         emr=emr,
         sagemaker=sagemaker,
+        studio=studio,
         video=video,
         quicksight=quicksight,
         pipeline=pipeline,

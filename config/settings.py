@@ -416,7 +416,9 @@ class StudioSettings(_Strict):
         names = [user.name.lower() for user in self.users]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
-            raise ValueError(f"users: {', '.join(repeated)} listed more than once (names are case-insensitive)")
+            raise ValueError(
+                f"users: {', '.join(repeated)} listed more than once (names are case-insensitive)"
+            )
         if self.default_instance_type not in self.allowed_instance_types:
             raise ValueError(
                 f"default_instance_type {self.default_instance_type} is not in allowed_instance_types"

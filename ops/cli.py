@@ -3,10 +3,11 @@
 Commands: ``doctor`` (what the account lacks before the first deploy), ``upload`` sample data to
 the raw zone, ``run`` the pipeline for a date (and ``--follow`` it), ``status`` of each service's
 last run, ``invoke`` the forecast endpoint with a JSON or CSV payload, list sampled video
-``frames``. The environment's stacks are ``<prefix>-<env>-…`` from ``config/<env>.yaml``; every
-resource is read from their outputs. ``--env``, ``--profile`` and ``--region`` go before or after
-the command. Problems end in one line on stderr: exit 2 for bad input (date, payload, config), 1
-for AWS (credentials, missing stack, a refused call) and for a doctor's finding that blocks.
+``frames``, open a user's SageMaker ``studio`` (a short-lived URL). The environment's stacks are
+``<prefix>-<env>-…`` from ``config/<env>.yaml``; every resource is read from their outputs.
+``--env``, ``--profile`` and ``--region`` go before or after the command. Problems end in one line
+on stderr: exit 2 for bad input (date, payload, config), 1 for AWS (credentials, missing stack, a
+refused call) and for a doctor's finding that blocks.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     frames = command("frames", "list the newest sampled video frames")
     frames.add_argument("--camera", help="a camera (or stream) name; default: every camera")
     frames.add_argument("--limit", type=int, default=10, help="frames per camera (default %(default)s)")
+
+    studio = command("studio", "print a short-lived URL that opens a user's SageMaker Studio")
+    studio.add_argument("--user", required=True, help="a name in sagemaker.studio.users")
     return root
 
 
@@ -118,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                 return commands.status(deployed)
             case "invoke":
                 return commands.invoke(deployed, args.payload, args.content_type)
+            case "studio":
+                return commands.studio(deployed, settings, args.user)
             case _:
                 return commands.frames(deployed, args.camera, args.limit)
     except ConfigError as error:

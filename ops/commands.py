@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from config.settings import Settings
 from ops.platform import Deployed, OpsError, aws, aws_message
 from stacks import outputs
 from workloads.sample_data import generate
@@ -306,4 +307,31 @@ def frames(deployed: Deployed, camera: str | None, limit: int) -> int:
         print(f"{stream}: {len(found)} newest frames" if found else f"{stream}: no frames yet")
         for item in found:
             print(f"  {_when(item['LastModified'])}  {item['Size']:>9,} B  s3://{bucket}/{item['Key']}")
+    return 0
+
+
+STUDIO_URL_SECONDS = 60
+"""How long the URL ``studio`` prints opens Studio (SageMaker allows 5 to 300 seconds)."""
+STUDIO_SESSION_SECONDS = 8 * 3600
+"""How long the Studio session it opens lasts (SageMaker allows 1800 to 43200 seconds)."""
+
+
+def studio(deployed: Deployed, settings: Settings, user: str) -> int:
+    """Print a presigned URL that opens ``user``'s Studio, valid :data:`STUDIO_URL_SECONDS`; the
+    caller's own IAM identity needs ``sagemaker:CreatePresignedDomainUrl`` on that user profile."""
+    users = [profile.name for profile in settings.sagemaker.studio.users]
+    if user not in users:
+        raise BadInput(f"no Studio user {user!r}; sagemaker.studio.users are {', '.join(users) or 'none'}")
+    domain = deployed.output(outputs.STUDIO, outputs.STUDIO_DOMAIN)
+    url = aws(
+        deployed.client("sagemaker").create_presigned_domain_url,
+        DomainId=domain,
+        UserProfileName=user,
+        ExpiresInSeconds=STUDIO_URL_SECONDS,
+        SessionExpirationDurationInSeconds=STUDIO_SESSION_SECONDS,
+        LandingUri="studio::",
+    )["AuthorizedUrl"]
+    print(url)
+    hours = STUDIO_SESSION_SECONDS // 3600
+    print(f"open it within {STUDIO_URL_SECONDS} s; the session lasts {hours} h", file=sys.stderr)
     return 0

@@ -90,12 +90,20 @@ def outside_objects(settings: Settings) -> dict[str, OutsideObjects]:
     return objects
 
 
+STUDIO_ENDPOINTS = {"StepFunctionsEndpoint": Service.STEP_FUNCTIONS}
+"""What a VpcOnly Studio adds to SageMaker's: its notebooks start and follow the training state
+machine. (Studio's own ``aws.sagemaker.<region>.studio`` endpoint serves browsers inside the VPC;
+users open Studio from outside it with a presigned URL.)"""
+
+
 def interface_endpoints(settings: Settings) -> dict[str, ec2.InterfaceVpcEndpointAwsService]:
     """The interface endpoints the enabled services need."""
     endpoints = dict(SHARED_ENDPOINTS)
     for service, service_endpoints in SERVICE_ENDPOINTS.items():
         if getattr(settings, service).enabled:
             endpoints.update(service_endpoints)
+    if settings.sagemaker.enabled and settings.sagemaker.studio.enabled:
+        endpoints.update(STUDIO_ENDPOINTS)
     return endpoints
 
 

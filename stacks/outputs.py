@@ -10,6 +10,7 @@ SAGEMAKER = "sagemaker"
 VIDEO = "video"
 QUICKSIGHT = "quicksight"
 PIPELINE = "pipeline"
+STUDIO = "studio"
 
 RAW_BUCKET = "RawBucket"
 """Data lake: the raw zone's bucket name."""
@@ -28,11 +29,13 @@ ENDPOINT = "EndpointName"
 STREAMS = "StreamNames"
 """Video: the camera streams' names, comma-separated."""
 FRAMES = "FramesUrl"
-"""Video: ``s3://<raw bucket>/<prefix>`` where sampled frames land."""
+"""Video: ``s3://<frames bucket>/`` where sampled frames land."""
 DATASETS = "DataSets"
 """QuickSight: the SPICE dataset IDs, comma-separated."""
 RUNS = "StateMachine"
 """Pipeline: the end-to-end state machine ARN."""
+STUDIO_DOMAIN = "DomainId"
+"""Studio: the SageMaker Studio domain's ID."""
 
 READ_BY_DSP = {
     DATA_LAKE: (RAW_BUCKET,),
@@ -42,6 +45,7 @@ READ_BY_DSP = {
     VIDEO: (STREAMS, FRAMES),
     QUICKSIGHT: (DATASETS,),
     PIPELINE: (RUNS,),
+    STUDIO: (STUDIO_DOMAIN,),
 }
 """Stack suffix -> the output keys ``dsp`` reads from that stack."""
 

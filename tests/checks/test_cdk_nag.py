@@ -102,7 +102,9 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("JobRole", wildcards): 4, ("JobRole", inline): 1})
         expected.update({("ModelRole", wildcards): 3 + (not serverless), ("ModelRole", inline): 1})
         expected.update({("BootstrapRole", wildcards): 2, ("BootstrapRole", inline): 1})
-        # the endpoint's provider framework: its handlers, its own functions, roles and waiter
+        # the provider frameworks of the endpoint and, with Studio, of the domain's clean-up: their
+        # handlers, their own functions, roles and waiters
+        studio = sagemaker.studio.enabled
         for function in (
             "OnEvent",
             "IsComplete",
@@ -111,10 +113,19 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
             "framework-onTimeout",
         ):
             for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
-                expected[(function, f"NIST.800.53.R5-{rule}")] = 1
+                expected[(function, f"NIST.800.53.R5-{rule}")] = 1 + studio
         for role, invoked in (("OnEventRole", 2), ("WaitRole", 2), ("waiter-state-machine/Role", 3)):
-            expected.update({(role, wildcards): invoked, (role, inline): 1})
-        expected[("waiter-state-machine", "AwsSolutions-SF2")] = 1
+            expected.update({(role, wildcards): invoked * (1 + studio), (role, inline): 1 + studio})
+        expected[("waiter-state-machine", "AwsSolutions-SF2")] = 1 + studio
+        if studio:
+            # the execution roles: the lake zones, sandbox, query results and catalog tables, the
+            # notebooks, training runs, registry packages, the domain's apps, spaces and profiles,
+            # list actions; the clean-up: list actions, this domain's apps (and, destroying, its
+            # spaces, profiles and EFS), its log streams
+            for role, wildcards_held in (("DataScientistRole", 19), ("LeadRole", 20)):
+                expected.update({(role, wildcards): wildcards_held, (role, inline): 1})
+            destroying = env.settings.destroy_on_delete
+            expected.update({("CleanupRole", wildcards): 4 + 3 * destroying, ("CleanupRole", inline): 1})
         if not automatic:  # the rule's own role, and its target's dead-letter queue
             expected[("OnApprovalRole", inline)] = 1
             expected[("OnApprovalDeadLetters", "AwsSolutions-SQS3")] = 1

@@ -67,7 +67,7 @@ def test_templates_pass_cfn_lint_in_every_supported_region(
     dev: Synthesized, prod: Synthesized, tmp_path: Path
 ) -> None:
     per_env = [sorted(str(path) for path in env.outdir.glob("*.template.json")) for env in (dev, prod)]
-    assert [len(templates) for templates in per_env] == [10, 10]
+    assert [len(templates) for templates in per_env] == [11, 11]
     per_env[0].append(canary(tmp_path))  # in the same process: a second cfn-lint start costs ~2 s
     with ThreadPoolExecutor(max_workers=2) as pool:  # one cfn-lint process per environment and core
         findings = [finding for found in pool.map(lint, per_env) for finding in found]

@@ -30,7 +30,7 @@ def test_every_kms_key_costs_a_dollar(env: Synthesized) -> None:
 def test_interface_endpoints_cost_per_availability_zone(prod: Synthesized, dev: Synthesized) -> None:
     endpoints = _by_type(prod, "AWS::EC2::VPCEndpoint")
     zones = prod.settings.network.max_azs
-    assert len(endpoints) == 11  # the gateway endpoint for S3 is free
+    assert len(endpoints) == 12  # the gateway endpoint for S3 is free
     hourly, hours = prices()["interface_endpoint_az_hour"], prices()["hours_per_month"]
     assert set(endpoints) == {(f"{zones} AZ", round(zones * hourly * hours, 2))}
     assert _by_type(dev, "AWS::EC2::VPCEndpoint") == []

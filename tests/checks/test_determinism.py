@@ -23,6 +23,7 @@ def test_two_synths_of_dev_are_byte_identical(dev: Synthesized, tmp_path: Path) 
         "Pipeline.template.json",
         "QuickSight.template.json",
         "SageMaker.template.json",
+        "Studio.template.json",
         "Video.template.json",
     ]
     for path in first:

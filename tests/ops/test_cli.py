@@ -24,6 +24,7 @@ from workloads.sagemaker.contract import days_needed
 
 CAMERA = "store-001-entrance"
 STREAM = f"dsp-dev-{CAMERA}"
+DOMAIN = "d-abcdef123456"
 FRAMES = [
     "date=2026-03-05/hour=23/1772751600000.jpg",
     "date=2026-03-06/hour=09/1772787600000.jpg",
@@ -130,6 +131,7 @@ def platform(moto: str) -> dict[str, str]:
         outputs.STREAMS: STREAM,
         outputs.FRAMES: "s3://frames/",
         outputs.RUNS: machines["pipeline"],
+        outputs.STUDIO_DOMAIN: DOMAIN,
     }
     cloudformation = boto3.client("cloudformation")
     for suffix, keys in outputs.READ_BY_DSP.items():
@@ -261,6 +263,44 @@ def test_invoke_prints_the_endpoints_answer(
     payload = tmp_path / "rows.json"
     payload.write_text(json.dumps({"instances": [{"day_of_week": 6}]}))
     assert dsp(capsys, "invoke", str(payload)) == (0, '{"predictions": [1234.5]}\n', "")
+
+
+def test_studio_prints_a_short_lived_url_for_a_configured_user(
+    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """moto has no presigned Studio URLs: botocore's Stubber answers for SageMaker."""
+    client = boto3.client("sagemaker", region_name=MOTO_REGION)
+    opened = Deployed.client
+    monkeypatch.setattr(
+        Deployed,
+        "client",
+        lambda self, service, region=None: (
+            client if service == "sagemaker" else opened(self, service, region)
+        ),
+    )
+    url = f"https://{DOMAIN}.studio.{MOTO_REGION}.sagemaker.aws/auth?token=t"
+    with Stubber(client) as stub:
+        stub.add_response(
+            "create_presigned_domain_url",
+            {"AuthorizedUrl": url},
+            {
+                "DomainId": DOMAIN,
+                "UserProfileName": "lead",
+                "ExpiresInSeconds": commands.STUDIO_URL_SECONDS,
+                "SessionExpirationDurationInSeconds": commands.STUDIO_SESSION_SECONDS,
+                "LandingUri": "studio::",
+            },
+        )
+        assert dsp(capsys, "studio", "--user", "lead") == (
+            0,
+            f"{url}\n",
+            "open it within 60 s; the session lasts 8 h\n",
+        )
+    code, _, err = dsp(capsys, "studio", "--user", "mallory")
+    assert (
+        code == 2
+        and err == "dsp: no Studio user 'mallory'; sagemaker.studio.users are data-scientist, lead\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -316,7 +316,7 @@ def test_every_interface_endpoint_must_accept_its_policy(connected: Any) -> None
     names = sorted(
         f"com.amazonaws.{MOTO_REGION}.{s.short_name}" for s in interface_endpoints(settings).values()
     )
-    assert f"com.amazonaws.{MOTO_REGION}.ec2messages" in names and len(names) == 11
+    assert f"com.amazonaws.{MOTO_REGION}.ec2messages" in names and len(names) == 12
     with Stubber(account.deployed.client("ec2")) as ec2:
         for refusing in ("ec2messages", None):
             details = [
@@ -329,7 +329,7 @@ def test_every_interface_endpoint_must_accept_its_policy(connected: Any) -> None
     assert problem.level == "PROBLEM" and problem.text.startswith(
         f"com.amazonaws.{MOTO_REGION}.ec2messages take only"
     )
-    assert (ok.level, ok.text) == ("OK", "all 11 interface endpoints accept their endpoint policies")
+    assert (ok.level, ok.text) == ("OK", "all 12 interface endpoints accept their endpoint policies")
 
 
 def test_an_old_bootstrap_must_be_upgraded(connected: Any) -> None:

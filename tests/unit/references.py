@@ -47,3 +47,9 @@ def operations_key(env: Synthesized) -> tuple[str, str]:
     """(stack ID, logical ID) of the platform's operations key (log groups and the alarm topic)."""
     (logical_id,) = env.resources("Alarms", "AWS::KMS::Key")
     return "Alarms", logical_id
+
+
+def lake_key(env: Synthesized) -> tuple[str, str]:
+    """(stack ID, logical ID) of the lake key."""
+    (logical_id,) = env.resources("DataLake", "AWS::KMS::Key")
+    return "DataLake", logical_id

@@ -250,6 +250,7 @@ def test_prod_has_private_interface_endpoints_behind_one_https_only_group(prod: 
         ".sagemaker.runtime",
         ".ssm",
         ".ssmmessages",
+        ".states",  # Studio's notebooks start and follow training
         ".sts",
     ]
     (group_id,) = prod.resources(STACK, "AWS::EC2::SecurityGroup")
