@@ -109,6 +109,22 @@ def _endpoint_config(properties: dict[str, Any], _: dict[str, Any]) -> tuple[str
     return f"{count} x {instances[0]['InstanceType']}", hourly * prices()["hours_per_month"]
 
 
+def _studio_domain(_: dict[str, Any], __: dict[str, Any]) -> tuple[str, float]:
+    """The domain is free; its home EFS bills per GB the users keep there."""
+    gigabytes = prices()["assumptions"]["studio_home_gb"]
+    return f"{gigabytes} GB of home EFS", gigabytes * prices()["efs_standard_gb_month"]
+
+
+def _space(properties: dict[str, Any], _: dict[str, Any]) -> tuple[str, float]:
+    """A private space keeps its volume while it exists; its app bills per hour only while it runs
+    (it stops after ``sagemaker.studio.idle_minutes`` idle, so never at idle)."""
+    storage = properties["SpaceSettings"]["SpaceStorageSettings"]["EbsStorageSettings"]
+    gigabytes = storage["EbsVolumeSizeInGb"]
+    return f"{gigabytes} GB volume; apps stop when idle", gigabytes * prices()[
+        "sagemaker_ml_storage_gb_month"
+    ]
+
+
 def _cluster(properties: dict[str, Any], _: dict[str, Any]) -> tuple[str, float]:
     """Primary, core and task capacity at the template's targets (spot at the table's share), and
     their EBS volumes, for the assumed hours."""
@@ -173,6 +189,8 @@ PRICERS: dict[str, Pricer] = {
     "AWS::SageMaker::EndpointConfig": _endpoint_config,
     "AWS::EMR::Cluster": _cluster,
     "AWS::EMRServerless::Application": _serverless_application,
+    "AWS::SageMaker::Domain": _studio_domain,
+    "AWS::SageMaker::Space": _space,
 }
 """The resource types that can cost money at idle, and how."""
 
