@@ -12,7 +12,7 @@ from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
 from platform_constructs.log_retention import RETENTION_BY_DAYS
 from platform_constructs.network import PRIVATE_SUBNET_GROUP
-from platform_constructs.python_modules import ROOT
+from platform_constructs.python_modules import ROOT, entry_modules, stage_modules
 from platform_constructs.removal import data_removal_policy
 from platform_constructs.sagemaker.studio import StudioApps, StudioDomain
 from platform_constructs.sagemaker.studio_roles import StudioRole, StudioWork
@@ -22,6 +22,8 @@ from stacks.sagemaker_stack import SageMakerStack
 from workloads.schema import CURATED_TRANSACTIONS, QUARANTINE, STORE_DAILY_FEATURES
 
 NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOK_IMPORTS = ("notebooks/lake.py", "workloads/sagemaker/train.py", "workloads/sagemaker/contract.py")
+"""The modules the starter notebooks import from the repository (a test holds this to their cells)."""
 SANDBOX_PREFIX = "studio/sandbox/"
 """Where Studio users may write in the artifacts bucket."""
 ROLES = {
@@ -30,6 +32,18 @@ ROLES = {
 }
 """Kind of user -> (role description, whether it approves models)."""
 ROLE_IDS = {"data_scientist": "DataScientistRole", "lead": "LeadRole"}
+
+
+def starter_files() -> list[str]:
+    """What a user's space gets (paths relative to the repository, laid out as in it): the starter
+    notebooks and every ``workloads`` module they import."""
+    notebooks = [
+        str(path.relative_to(ROOT))
+        for path in sorted(NOTEBOOKS.iterdir())
+        if path.suffix in (".ipynb", ".py", ".md")
+    ]
+    modules = {module for script in NOTEBOOK_IMPORTS for module in entry_modules(script)}
+    return sorted({*notebooks, *(m for m in modules if m.startswith("workloads/"))})
 
 
 class StudioStack(PlatformStack):
@@ -70,9 +84,7 @@ class StudioStack(PlatformStack):
                 "Studio apps use SageMaker's internet access here: the private subnets have no interface "
                 "endpoints (set network.interface_endpoints: true for a VpcOnly domain).",
             )
-        notebooks = s3_assets.Asset(
-            self, "Notebooks", path=str(NOTEBOOKS), exclude=["**/__pycache__", "**/.ipynb_checkpoints"]
-        )
+        notebooks = s3_assets.Asset(self, "Notebooks", path=str(stage_modules(starter_files())))
         zones = lake.zones
         work = StudioWork(
             reads=[

@@ -23,8 +23,9 @@ from platform_constructs.sagemaker.studio_roles import StudioRole
 CLEANUP = "workloads/sagemaker/studio_cleanup.py"
 PLATFORM_FILE = "~/.dsp-platform.json"
 """Where each JupyterLab app finds the platform's names (``notebooks/lake.py`` reads it)."""
-NOTEBOOKS_FOLDER = "~/notebooks"
-"""Where the starter notebooks land in each user's space (never over a file the user has)."""
+STARTER_FOLDER = "~"
+"""Where the starter files land in each user's space, as laid out in the repository
+(``notebooks/``, the ``workloads`` modules they import), never over a file the user has."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class StudioDomain(Construct):
     endpoints); EFS and the spaces' volumes are encrypted with ``key``. Idle apps stop after
     ``apps.idle``; apps start only on ``apps.instance_types``. Each app runs the ``starter``
     lifecycle script at start: it writes the platform's names (``platform``) to
-    :data:`PLATFORM_FILE` and copies the ``notebooks`` asset into :data:`NOTEBOOKS_FOLDER` without
+    :data:`PLATFORM_FILE` and copies the ``notebooks`` asset into :data:`STARTER_FOLDER` without
     overwriting. Deleting the stack first deletes the users' apps and, when ``removal_policy`` is
     DESTROY, the spaces, profiles and the domain with its EFS file system
     (:mod:`workloads.sagemaker.studio_cleanup`); otherwise those are retained. Exposes ``domain``,
@@ -86,7 +87,7 @@ class StudioDomain(Construct):
         :param default_role: the kind whose role is the domain's default.
         :param users: user name -> kind (a key of ``roles``).
         :param apps: instance types, idle stop and volume size of the JupyterLab apps.
-        :param notebooks: the starter notebooks (a folder asset).
+        :param notebooks: the starter notebooks and the modules they import (a folder asset).
         :param platform: what the lifecycle script writes to :data:`PLATFORM_FILE`.
         :param logs_key: encrypts the clean-up functions' logs.
         :param log_retention: how long those logs are kept.
@@ -299,7 +300,7 @@ JSON
 python3 - <<'PY'
 import io, os, zipfile
 import boto3
-target = os.path.expanduser("{notebooks_folder}")
+target = os.path.expanduser("{starter_folder}")
 body = boto3.client("s3", region_name="{region}").get_object(Bucket="{bucket}", Key="{key}")["Body"].read()
 with zipfile.ZipFile(io.BytesIO(body)) as archive:
     for member in archive.namelist():
@@ -322,7 +323,7 @@ def _starter(
     script = STARTER_SCRIPT.format(
         platform_file=PLATFORM_FILE,
         platform=json.dumps(dict(platform), indent=1, sort_keys=True),
-        notebooks_folder=NOTEBOOKS_FOLDER,
+        starter_folder=STARTER_FOLDER,
         region=region,
         bucket=notebooks.s3_bucket_name,
         key=notebooks.s3_object_key,

@@ -4,11 +4,12 @@ private space per user; execution roles that name every action; the clean-up tha
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from platform_constructs.sagemaker.studio import NOTEBOOKS_FOLDER, PLATFORM_FILE
+from platform_constructs.sagemaker.studio import PLATFORM_FILE, STARTER_FOLDER
 from platform_constructs.sagemaker.studio_roles import APPROVE_ACTIONS, STUDIO_LIST_ACTIONS
-from stacks.studio_stack import SANDBOX_PREFIX
+from stacks.studio_stack import NOTEBOOK_IMPORTS, NOTEBOOKS, SANDBOX_PREFIX, starter_files
 from tests.conftest import Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import lake_key, referenced
@@ -150,7 +151,7 @@ def test_starter_script_writes_the_platform_file_and_copies_the_notebooks(env: S
     assert starter["StudioLifecycleConfigAppType"] == "JupyterLab"
     parts = starter["StudioLifecycleConfigContent"]["Fn::Base64"]["Fn::Join"][1]
     script = "".join(p if isinstance(p, str) else "<token>" for p in parts)
-    assert f"cat > {PLATFORM_FILE}" in script and f'os.path.expanduser("{NOTEBOOKS_FOLDER}")' in script
+    assert f"cat > {PLATFORM_FILE}" in script and f'os.path.expanduser("{STARTER_FOLDER}")' in script
     for key in ("workgroup", "curated_database", "analytics_database", "training_state_machine", "endpoint"):
         assert f'"{key}"' in script
     assert "not os.path.exists(path)" in script  # never over a user's file
@@ -178,3 +179,21 @@ def test_cleanup_goes_before_the_domain_profiles_and_spaces_and_deletes_efs_only
     assert ("sagemaker:DeleteDomain" in actions) is destroy
     assert ("elasticfilesystem:DeleteFileSystem" in actions) is destroy
     assert "sagemaker:DeleteApp" in actions
+
+
+def test_users_get_the_notebooks_and_every_module_their_cells_import() -> None:
+    imported = set()
+    for notebook in NOTEBOOKS.glob("*.ipynb"):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                imported |= set(re.findall(r"^from (workloads[\w.]*) import", source, re.MULTILINE))
+                imported |= {"lake"} if re.search(r"^import lake$", source, re.MULTILINE) else set()
+    scripts = {script.removesuffix(".py").replace("/", ".") for script in NOTEBOOK_IMPORTS}
+    assert {f"notebooks.{m}" if m == "lake" else m for m in imported} <= scripts
+    files = starter_files()
+    assert {"notebooks/explore_lake.ipynb", "notebooks/train_and_compare.ipynb", "notebooks/lake.py"} <= set(
+        files
+    )
+    assert {"workloads/schema.py", "workloads/sagemaker/train.py", "workloads/__init__.py"} <= set(files)
+    assert not [f for f in files if not (f.startswith("notebooks/") or f.startswith("workloads/"))]
