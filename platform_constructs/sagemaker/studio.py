@@ -175,7 +175,7 @@ class StudioDomain(Construct):
             "CleanupRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Deletes the Studio domain's apps (and with a destroyed stack its spaces, "
-            "profiles, domain and EFS)",
+            "profiles and domain; SageMaker's own role deletes the EFS)",
         )
         domain = self.domain_id
         statements: list[tuple[list[str], list[str], dict[str, Any] | None]] = [
@@ -188,23 +188,6 @@ class StudioDomain(Construct):
                 (["sagemaker:DeleteSpace"], [arn("space", f"{domain}/*")], None),
                 (["sagemaker:DeleteUserProfile"], [arn("user-profile", f"{domain}/*")], None),
                 (["sagemaker:DeleteDomain"], [arn("domain", domain)], None),
-                (  # the home file system SageMaker made and tagged with the domain
-                    [
-                        "elasticfilesystem:DescribeMountTargets",
-                        "elasticfilesystem:DeleteMountTarget",
-                        "elasticfilesystem:DeleteFileSystem",
-                    ],
-                    [
-                        stack.format_arn(
-                            service="elasticfilesystem", resource="file-system", resource_name="*"
-                        )
-                    ],
-                    {
-                        "StringEquals": {
-                            "aws:ResourceTag/ManagedByAmazonSageMakerResource": arn("domain", domain)
-                        }
-                    },
-                ),
             ]
         for actions, resources, conditions in statements:
             role.add_to_policy(
@@ -243,22 +226,20 @@ class StudioDomain(Construct):
         acknowledge_wildcards(
             role,
             reason="Studio's list actions take no resource; the apps, spaces and profiles of this one "
-            "domain, whose names users choose at run time; its EFS file system, by SageMaker's tag; "
-            "the functions' own log streams.",
+            "domain, whose names users choose at run time; the functions' own log streams.",
             resources=["*", *(r for _, rs, _ in statements for r in rs if "*" in r), log_group.log_group_arn],
         )
         acknowledge_own_policy(role, "The clean-up functions' own role: this domain's Studio resources.")
 
 
 def _jupyter_lab(apps: StudioApps, starter_arn: str) -> sagemaker.CfnDomain.JupyterLabAppSettingsProperty:
-    """JupyterLab on ``apps.default_instance_type`` with the starter script, stopped after
+    """JupyterLab on ``apps.default_instance_type`` with the starter script built in, stopped after
     ``apps.idle`` idle (users may shorten it, never lengthen it)."""
     Domain = sagemaker.CfnDomain
     idle = int(apps.idle.to_minutes())
     return Domain.JupyterLabAppSettingsProperty(
-        default_resource_spec=Domain.ResourceSpecProperty(
-            instance_type=apps.default_instance_type, lifecycle_config_arn=starter_arn
-        ),
+        default_resource_spec=Domain.ResourceSpecProperty(instance_type=apps.default_instance_type),
+        built_in_lifecycle_config_arn=starter_arn,  # runs at every start, resolved from the domain
         lifecycle_config_arns=[starter_arn],
         app_lifecycle_management=Domain.AppLifecycleManagementProperty(
             idle_settings=Domain.IdleSettingsProperty(
@@ -297,7 +278,7 @@ set -euo pipefail
 cat > {platform_file} <<'JSON'
 {platform}
 JSON
-python3 - <<'PY'
+python3 - <<'PY' || echo "starter files not copied; the app starts without them" >&2
 import io, os, zipfile
 import boto3
 target = os.path.expanduser("{starter_folder}")
@@ -318,8 +299,10 @@ def _starter(
     scope: Construct, domain_name: str, notebooks: s3_assets.Asset, platform: Mapping[str, str]
 ) -> sagemaker.CfnStudioLifecycleConfig:
     """The JupyterLab lifecycle configuration running :data:`STARTER_SCRIPT`; named after a hash of
-    the script and the notebooks, so a new version is a new configuration (names are create-only)."""
-    region = Stack.of(scope).region
+    the script with its names and of the notebooks, so a new version is a new configuration (names
+    are create-only)."""
+    stack = Stack.of(scope)
+    region = stack.region
     script = STARTER_SCRIPT.format(
         platform_file=PLATFORM_FILE,
         platform=json.dumps(dict(platform), indent=1, sort_keys=True),
@@ -328,7 +311,8 @@ def _starter(
         bucket=notebooks.s3_bucket_name,
         key=notebooks.s3_object_key,
     )
-    version = hashlib.sha256(f"{STARTER_SCRIPT}{notebooks.asset_hash}".encode()).hexdigest()[:8]
+    filled = json.dumps(stack.resolve(script), sort_keys=True)  # tokens as their CloudFormation form
+    version = hashlib.sha256(f"{filled}{notebooks.asset_hash}".encode()).hexdigest()[:8]
     return sagemaker.CfnStudioLifecycleConfig(
         scope,
         "Starter",

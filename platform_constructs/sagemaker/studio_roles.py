@@ -34,6 +34,8 @@ APPROVE_ACTIONS = ("sagemaker:UpdateModelPackage",)
 """What a lead adds: approving or rejecting a registered model (prod's manual gate)."""
 TRAINING_ACTIONS = ("states:StartExecution",)
 FOLLOW_ACTIONS = ("states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution")
+OWN_PROFILE = "${sagemaker:DomainId}/${sagemaker:UserProfileName}"
+"""The signed-in user's profile, as IAM policy variables (AWS's Studio admin guide uses them)."""
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,16 @@ class StudioRole(LakeAccessRole):
 
     def use_domain(self, domain_id: str, instance_types: Sequence[str]) -> None:
         """Let the Studio UI work in ``domain_id`` as this role: read its domain, profiles, spaces
-        and apps, start apps in private spaces on ``instance_types`` only, stop apps, and tag what
-        Studio creates. Call once, after every other grant: it acknowledges the role's wildcards."""
+        and apps, start and stop apps only in the signed-in user's own private spaces (on
+        ``instance_types`` only), and tag what Studio creates. Users sharing the role never reach
+        each other's spaces: the condition names the caller's profile by policy variables. Call
+        once, after every other grant: it acknowledges the role's wildcards."""
         stack = Stack.of(self)
 
         def sagemaker_arn(resource: str, name: str) -> str:
             return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
 
+        own_profile = sagemaker_arn("user-profile", OWN_PROFILE)
         self._add(
             [
                 (
@@ -153,9 +158,15 @@ class StudioRole(LakeAccessRole):
                     {
                         "StringEquals": {"sagemaker:SpaceSharingType": "Private"},
                         "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
+                        "ArnLike": {"sagemaker:OwnerUserProfileArn": own_profile},
                     },
                 ),
-                (("sagemaker:DeleteApp",), [sagemaker_arn("app", f"{domain_id}/*")], None),
+                (
+                    ("sagemaker:DeleteApp",),
+                    [sagemaker_arn("app", f"{domain_id}/*")],
+                    {"ArnLike": {"sagemaker:OwnerUserProfileArn": own_profile}},
+                ),
+                (("sagemaker:CreatePresignedDomainUrl",), [own_profile], None),  # opening a space
                 (
                     ("sagemaker:AddTags",),  # Studio tags what it creates, and only then
                     [sagemaker_arn("app", f"{domain_id}/*"), sagemaker_arn("space", f"{domain_id}/*")],

@@ -121,11 +121,11 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
             # the execution roles: the lake zones, sandbox, query results and catalog tables, the
             # notebooks, training runs, registry packages, the domain's apps, spaces and profiles,
             # list actions; the clean-up: list actions, this domain's apps (and, destroying, its
-            # spaces, profiles and EFS), its log streams
+            # spaces and profiles), its log streams
             for role, wildcards_held in (("DataScientistRole", 19), ("LeadRole", 20)):
                 expected.update({(role, wildcards): wildcards_held, (role, inline): 1})
             destroying = env.settings.destroy_on_delete
-            expected.update({("CleanupRole", wildcards): 4 + 3 * destroying, ("CleanupRole", inline): 1})
+            expected.update({("CleanupRole", wildcards): 4 + 2 * destroying, ("CleanupRole", inline): 1})
         if not automatic:  # the rule's own role, and its target's dead-letter queue
             expected[("OnApprovalRole", inline)] = 1
             expected[("OnApprovalDeadLetters", "AwsSolutions-SQS3")] = 1

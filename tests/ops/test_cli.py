@@ -268,7 +268,11 @@ def test_invoke_prints_the_endpoints_answer(
 def test_studio_prints_a_short_lived_url_for_a_configured_user(
     platform: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    """moto has no presigned Studio URLs: botocore's Stubber answers for SageMaker."""
+    """prod names Studio users (dev none); moto has no presigned Studio URLs: botocore's Stubber
+    answers for SageMaker."""
+    boto3.client("cloudformation").create_stack(
+        StackName="dsp-prod-studio", TemplateBody=_template({outputs.STUDIO_DOMAIN: DOMAIN})
+    )
     client = boto3.client("sagemaker", region_name=MOTO_REGION)
     opened = Deployed.client
     monkeypatch.setattr(
@@ -291,16 +295,18 @@ def test_studio_prints_a_short_lived_url_for_a_configured_user(
                 "LandingUri": "studio::",
             },
         )
-        assert dsp(capsys, "studio", "--user", "lead") == (
+        assert dsp(capsys, "studio", "--env", "prod", "--user", "lead") == (
             0,
             f"{url}\n",
             "open it within 60 s; the session lasts 8 h\n",
         )
-    code, _, err = dsp(capsys, "studio", "--user", "mallory")
-    assert (
-        code == 2
-        and err == "dsp: no Studio user 'mallory'; sagemaker.studio.users are data-scientist, lead\n"
+    code, _, err = dsp(capsys, "studio", "--env", "prod", "--user", "mallory")
+    assert (code, err) == (
+        2,
+        "dsp: no Studio user 'mallory'; sagemaker.studio.users are data-scientist, lead\n",
     )
+    code, _, err = dsp(capsys, "studio", "--user", "lead")  # dev names nobody
+    assert (code, err) == (2, "dsp: no Studio user 'lead'; sagemaker.studio.users are none\n")
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,20 @@ STACK = "Studio"
 DOMAIN = "StudioDomain20F5E462"
 DATA_SCIENTIST, LEAD = "DataScientistRole2DDEED56", "LeadRoleEEE85DAE"
 STARTER, GROUP = "StudioStarter8123BC15", "StudioSecurityGroup0EA80A08"
+OWN = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":sagemaker:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":user-profile/${sagemaker:DomainId}/${sagemaker:UserProfileName}",
+        ],
+    ]
+}
 
 
 def _domain(env: Synthesized) -> dict[str, Any]:
@@ -62,10 +76,8 @@ def test_idle_jupyterlab_apps_stop_and_users_cannot_lengthen_it(env: Synthesized
         "MaxIdleTimeoutInMinutes": config.idle_minutes,
     }
     starter = {"Fn::GetAtt": [STARTER, "StudioLifecycleConfigArn"]}
-    assert lab["DefaultResourceSpec"] == {
-        "InstanceType": config.default_instance_type,
-        "LifecycleConfigArn": starter,
-    }
+    assert lab["DefaultResourceSpec"] == {"InstanceType": config.default_instance_type}
+    assert lab["BuiltInLifecycleConfigArn"] == starter  # runs at every start, whatever the space chose
     assert lab["LifecycleConfigArns"] == [starter]
 
 
@@ -135,10 +147,14 @@ def test_apps_start_only_in_private_spaces_on_the_allowed_instance_types(env: Sy
     for role in (DATA_SCIENTIST, LEAD):
         statements = role_statements(env, STACK, role)
         (create,) = [s for s in statements if s["Action"] == "sagemaker:CreateApp"]
+        own = {"ArnLike": {"sagemaker:OwnerUserProfileArn": OWN}}  # the signed-in user's spaces only
         assert create["Condition"] == {
             "StringEquals": {"sagemaker:SpaceSharingType": "Private"},
             "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": config.allowed_instance_types},
+            **own,
         }
+        (delete,) = [s for s in statements if s["Action"] == "sagemaker:DeleteApp"]
+        assert delete["Condition"] == own
         unscoped = {a for s in statements if s["Resource"] == "*" for a in as_list(s["Action"])}
         assert (
             set(STUDIO_LIST_ACTIONS) <= unscoped
@@ -177,7 +193,7 @@ def test_cleanup_goes_before_the_domain_profiles_and_spaces_and_deletes_efs_only
     ]
     actions = {a for role in cleanup_roles for a in _actions(env, role)}
     assert ("sagemaker:DeleteDomain" in actions) is destroy
-    assert ("elasticfilesystem:DeleteFileSystem" in actions) is destroy
+    assert not [a for a in actions if a.startswith("elasticfilesystem:")]  # SageMaker's own role does
     assert "sagemaker:DeleteApp" in actions
 
 

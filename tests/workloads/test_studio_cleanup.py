@@ -66,7 +66,12 @@ def test_create_and_update_do_nothing(stub: Stubber) -> None:
 
 
 def test_delete_stops_the_apps_first_and_waits_for_them(stub: Stubber) -> None:
-    _apps(stub, ("SpaceName", "ana", "InService"), ("UserProfileName", "ana", "Failed"))
+    _apps(
+        stub,
+        ("SpaceName", "ana", "InService"),
+        ("UserProfileName", "ana", "Failed"),
+        ("SpaceName", "bo", "Pending"),  # SageMaker deletes only apps in service: asked at a later check
+    )
     stub.add_response(
         "delete_app",
         {},

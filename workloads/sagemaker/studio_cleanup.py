@@ -9,9 +9,10 @@ default ``RetentionPolicy``), with the users' files and the network interfaces o
 This resource depends on the domain, its profiles and spaces, so CloudFormation deletes it first.
 On Delete, :func:`on_event` starts deleting the domain's apps and returns; the framework then calls
 :func:`is_complete` until it answers ``IsComplete``: it waits until every app is deleted (or failed,
-which no longer blocks) and, with ``DeleteDomain`` ``"true"`` (the stack destroys data), goes on
-to delete the spaces, then the user profiles, then the domain with its EFS file system, each step
-once the previous one is done. CloudFormation then finds them gone, which its SageMaker handlers
+which no longer blocks; a pending app is deleted once it is in service) and, with ``DeleteDomain``
+``"true"`` (the stack destroys data), goes on to delete the spaces, then the user profiles, then the
+domain with its EFS file system (which SageMaker's service-linked role removes), each step once the
+previous one is done. CloudFormation then finds them gone, which its SageMaker handlers
 take as deleted. With ``"false"`` the spaces, profiles, domain and EFS stay (the stack retains
 them); only the apps, which cost money while they run, are stopped. A step SageMaker reports as
 failed, or a wait longer than :data:`WAIT_LIMIT_SECONDS`, fails with what is left.
@@ -31,6 +32,8 @@ from botocore.exceptions import ClientError
 
 GONE = frozenset({"Deleted", "Failed"})
 """App statuses that no longer block deleting its space or profile."""
+DELETABLE = "InService"
+"""The only app status SageMaker deletes from; a pending app is waited for, then deleted."""
 DELETING = "Deleting"
 DELETE_FAILED = "Delete_Failed"
 WAIT_LIMIT_SECONDS = 50 * 60
@@ -73,12 +76,14 @@ def _apps_left(client: Any, domain: str) -> int:
         if app["Status"] in GONE:
             continue
         left += 1
-        if app["Status"] != DELETING:
-            owner = {"SpaceName": app["SpaceName"]} if "SpaceName" in app else {}
-            if "UserProfileName" in app:
-                owner = {"UserProfileName": app["UserProfileName"]}
+        if app["Status"] == DELETABLE:  # a space's app names its space (and maybe its owner too)
+            key = "SpaceName" if "SpaceName" in app else "UserProfileName"
             _delete(
-                client.delete_app, DomainId=domain, AppType=app["AppType"], AppName=app["AppName"], **owner
+                client.delete_app,
+                DomainId=domain,
+                AppType=app["AppType"],
+                AppName=app["AppName"],
+                **{key: app[key]},
             )
     return left
 
