@@ -292,6 +292,11 @@ class EmrSettings(ServiceSettings):
     log_retention_days: LogRetentionDays
     cluster: EmrClusterSettings
 
+    @property
+    def runs_clusters(self) -> bool:
+        """Whether the platform ever starts an EMR cluster: the long-running one, or transient ones."""
+        return self.cluster.enabled or self.feature_runs_on == "transient_cluster"
+
     @model_validator(mode="after")
     def _spot_needs_choice(self) -> EmrSettings:
         if self.task_spot_percent > 0 and len(set(self.task_instance_types)) < 2:

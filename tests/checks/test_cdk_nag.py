@@ -66,8 +66,6 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("CleaningJob/Role", inline): 1, ("CleaningJob/Role", "AwsSolutions-IAM5"): 11})
     if env.settings.emr.enabled:
         wildcards, inline = "AwsSolutions-IAM5", "NIST.800.53.R5-IAMNoInlinePolicy"
-        expected.update({("InstanceRole", wildcards): 10, ("InstanceRole", inline): 1})
-        expected.update({("ServiceRole", "AwsSolutions-IAM4"): 1, ("ServiceRole", inline): 1})
         if env.settings.emr.feature_runs_on == "serverless":
             # the job role: four zone patterns, the tables of each database and default, its log
             # streams, DescribeLogGroups; the submitting machine: this application's runs, X-Ray/logs
@@ -76,6 +74,9 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
             expected.update({("JobRole", wildcards): 4 + tables + 2, ("JobRole", inline): 1})
         else:  # the transient clusters' tasks
             expected.update({("StateMachine/Role", wildcards): 3, ("StateMachine/Role", inline): 1})
+    if env.settings.emr.enabled and env.settings.emr.runs_clusters:  # what clusters run on
+        expected.update({("InstanceRole", wildcards): 10, ("InstanceRole", inline): 1})
+        expected.update({("ServiceRole", "AwsSolutions-IAM4"): 1, ("ServiceRole", inline): 1})
         # the security-group clean-up: DescribeSecurityGroups (no resource-level), its log
         # streams, and revokes on the EMR-tagged groups (by tag, so a replaced clean-up resource
         # still cleans the old groups); a function CloudFormation alone invokes, outside the VPC

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aws_cdk import App
 
 from app import Platform, create_app
@@ -31,12 +33,31 @@ INSTANCE_ROLE, SERVICE_ROLE = "RolesInstanceRole80CBE9C3", "RolesServiceRoleE105
 STATEFUL = [DISK_KEY, CONFIGURATION, TLS_KEY]
 
 
-def test_stateful_logical_ids_are_pinned(env: Synthesized) -> None:
-    assert set(STATEFUL) <= set(env.raw(STACK)["Resources"])
+@pytest.fixture(scope="session", params=["prod", "transient"])
+def clustered(request: pytest.FixtureRequest, synth: Callable[[str], Synthesized]) -> Synthesized:
+    """The environments that start clusters: prod (the long-running one) and dev on transient
+    clusters; dev's serverless runs start none, so it has no cluster security, roles or groups."""
+    if request.param == "prod":
+        return synth("prod")
+    transient: Synthesized = request.getfixturevalue("transient")
+    return transient
 
 
-def test_security_configuration_encrypts_s3_disks_and_transit_and_requires_imdsv2(env: Synthesized) -> None:
-    document = env.properties(STACK, CONFIGURATION)["SecurityConfiguration"]
+def test_an_environment_without_clusters_has_no_cluster_machinery(dev: Synthesized) -> None:
+    assert not dev.settings.emr.runs_clusters
+    types = {r["Type"] for r in dev.raw(STACK)["Resources"].values()}
+    assert not types & {"AWS::EMR::SecurityConfiguration", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"}
+    assert not [lid for lid in dev.raw(STACK)["Resources"] if lid.startswith(("Roles", "TlsCertificates"))]
+
+
+def test_stateful_logical_ids_are_pinned(clustered: Synthesized) -> None:
+    assert set(STATEFUL) <= set(clustered.raw(STACK)["Resources"])
+
+
+def test_security_configuration_encrypts_s3_disks_and_transit_and_requires_imdsv2(
+    clustered: Synthesized,
+) -> None:
+    document = clustered.properties(STACK, CONFIGURATION)["SecurityConfiguration"]
     encryption = document["EncryptionConfiguration"]
     assert encryption["EnableAtRestEncryption"] is True and encryption["EnableInTransitEncryption"] is True
     at_rest = encryption["AtRestEncryptionConfiguration"]
@@ -52,19 +73,19 @@ def test_security_configuration_encrypts_s3_disks_and_transit_and_requires_imdsv
         "S3Object": {"Fn::GetAtt": [CERTIFICATES, "Uri"]},
     }
     assert document["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"] == 2
-    assert env.properties(STACK, DISK_KEY)["EnableKeyRotation"] is True
+    assert clustered.properties(STACK, DISK_KEY)["EnableKeyRotation"] is True
 
 
 def test_certificates_are_made_at_deploy_into_the_artifacts_bucket_under_their_own_key(
-    env: Synthesized,
+    clustered: Synthesized,
 ) -> None:
-    certificates = env.raw(STACK)["Resources"][CERTIFICATES]
+    certificates = clustered.raw(STACK)["Resources"][CERTIFICATES]
     assert certificates["Type"] == "Custom::EmrTlsCertificates"
     props = certificates["Properties"]
     assert props["ServiceToken"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
     assert DATA_BUCKETS["artifacts"] in json.dumps(props["Bucket"]) and props["Prefix"] == "emr/tls/"
     assert props["KmsKeyArn"] == {"Fn::GetAtt": [TLS_KEY, "Arn"]}
-    config = env.settings.emr
+    config = clustered.settings.emr
     assert config.certificate_validity_days <= 365  # not the five years of old
     assert (props["ValidityDays"], props["Rotation"]) == (
         str(config.certificate_validity_days),
@@ -72,8 +93,8 @@ def test_certificates_are_made_at_deploy_into_the_artifacts_bucket_under_their_o
     )
 
 
-def test_only_the_instance_role_may_decrypt_the_certificate_zips(env: Synthesized) -> None:
-    key = env.properties(STACK, TLS_KEY)
+def test_only_the_instance_role_may_decrypt_the_certificate_zips(clustered: Synthesized) -> None:
+    key = clustered.properties(STACK, TLS_KEY)
     assert key["EnableKeyRotation"] is True
     statements = key["KeyPolicy"]["Statement"]
     instance_role = {"Fn::GetAtt": [INSTANCE_ROLE, "Arn"]}
@@ -82,22 +103,28 @@ def test_only_the_instance_role_may_decrypt_the_certificate_zips(env: Synthesize
     (deny,) = [s for s in statements if s["Effect"] == "Deny" and s["Action"] == "kms:Decrypt"]
     assert (deny["Principal"], deny["Resource"]) == ({"AWS": "*"}, "*")
     assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": instance_role}}
-    writes = [s for s in role_statements(env, STACK, FUNCTION_ROLE) if TLS_KEY in json.dumps(s["Resource"])]
+    writes = [
+        s for s in role_statements(clustered, STACK, FUNCTION_ROLE) if TLS_KEY in json.dumps(s["Resource"])
+    ]
     assert [s["Action"] for s in writes] == ["kms:GenerateDataKey"]
 
 
-def test_certificate_zips_expire_a_month_after_their_certificate(env: Synthesized) -> None:
-    rules = env.properties("DataLake", DATA_BUCKETS["artifacts"])["LifecycleConfiguration"]["Rules"]
+def test_certificate_zips_expire_a_month_after_their_certificate(clustered: Synthesized) -> None:
+    rules = clustered.properties("DataLake", DATA_BUCKETS["artifacts"])["LifecycleConfiguration"]["Rules"]
     (tls,) = [rule for rule in rules if rule.get("Prefix") == "emr/tls/"]
     assert tls["Status"] == "Enabled"
-    assert tls["ExpirationInDays"] == env.settings.emr.certificate_validity_days + 30
+    assert tls["ExpirationInDays"] == clustered.settings.emr.certificate_validity_days + 30
     # the zips' names are new each rotation, so versions turn noncurrent only by this expiry
     assert [r for r in rules if "NoncurrentVersionExpiration" in r and "Prefix" not in r]
 
 
 def test_a_new_rotation_makes_a_new_certificate(tmp_path: Path) -> None:
     settings = load_settings("dev")
-    rotated = _with_emr(settings, certificate_rotation=settings.emr.certificate_rotation + 1)
+    rotated = _with_emr(
+        settings,
+        certificate_rotation=settings.emr.certificate_rotation + 1,
+        feature_runs_on="transient_cluster",
+    )
     app, _ = create_app(rotated, outdir=str(tmp_path))
     app.synth()
     template = json.loads((tmp_path / f"{STACK}.template.json").read_text())
@@ -105,22 +132,22 @@ def test_a_new_rotation_makes_a_new_certificate(tmp_path: Path) -> None:
     assert props["Rotation"] == str(settings.emr.certificate_rotation + 1)
 
 
-def test_certificate_function_runs_privately_alone_and_logs_encrypted(env: Synthesized) -> None:
-    function = env.properties(STACK, FUNCTION)
+def test_certificate_function_runs_privately_alone_and_logs_encrypted(clustered: Synthesized) -> None:
+    function = clustered.properties(STACK, FUNCTION)
     assert (function["Runtime"], function["Architectures"]) == ("python3.14", ["arm64"])
     assert function["Handler"] == "workloads.emr.certificates.handler"
     assert "ReservedConcurrentExecutions" not in function  # it could block deploys at the minimum quota
     assert all("PrivateSubnet" in json.dumps(subnet) for subnet in function["VpcConfig"]["SubnetIds"])
     assert len(function["Layers"]) == 1
     log_group_id = function["LoggingConfig"]["LogGroup"]["Ref"]
-    log_group = env.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]
-    assert referenced(env, STACK, log_group["KmsKeyId"]) == operations_key(env)
-    assert log_group["RetentionInDays"] == env.settings.emr.log_retention_days
+    log_group = clustered.resources(STACK, "AWS::Logs::LogGroup")[log_group_id]["Properties"]
+    assert referenced(clustered, STACK, log_group["KmsKeyId"]) == operations_key(clustered)
+    assert log_group["RetentionInDays"] == clustered.settings.emr.log_retention_days
 
 
-def test_certificate_function_may_only_put_under_its_prefix(env: Synthesized) -> None:
-    assert lake_grants(env, STACK, FUNCTION_ROLE) == {"artifacts": ({"s3:PutObject"}, {"/emr/tls/*"})}
-    actions = [a for s in role_statements(env, STACK, FUNCTION_ROLE) for a in as_list(s["Action"])]
+def test_certificate_function_may_only_put_under_its_prefix(clustered: Synthesized) -> None:
+    assert lake_grants(clustered, STACK, FUNCTION_ROLE) == {"artifacts": ({"s3:PutObject"}, {"/emr/tls/*"})}
+    actions = [a for s in role_statements(clustered, STACK, FUNCTION_ROLE) for a in as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
     assert "kms:Decrypt" not in actions  # it writes; it never reads a zip back
 
@@ -137,8 +164,8 @@ LAMBDA_VPC_ACTIONS = {
 function's role to attach the function to its VPC."""
 
 
-def test_certificate_function_role_lets_lambda_attach_it_to_the_vpc(env: Synthesized) -> None:
-    statements = role_statements(env, STACK, FUNCTION_ROLE)
+def test_certificate_function_role_lets_lambda_attach_it_to_the_vpc(clustered: Synthesized) -> None:
+    statements = role_statements(clustered, STACK, FUNCTION_ROLE)
     ec2 = {a for s in statements for a in as_list(s["Action"]) if a.startswith("ec2:")}
     assert ec2 == LAMBDA_VPC_ACTIONS
     (vpc,) = [s for s in statements if "ec2:DescribeSubnets" in as_list(s["Action"])]
@@ -146,57 +173,63 @@ def test_certificate_function_role_lets_lambda_attach_it_to_the_vpc(env: Synthes
 
 
 def test_instance_role_reads_the_store_list_and_curated_writes_analytics_and_its_artifact_prefixes(
-    env: Synthesized,
+    clustered: Synthesized,
 ) -> None:
     read = {a for a in READ_ACTIONS if a.startswith("s3:")}
     write = {a for a in WRITE_ACTIONS if a.startswith("s3:")}
-    assert lake_grants(env, STACK, INSTANCE_ROLE) == {
+    assert lake_grants(clustered, STACK, INSTANCE_ROLE) == {
         "raw": (read, {"", "/stores/*"}),
         "curated": (read, {"", "/*"}),
         "analytics": (write, {"", "/*"}),
         "artifacts": (read | write, {"", "/emr/logs/*", "/emr/tls/*"}),
     }
-    statements = role_statements(env, STACK, INSTANCE_ROLE)
+    statements = role_statements(clustered, STACK, INSTANCE_ROLE)
     assert not [a for s in statements for a in as_list(s["Action"]) if "*" in a]
     (catalog,) = [s for s in statements if "glue:GetTable" in as_list(s["Action"])]
     assert sorted(catalog["Action"]) == sorted(CATALOG_ACTIONS)
     databases = [r["Fn::Join"][1][-1] for r in catalog["Resource"] if ":database/" in json.dumps(r)]
-    names = env.platform.data_lake.catalog.database_names.values()
+    names = clustered.platform.data_lake.catalog.database_names.values()
     assert sorted(databases) == sorted(f":database/{name}" for name in [*names, "default"])
     (ssm,) = [s for s in statements if "ssm:UpdateInstanceInformation" in as_list(s["Action"])]
     assert sorted(ssm["Action"]) == sorted(SESSION_MANAGER_ACTIONS)
     (disk,) = [s for s in statements if DISK_KEY in json.dumps(s["Resource"])]
     assert "kms:GenerateDataKey" in disk["Action"]
-    (profile,) = env.resources(STACK, "AWS::IAM::InstanceProfile").values()
+    (profile,) = clustered.resources(STACK, "AWS::IAM::InstanceProfile").values()
     assert profile["Properties"]["Roles"] == [{"Ref": INSTANCE_ROLE}]
-    assert "ManagedPolicyArns" not in env.properties(STACK, INSTANCE_ROLE)
+    assert "ManagedPolicyArns" not in clustered.properties(STACK, INSTANCE_ROLE)
 
 
-def test_service_role_trusts_emr_of_this_account_with_only_the_v2_managed_policy(env: Synthesized) -> None:
-    role = env.properties(STACK, SERVICE_ROLE)
+def test_service_role_trusts_emr_of_this_account_with_only_the_v2_managed_policy(
+    clustered: Synthesized,
+) -> None:
+    role = clustered.properties(STACK, SERVICE_ROLE)
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "elasticmapreduce.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     assert trust["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1][-1] == ":cluster/*"
     (managed,) = role["ManagedPolicyArns"]
     assert managed["Fn::Join"][1][-1] == ":iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"
-    statements = role_statements(env, STACK, SERVICE_ROLE)
-    (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
+    statements = role_statements(clustered, STACK, SERVICE_ROLE)
+    # ours names EC2; on the transient path CDK's EmrCreateCluster adds an unconditioned grant of its own
+    (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole" and "Condition" in s]
     assert pass_role["Resource"] == {"Fn::GetAtt": [INSTANCE_ROLE, "Arn"]}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
     (grant,) = [s for s in statements if s["Action"] == "kms:CreateGrant"]
     assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
-def test_emr_managed_security_groups_and_private_subnets_carry_the_v2_policy_tag(env: Synthesized) -> None:
+def test_emr_managed_security_groups_and_private_subnets_carry_the_v2_policy_tag(
+    clustered: Synthesized,
+) -> None:
     tag = {"Key": EMR_MANAGED_TAG[0], "Value": EMR_MANAGED_TAG[1]}
     groups = {
         logical_id: group
-        for logical_id, group in env.resources(STACK, "AWS::EC2::SecurityGroup").items()
+        for logical_id, group in clustered.resources(STACK, "AWS::EC2::SecurityGroup").items()
         if "TlsCertificates" not in logical_id and "ServerlessRun" not in logical_id
     }
     assert len(groups) == 3
     assert all(tag in group["Properties"]["Tags"] for group in groups.values())
-    subnets = env.resources("Network", "AWS::EC2::Subnet")
+    subnets = clustered.resources("Network", "AWS::EC2::Subnet")
     private = [s for logical_id, s in subnets.items() if "Private" in logical_id]
     assert private and all(tag in subnet["Properties"]["Tags"] for subnet in private)
     assert not [
@@ -211,7 +244,11 @@ def _with_emr(settings: Settings, **changes: Any) -> Settings:
 
 
 def test_a_forks_own_certificates_replace_the_custom_resource(tmp_path: Path) -> None:
-    settings = _with_emr(load_settings("dev"), certificates_zip="s3://pki-bucket/emr/certs.zip")
+    settings = _with_emr(
+        load_settings("dev"),
+        certificates_zip="s3://pki-bucket/emr/certs.zip",
+        feature_runs_on="transient_cluster",
+    )
     app, _ = create_app(settings, outdir=str(tmp_path))
     app.synth()
     template = json.loads((tmp_path / f"{STACK}.template.json").read_text())
@@ -354,13 +391,13 @@ def _group_ids(env: Synthesized) -> dict[str, str]:
 
 
 def test_deleting_the_stack_revokes_emrs_rules_after_the_cluster_and_before_the_groups(
-    env: Synthesized,
+    clustered: Synthesized,
 ) -> None:
     """EMR's rules tie the groups together outside CloudFormation; EC2 refuses to delete a group
     another group's rule references. CloudFormation deletes a resource before what it depends on."""
-    resources = env.raw(STACK)["Resources"]
-    ((cleanup_id, cleanup),) = env.resources(STACK, "Custom::EmrSecurityGroupCleanup").items()
-    groups = _group_ids(env)
+    resources = clustered.raw(STACK)["Resources"]
+    ((cleanup_id, cleanup),) = clustered.resources(STACK, "Custom::EmrSecurityGroupCleanup").items()
+    groups = _group_ids(clustered)
     assert cleanup["Properties"]["GroupIds"] == [
         {"Fn::GetAtt": [groups[name], "GroupId"]} for name in ("Primary", "Core", "ServiceAccess")
     ]
@@ -372,26 +409,32 @@ def test_deleting_the_stack_revokes_emrs_rules_after_the_cluster_and_before_the_
     }
     assert rules  # CloudFormation's own rules go first, so the function meets only EMR's
     assert all(cleanup_id in rule.get("DependsOn", []) for rule in rules.values())
-    for logical_id in env.resources(STACK, "AWS::EMR::Cluster"):
+    for logical_id in clustered.resources(STACK, "AWS::EMR::Cluster"):
         assert cleanup_id in resources[logical_id]["DependsOn"]  # gone before the clean-up runs
     (function_id,) = [
-        i for i in env.resources(STACK, "AWS::Lambda::Function") if i.startswith("SecurityGroup")
+        i for i in clustered.resources(STACK, "AWS::Lambda::Function") if i.startswith("SecurityGroup")
     ]
     assert cleanup["Properties"]["ServiceToken"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    function = env.properties(STACK, function_id)
+    function = clustered.properties(STACK, function_id)
     assert function["Handler"] == "workloads.emr.security_groups.handler"
     assert "VpcConfig" not in function and "ReservedConcurrentExecutions" not in function
-    log_group = env.resources(STACK, "AWS::Logs::LogGroup")[function["LoggingConfig"]["LogGroup"]["Ref"]]
-    assert referenced(env, STACK, log_group["Properties"]["KmsKeyId"]) == operations_key(env)
-    assert log_group["Properties"]["RetentionInDays"] == env.settings.emr.log_retention_days
+    log_group = clustered.resources(STACK, "AWS::Logs::LogGroup")[
+        function["LoggingConfig"]["LogGroup"]["Ref"]
+    ]
+    assert referenced(clustered, STACK, log_group["Properties"]["KmsKeyId"]) == operations_key(clustered)
+    assert log_group["Properties"]["RetentionInDays"] == clustered.settings.emr.log_retention_days
 
 
-def test_the_cleanup_may_describe_groups_and_revoke_rules_of_emr_tagged_groups_only(env: Synthesized) -> None:
+def test_the_cleanup_may_describe_groups_and_revoke_rules_of_emr_tagged_groups_only(
+    clustered: Synthesized,
+) -> None:
     """Revokes are scoped by the EMR tag, not by the groups' IDs: when the groups are replaced,
     CloudFormation deletes the old clean-up resource under the new policy, which must still let it
     revoke the old groups' rules. The groups carry exactly the tag the condition names."""
-    (role_id,) = [i for i in env.resources(STACK, "AWS::IAM::Role") if i.startswith("SecurityGroupCleanup")]
-    statements = [s for s in role_statements(env, STACK, role_id) if "ec2:" in json.dumps(s["Action"])]
+    (role_id,) = [
+        i for i in clustered.resources(STACK, "AWS::IAM::Role") if i.startswith("SecurityGroupCleanup")
+    ]
+    statements = [s for s in role_statements(clustered, STACK, role_id) if "ec2:" in json.dumps(s["Action"])]
     describe, revoke = sorted(statements, key=lambda s: json.dumps(s["Action"]))
     assert (describe["Action"], describe["Resource"]) == ("ec2:DescribeSecurityGroups", "*")
     assert sorted(revoke["Action"]) == ["ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"]
@@ -412,8 +455,8 @@ def test_the_cleanup_may_describe_groups_and_revoke_rules_of_emr_tagged_groups_o
             ],
         ]
     }
-    for group_id in _group_ids(env).values():
-        tags = env.properties(STACK, group_id)["Tags"]
+    for group_id in _group_ids(clustered).values():
+        tags = clustered.properties(STACK, group_id)["Tags"]
         assert {"Key": tag, "Value": value} in tags
 
 
@@ -436,8 +479,8 @@ def _egress(env: Synthesized) -> set[tuple[str, str, int]]:
     }
 
 
-def test_emr_groups_open_the_paths_emr_does_not_add_itself(env: Synthesized) -> None:
-    groups = env.resources(STACK, "AWS::EC2::SecurityGroup")
+def test_emr_groups_open_the_paths_emr_does_not_add_itself(clustered: Synthesized) -> None:
+    groups = clustered.resources(STACK, "AWS::EC2::SecurityGroup")
     ids = {
         name: next(i for i in groups if i.startswith(name)) for name in ("Primary", "Core", "ServiceAccess")
     }
@@ -445,7 +488,7 @@ def test_emr_groups_open_the_paths_emr_does_not_add_itself(env: Synthesized) -> 
     def group(name: str) -> str:
         return json.dumps({"Fn::GetAtt": [ids[name], "GroupId"]})
 
-    egress = _egress(env)
+    egress = _egress(clustered)
     for node in ("Primary", "Core"):
         assert (ids[node], '"0.0.0.0/0"', 443) in egress
         assert (ids["ServiceAccess"], group(node), 8443) in egress
@@ -460,12 +503,12 @@ def test_transient_runs_may_attach_their_termination_and_scaling_policies(transi
     assert policies <= actions
 
 
-def test_feature_step_ships_its_script_and_modules_and_nodes_read_only_those(env: Synthesized) -> None:
-    parts = env.raw(STACK)["Outputs"]["FeatureStepArguments"]["Value"]["Fn::Join"][1]
+def test_feature_step_ships_its_script_and_modules_and_nodes_read_only_those(clustered: Synthesized) -> None:
+    parts = clustered.raw(STACK)["Outputs"]["FeatureStepArguments"]["Value"]["Fn::Join"][1]
     assert parts[0] == "spark-submit,--deploy-mode,cluster,--py-files"
     modules_key, script_key = (part["Fn::Sub"].rsplit("/", 1)[1] for part in parts[1:3])
-    assert (env.outdir / f"asset.{script_key}").read_bytes() == (ROOT / STEP_SCRIPT).read_bytes()
-    shipped = env.outdir / f"asset.{modules_key.removesuffix('.zip')}"
+    assert (clustered.outdir / f"asset.{script_key}").read_bytes() == (ROOT / STEP_SCRIPT).read_bytes()
+    shipped = clustered.outdir / f"asset.{modules_key.removesuffix('.zip')}"
     assert sorted(str(p.relative_to(shipped)) for p in shipped.rglob("*.py")) == list(
         workload_modules(STEP_SCRIPT)
     )
@@ -476,7 +519,7 @@ def test_feature_step_ships_its_script_and_modules_and_nodes_read_only_those(env
     ]
     readable = [
         r
-        for s in role_statements(env, STACK, INSTANCE_ROLE)
+        for s in role_statements(clustered, STACK, INSTANCE_ROLE)
         if "cdk-" in json.dumps(s["Resource"])
         for r in as_list(s["Resource"])
     ]
@@ -592,12 +635,14 @@ def test_transient_runs_are_logged_traced_and_their_failures_alarm(transient: Sy
     assert "AlarmsTopic" in json.dumps(rule["Targets"][0]["Arn"])
 
 
-def test_certificate_layer_holds_cryptography_and_nothing_of_the_build_machine(env: Synthesized) -> None:
+def test_certificate_layer_holds_cryptography_and_nothing_of_the_build_machine(
+    clustered: Synthesized,
+) -> None:
     """pip writes the build's interpreter path into console scripts; the layer leaves them out, so
     its asset hash is the same on every machine (and no machine path is deployed)."""
-    (layer,) = env.resources(STACK, "AWS::Lambda::LayerVersion").values()
+    (layer,) = clustered.resources(STACK, "AWS::Lambda::LayerVersion").values()
     key = layer["Properties"]["Content"]["S3Key"].removesuffix(".zip")
-    contents = env.outdir / f"asset.{key}"
+    contents = clustered.outdir / f"asset.{key}"
     assert (contents / "python" / "cryptography").is_dir()
     root = str(ROOT).encode()
     assert not [path for path in contents.rglob("*") if path.is_file() and root in path.read_bytes()]

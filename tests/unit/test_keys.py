@@ -43,8 +43,9 @@ def _reservation(statements: list[dict[str, Any]]) -> dict[str, Any]:
 
 def test_the_platform_has_the_lake_stream_disk_tls_operations_and_captures_keys(env: Synthesized) -> None:
     captures = env.settings.sagemaker.endpoint.instances is not None  # only instance endpoints capture
+    clusters = env.settings.emr.runs_clusters  # the disk and TLS keys serve clusters only
     assert sorted(stack for stack, _ in _keys(env)) == sorted(
-        ["Alarms", "DataLake", "Emr", "Emr", "Video"] + ["SageMaker"] * captures
+        ["Alarms", "DataLake", "Video"] + ["Emr", "Emr"] * clusters + ["SageMaker"] * captures
     )
 
 
