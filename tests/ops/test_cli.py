@@ -307,7 +307,6 @@ def test_studio_prints_a_short_lived_url_for_a_configured_user(
     )
 
 
-
 @pytest.mark.parametrize(
     ("name", "body", "extra", "message"),
     [
