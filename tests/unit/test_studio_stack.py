@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+from app import create_app
+from config.settings import load_settings
 from platform_constructs.sagemaker.studio import PLATFORM_FILE, STARTER_FOLDER
 from platform_constructs.sagemaker.studio_roles import APPROVE_ACTIONS, STUDIO_LIST_ACTIONS
 from stacks.studio_stack import NOTEBOOK_IMPORTS, NOTEBOOKS, SANDBOX_PREFIX, starter_files
@@ -213,3 +216,16 @@ def test_users_get_the_notebooks_and_every_module_their_cells_import() -> None:
     )
     assert {"workloads/schema.py", "workloads/sagemaker/train.py", "workloads/__init__.py"} <= set(files)
     assert not [f for f in files if not (f.startswith("notebooks/") or f.startswith("workloads/"))]
+
+
+def test_identity_center_sign_in_names_each_user_by_their_identity_center_user_name(tmp_path: Path) -> None:
+    settings = load_settings("dev")
+    studio = settings.sagemaker.studio.model_copy(update={"auth": "sso"})
+    sagemaker = settings.sagemaker.model_copy(update={"studio": studio})
+    app, _ = create_app(settings.model_copy(update={"sagemaker": sagemaker}), outdir=str(tmp_path))
+    app.synth()
+    resources = json.loads((tmp_path / f"{STACK}.template.json").read_text())["Resources"]
+    assert resources[DOMAIN]["Properties"]["AuthMode"] == "SSO"
+    profiles = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SageMaker::UserProfile"]
+    assert sorted(p["SingleSignOnUserValue"] for p in profiles) == sorted(u.name for u in studio.users)
+    assert {p["SingleSignOnUserIdentifier"] for p in profiles} == {"UserName"}
