@@ -92,7 +92,6 @@ class StudioStack(PlatformStack):
                 for table in (CURATED_TRANSACTIONS, QUARANTINE, STORE_DAILY_FEATURES)
             ],
             sandbox=(lake.artifacts, SANDBOX_PREFIX),
-            lake_key=lake.key,
             athena=athena,
             databases=[catalog.database_names[zone] for zone in ("curated", "analytics")],
             training=sagemaker.training.state_machine,

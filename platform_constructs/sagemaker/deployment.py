@@ -18,6 +18,7 @@ from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.sagemaker.hosting import Hosting
 from platform_constructs.sagemaker.naming import api_tags, run_name
+from platform_constructs.sagemaker.roles import sagemaker_arn
 from platform_constructs.state_machines import PollStates, logged_state_machine, own_role, poll_until
 
 POLL = Duration.seconds(60)
@@ -79,10 +80,9 @@ class ForecastDeployment(Construct):
         :param removal_policy: of the log group; default RETAIN.
         """
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
 
         def arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+            return sagemaker_arn(self, resource, name)
 
         packages = arn("model-package", f"{package_group}/*")
         models, configs = arn("model", f"{name_prefix}-*"), arn("endpoint-config", f"{name_prefix}-*")

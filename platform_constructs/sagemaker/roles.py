@@ -22,6 +22,18 @@ VPC_ACTIONS = (
 LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
 
 
+def sagemaker_principal(scope: Construct) -> iam.IPrincipal:
+    """SageMaker of this account only (``aws:SourceAccount``): no confused deputy."""
+    return iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
+        {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}
+    )
+
+
+def sagemaker_arn(scope: Construct, resource: str, name: str) -> str:
+    """The ARN of SageMaker resource ``resource``/``name`` in ``scope``'s account and region."""
+    return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+
 class SageMakerRole(LakeAccessRole):
     """A :class:`LakeAccessRole` SageMaker assumes to run a training job or host a model: it may
     pull ``image``, write the log streams matching ``log_streams`` (a log-stream ARN pattern), put
@@ -48,9 +60,7 @@ class SageMakerRole(LakeAccessRole):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}  # no confused deputy
-            ),
+            assumed_by=sagemaker_principal(scope),
             description=description,
         )
         image.grant_pull(self)

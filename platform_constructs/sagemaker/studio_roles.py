@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_stepfunctions as sfn
@@ -14,6 +13,7 @@ from constructs import Construct
 
 from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.lake_access import LakeAccessRole
+from platform_constructs.sagemaker.roles import sagemaker_arn, sagemaker_principal
 
 STUDIO_READ_ACTIONS = (
     "sagemaker:DescribeDomain",
@@ -47,7 +47,6 @@ class StudioWork:
 
     reads: Sequence[tuple[s3.IBucket, str]]
     sandbox: tuple[s3.IBucket, str]
-    lake_key: kms.IKey
     athena: AthenaWorkgroup
     databases: Sequence[str]
     training: sfn.StateMachine
@@ -82,24 +81,16 @@ class StudioRole(LakeAccessRole):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}  # no confused deputy
-            ),
+            assumed_by=sagemaker_principal(scope),
             description=description,
         )
-        self._starred: list[str] = []
         stack = Stack.of(self)
-
-        def sagemaker_arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
-
         for bucket, pattern in work.reads:
             self.read(bucket, pattern)
         sandbox, prefix = work.sandbox
         self.read_write(sandbox, f"{prefix}*")
-        work.athena.grant_query(self, databases=work.databases)
+        work.athena.grant_query(self, databases=work.databases)  # with the results' (the lake) key
         self.read_asset(work.notebooks)
-        work.lake_key.grant(self, "kms:Decrypt", "kms:GenerateDataKey")
         executions = stack.format_arn(
             service="states",
             resource="execution",
@@ -113,17 +104,17 @@ class StudioRole(LakeAccessRole):
             (
                 REGISTRY_READ_ACTIONS,
                 [
-                    sagemaker_arn("model-package-group", work.package_group),
-                    sagemaker_arn("model-package", f"{work.package_group}/*"),
+                    sagemaker_arn(self, "model-package-group", work.package_group),
+                    sagemaker_arn(self, "model-package", f"{work.package_group}/*"),
                 ],
                 None,
             ),
             (("sagemaker:ListModelPackages", "sagemaker:ListModelPackageGroups"), ["*"], None),
-            (("sagemaker:InvokeEndpoint",), [sagemaker_arn("endpoint", work.endpoint)], None),
+            (("sagemaker:InvokeEndpoint",), [sagemaker_arn(self, "endpoint", work.endpoint)], None),
         ]
         if approves:
             statements.append(
-                (APPROVE_ACTIONS, [sagemaker_arn("model-package", f"{work.package_group}/*")], None)
+                (APPROVE_ACTIONS, [sagemaker_arn(self, "model-package", f"{work.package_group}/*")], None)
             )
         self._add(statements)
 
@@ -133,28 +124,23 @@ class StudioRole(LakeAccessRole):
         ``instance_types`` only), and tag what Studio creates. Users sharing the role never reach
         each other's spaces: the condition names the caller's profile by policy variables. Call
         once, after every other grant: it acknowledges the role's wildcards."""
-        stack = Stack.of(self)
-
-        def sagemaker_arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
-
-        own_profile = sagemaker_arn("user-profile", OWN_PROFILE)
+        own_profile = sagemaker_arn(self, "user-profile", OWN_PROFILE)
         self._add(
             [
                 (
                     STUDIO_READ_ACTIONS,
                     [
-                        sagemaker_arn("domain", domain_id),
-                        sagemaker_arn("user-profile", f"{domain_id}/*"),
-                        sagemaker_arn("space", f"{domain_id}/*"),
-                        sagemaker_arn("app", f"{domain_id}/*"),
+                        sagemaker_arn(self, "domain", domain_id),
+                        sagemaker_arn(self, "user-profile", f"{domain_id}/*"),
+                        sagemaker_arn(self, "space", f"{domain_id}/*"),
+                        sagemaker_arn(self, "app", f"{domain_id}/*"),
                     ],
                     None,
                 ),
                 (STUDIO_LIST_ACTIONS, ["*"], None),
                 (
                     ("sagemaker:CreateApp",),
-                    [sagemaker_arn("app", f"{domain_id}/*")],
+                    [sagemaker_arn(self, "app", f"{domain_id}/*")],
                     {
                         "StringEquals": {"sagemaker:SpaceSharingType": "Private"},
                         "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
@@ -163,13 +149,16 @@ class StudioRole(LakeAccessRole):
                 ),
                 (
                     ("sagemaker:DeleteApp",),
-                    [sagemaker_arn("app", f"{domain_id}/*")],
+                    [sagemaker_arn(self, "app", f"{domain_id}/*")],
                     {"ArnLike": {"sagemaker:OwnerUserProfileArn": own_profile}},
                 ),
                 (("sagemaker:CreatePresignedDomainUrl",), [own_profile], None),  # opening a space
                 (
                     ("sagemaker:AddTags",),  # Studio tags what it creates, and only then
-                    [sagemaker_arn("app", f"{domain_id}/*"), sagemaker_arn("space", f"{domain_id}/*")],
+                    [
+                        sagemaker_arn(self, "app", f"{domain_id}/*"),
+                        sagemaker_arn(self, "space", f"{domain_id}/*"),
+                    ],
                     {"Null": {"sagemaker:TaggingAction": "false"}},
                 ),
             ]
@@ -179,13 +168,13 @@ class StudioRole(LakeAccessRole):
             "results and catalog tables of the platform; the training runs it starts; the packages of "
             "the one model group; the apps, spaces and profiles of the one Studio domain; the Studio "
             "UI's and the registry's list actions, which take no resource.",
-            resources=["*", *self._starred],
+            resources=["*"],
         )
 
     def _add(self, statements: list[tuple[Sequence[str], list[str], dict[str, Any] | None]]) -> None:
-        """Add each (actions, resources, conditions) statement, noting its wildcard resources."""
+        """Add each (actions, resources, conditions) statement, recording its wildcard resources."""
         for actions, resources, conditions in statements:
             self.add_to_principal_policy(
                 iam.PolicyStatement(actions=list(actions), resources=resources, conditions=conditions)
             )
-            self._starred += [resource for resource in resources if "*" in resource]
+            self.wildcard_resources += [resource for resource in resources if "*" in resource]
