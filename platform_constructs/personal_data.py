@@ -63,7 +63,7 @@ class PersonalDataStore(Construct):
         self._readers = list(readers)
         self.writer: iam.IRole | None = None
         self.key = key
-        self._through_s3 = f"s3.{Stack.of(self).region}.amazonaws.com"
+        self._through_s3 = {"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}}
         access_logs.accept_logs_from_this_account(f"{data_class}/")
         self.bucket = LakeBucket(
             self,
@@ -105,7 +105,7 @@ class PersonalDataStore(Construct):
                 principals=readers,
                 actions=["kms:Decrypt"],
                 resources=["*"],
-                conditions={"StringEquals": {"kms:ViaService": self._through_s3}},
+                conditions=self._through_s3,
             )
         )
 
@@ -122,7 +122,7 @@ class PersonalDataStore(Construct):
             iam.PolicyStatement(
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=[self.key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": self._through_s3}},
+                conditions=self._through_s3,
             )
         )
         self.key.add_to_resource_policy(
@@ -131,7 +131,7 @@ class PersonalDataStore(Construct):
                 DECRYPT_ACTIONS,
                 ["*"],
                 [*self._readers, role.role_arn],
-                {"StringEquals": {"kms:ViaService": self._through_s3}},
+                self._through_s3,
             )
         )
 

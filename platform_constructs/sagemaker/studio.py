@@ -4,7 +4,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 from aws_cdk import CustomResource, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -18,6 +18,7 @@ from constructs import Construct
 from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.providers import WaitingProvider
+from platform_constructs.sagemaker.roles import sagemaker_arn
 from platform_constructs.sagemaker.studio_roles import StudioRole
 
 CLEANUP = "workloads/sagemaker/studio_cleanup.py"
@@ -164,11 +165,7 @@ class StudioDomain(Construct):
     ) -> None:
         """The custom resource that deletes what CloudFormation cannot (:mod:`studio_cleanup`); it
         depends on the domain, profiles and spaces, so it goes first."""
-        stack = Stack.of(self)
-
-        def arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
-
+        domain_arn = sagemaker_arn(self, "domain", self.domain_id)
         destroy = removal_policy == RemovalPolicy.DESTROY
         role = iam.Role(
             self,
@@ -178,21 +175,19 @@ class StudioDomain(Construct):
             "profiles and domain; SageMaker's own role deletes the EFS)",
         )
         domain = self.domain_id
-        statements: list[tuple[list[str], list[str], dict[str, Any] | None]] = [
-            (["sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:ListUserProfiles"], ["*"], None),
-            (["sagemaker:DeleteApp"], [arn("app", f"{domain}/*")], None),
-            (["sagemaker:DescribeDomain"], [arn("domain", domain)], None),
+        statements = [
+            (["sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:ListUserProfiles"], "*"),
+            (["sagemaker:DescribeDomain"], domain_arn),
+            (["sagemaker:DeleteApp"], sagemaker_arn(self, "app", f"{domain}/*")),
         ]
         if destroy:
             statements += [
-                (["sagemaker:DeleteSpace"], [arn("space", f"{domain}/*")], None),
-                (["sagemaker:DeleteUserProfile"], [arn("user-profile", f"{domain}/*")], None),
-                (["sagemaker:DeleteDomain"], [arn("domain", domain)], None),
+                (["sagemaker:DeleteSpace"], sagemaker_arn(self, "space", f"{domain}/*")),
+                (["sagemaker:DeleteUserProfile"], sagemaker_arn(self, "user-profile", f"{domain}/*")),
+                (["sagemaker:DeleteDomain"], domain_arn),
             ]
-        for actions, resources, conditions in statements:
-            role.add_to_policy(
-                iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
-            )
+        for actions, arn in statements:
+            role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[arn]))
         log_group = logs.LogGroup(
             self,
             "CleanupLogs",
@@ -227,7 +222,7 @@ class StudioDomain(Construct):
             role,
             reason="Studio's list actions take no resource; the apps, spaces and profiles of this one "
             "domain, whose names users choose at run time; the functions' own log streams.",
-            resources=["*", *(r for _, rs, _ in statements for r in rs if "*" in r), log_group.log_group_arn],
+            resources=[*(arn for _, arn in statements if "*" in arn), log_group.log_group_arn],
         )
         acknowledge_own_policy(role, "The clean-up functions' own role: this domain's Studio resources.")
 
@@ -271,28 +266,8 @@ def _private_space(scope: Construct, user: str, domain_id: str, volume_gb: int) 
     )
 
 
-STARTER_SCRIPT = """#!/bin/bash
-# The platform's starter: its names for notebooks/lake.py, and the starter notebooks (never over a
-# file the user already has). Runs at every JupyterLab start.
-set -euo pipefail
-cat > {platform_file} <<'JSON'
-{platform}
-JSON
-python3 - <<'PY' || echo "starter files not copied; the app starts without them" >&2
-import io, os, zipfile
-import boto3
-target = os.path.expanduser("{starter_folder}")
-body = boto3.client("s3", region_name="{region}").get_object(Bucket="{bucket}", Key="{key}")["Body"].read()
-with zipfile.ZipFile(io.BytesIO(body)) as archive:
-    for member in archive.namelist():
-        path = os.path.join(target, member)
-        if not member.endswith("/") and not os.path.exists(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as out:
-                out.write(archive.read(member))
-PY
-"""
-"""The lifecycle script, before its names are filled in."""
+STARTER_SCRIPT = Path(__file__).with_name("studio_starter.sh")
+"""The lifecycle script, with ``{placeholders}`` for its names (``str.format``)."""
 
 
 def _starter(
@@ -303,7 +278,7 @@ def _starter(
     are create-only)."""
     stack = Stack.of(scope)
     region = stack.region
-    script = STARTER_SCRIPT.format(
+    script = STARTER_SCRIPT.read_text(encoding="utf-8").format(
         platform_file=PLATFORM_FILE,
         platform=json.dumps(dict(platform), indent=1, sort_keys=True),
         starter_folder=STARTER_FOLDER,
@@ -311,8 +286,9 @@ def _starter(
         bucket=notebooks.s3_bucket_name,
         key=notebooks.s3_object_key,
     )
-    filled = json.dumps(stack.resolve(script), sort_keys=True)  # tokens as their CloudFormation form
-    version = hashlib.sha256(f"{filled}{notebooks.asset_hash}".encode()).hexdigest()[:8]
+    # the script names the notebooks' object, whose key is the asset's hash; tokens as CloudFormation's
+    filled = json.dumps(stack.resolve(script), sort_keys=True)
+    version = hashlib.sha256(filled.encode()).hexdigest()[:8]
     return sagemaker.CfnStudioLifecycleConfig(
         scope,
         "Starter",

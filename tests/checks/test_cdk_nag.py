@@ -126,7 +126,7 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
             for role, wildcards_held in (("DataScientistRole", 19), ("LeadRole", 20)):
                 expected.update({(role, wildcards): wildcards_held, (role, inline): 1})
             destroying = env.settings.destroy_on_delete
-            expected.update({("CleanupRole", wildcards): 4 + 2 * destroying, ("CleanupRole", inline): 1})
+            expected.update({("CleanupRole", wildcards): 3 + 2 * destroying, ("CleanupRole", inline): 1})
         if not automatic:  # the rule's own role, and its target's dead-letter queue
             expected[("OnApprovalRole", inline)] = 1
             expected[("OnApprovalDeadLetters", "AwsSolutions-SQS3")] = 1
