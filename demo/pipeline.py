@@ -3,10 +3,12 @@
 ``generate`` writes the seeded sample raw zone; ``glue`` cleans the ingest days with the Glue job's
 transform (quarantine included) and ``quality`` stages, checks and publishes them as the job does
 (its data-quality rules judge the clean lines, and only then are they written);
-``emr`` runs the EMR step's feature computation; ``train`` runs ``train.py`` through SageMaker's
-script-mode contract (``SM_*`` paths as arguments); ``forecast`` sends the held-out feature rows
-through the endpoint's inference handlers as JSON requests. Every stage reads what the one before
-wrote, in one folder per zone, and :func:`run` times each of them.
+``emr`` runs the EMR step's feature computation, forecast row included; ``train`` runs ``train.py``
+through SageMaker's script-mode contract (``SM_*`` paths as arguments); ``forecast`` runs the
+Forecast step's script on every held-out day and on the forecast row's day, writing
+``store_forecasts`` (through the endpoint's inference handlers), and reads them against the actuals
+through the lake's views, with the SQL Athena runs. Every stage reads what the one before wrote, in
+one folder per zone, and :func:`run` times each of them.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ class Zones:
 class Result:
     """What every stage produced: the generator's report, rows kept and quarantined per ingest day,
     the data-quality outcomes, the features, the training evaluation, the forecast of every held-out
-    store-day (actual, model, naive) and the seconds each stage took."""
+    store-day (actual, model, naive), the forecast row's day and its forecasts, the WAPE per day
+    (``forecast_accuracy``) and the seconds each stage took."""
 
     zones: Zones
     report: Report
@@ -109,6 +112,8 @@ class Result:
     features: pd.DataFrame
     evaluation: dict[str, Any]
     forecast: pd.DataFrame
+    next_day: pd.DataFrame
+    accuracy: pd.DataFrame
     seconds: dict[str, float]
 
 
@@ -158,6 +163,7 @@ def emr(spark: SparkSession, zones: Zones, days: list[date]) -> pd.DataFrame:
         raw_url=str(zones.raw),
         analytics_url=str(zones.analytics),
         days=days,
+        forecast=True,
     )
     frame: pd.DataFrame = load_features(str(zones.analytics))
     return frame.sort_values(["sale_date", "store_id"], ignore_index=True)
@@ -176,32 +182,48 @@ def train(zones: Zones, sizes: Sizes) -> dict[str, Any]:
     return evaluation
 
 
-def forecast(zones: Zones, features: pd.DataFrame, first_validation_day: str) -> pd.DataFrame:
-    """The held-out store-days with their actual revenue, the forecast the inference handlers answer
-    to JSON requests (as the endpoint would) and the seasonal naive forecast training scores against
-    (the revenue a week before; empty where there is none)."""
-    import pandas as pd
+MODEL_VERSION = 1
+"""The demo's model, as the first package version the registry would approve."""
 
-    from workloads.sagemaker import inference
-    from workloads.sagemaker.train import FEATURES, NAIVE_FEATURE, TARGET
 
-    model = inference.model_fn(str(zones.model))
-    held_out = features[features["sale_date"] >= first_validation_day].reset_index(drop=True)
-    answers: list[float] = []
-    for start in range(0, len(held_out), inference.MAX_ROWS):
-        rows = held_out.iloc[start : start + inference.MAX_ROWS][list(FEATURES)]
-        body = json.dumps({"instances": json.loads(rows.to_json(orient="records"))})
-        frame = inference.input_fn(body, inference.JSON)
-        answer, _ = inference.output_fn(inference.predict_fn(frame, model), inference.JSON)
-        answers += json.loads(answer)["predictions"]
-    return pd.DataFrame(
-        {
-            "store_id": held_out["store_id"],
-            "sale_date": held_out["sale_date"],
-            "actual": held_out[TARGET],
-            "forecast": answers,
-            "naive": held_out[NAIVE_FEATURE].astype(float),
-        }
+def forecast(
+    spark: SparkSession, zones: Zones, features: pd.DataFrame, first_validation_day: str, next_day: date
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Score the held-out days and ``next_day`` (the forecast row) as the Forecast step does, into
+    ``store_forecasts``; then, through the lake's views: every held-out store-day with its actual
+    revenue, forecast and the seasonal naive forecast training scores against (the revenue a week
+    before; empty where there is none), ``next_day``'s forecasts, and the WAPE per day."""
+    from workloads.lake_io import read_view
+    from workloads.sagemaker.forecast import forecast_day
+    from workloads.sagemaker.train import NAIVE_FEATURE
+    from workloads.schema import (
+        FORECAST_ACCURACY,
+        FORECASTS_VS_ACTUALS,
+        STORE_DAILY_FEATURES,
+        STORE_FORECASTS,
+    )
+
+    held_out = sorted(day for day in features["sale_date"].unique() if day >= first_validation_day)
+    for day in [*held_out, next_day.isoformat()]:
+        forecast_day(
+            zones.analytics / STORE_DAILY_FEATURES.prefix / f"sale_date={day}",
+            zones.model,
+            zones.analytics / STORE_FORECASTS.prefix / f"forecast_date={day}",
+            model_version=MODEL_VERSION,
+            run_id="demo",
+        )
+    view: pd.DataFrame = read_view(spark, str(zones.analytics), FORECASTS_VS_ACTUALS).toPandas()
+    compared = view.rename(columns={"forecast_date": "sale_date"})
+    naive = features[["store_id", "sale_date", NAIVE_FEATURE]].rename(columns={NAIVE_FEATURE: "naive"})
+    sold = compared[compared["actual"].notna()].merge(naive, on=["store_id", "sale_date"], how="left")
+    columns = ["store_id", "sale_date", "actual", "forecast", "naive"]
+    sold = sold.sort_values(["sale_date", "store_id"], ignore_index=True)[columns]
+    upcoming = compared[compared["sale_date"] == next_day.isoformat()]
+    accuracy: pd.DataFrame = read_view(spark, str(zones.analytics), FORECAST_ACCURACY).toPandas()
+    return (
+        sold.astype({"naive": float}),
+        upcoming.sort_values("store_id", ignore_index=True)[["store_id", "sale_date", "forecast"]],
+        accuracy.sort_values(["forecast_date", "model_version"], ignore_index=True),
     )
 
 
@@ -238,5 +260,10 @@ def run(spark: SparkSession, sizes: Sizes, root: Path, progress: Progress = lamb
     with _stage("train", seconds, progress):
         evaluation = train(zones, sizes)
     with _stage("forecast", seconds, progress):
-        forecasts = forecast(zones, features, evaluation["first_validation_day"])
-    return Result(zones, report, counts, outcomes, features, evaluation, forecasts, seconds)
+        next_day = days[-1] + timedelta(days=1)
+        forecasts, upcoming, accuracy = forecast(
+            spark, zones, features, evaluation["first_validation_day"], next_day
+        )
+    return Result(
+        zones, report, counts, outcomes, features, evaluation, forecasts, upcoming, accuracy, seconds
+    )

@@ -2,7 +2,9 @@
 
 It shows rows kept and quarantined per ingest day and by reason, every data-quality rule with its
 outcome, a summary of the features, the forecast against the actual revenue per store next to the
-seasonal naive forecast (the revenue a week before), and the seconds each stage took.
+seasonal naive forecast (the revenue a week before) as the lake's ``forecasts_vs_actuals`` view reads
+``store_forecasts``, the WAPE per day (``forecast_accuracy``), the forecast of the day after the last,
+and the seconds each stage took.
 """
 
 from __future__ import annotations
@@ -167,6 +169,11 @@ def _improvement(evaluation: dict[str, Any]) -> str:
     return f"the model removes {evaluation['improvement']:.0%} of the seasonal naive forecast's error."
 
 
+def _next_day(result: Result) -> str:
+    days = result.next_day["sale_date"].unique()
+    return str(days[0]) if len(days) else "the next day"
+
+
 def _image(name: str, png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode()
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" title="{name}.png">'
@@ -227,11 +234,24 @@ def page(result: Result, pngs: dict[str, bytes]) -> str:
         f"<p>Trained on {evaluation['training_rows']} store-days, scored on the "
         f"{evaluation['scored_rows']} of the {evaluation['validation_rows']} held out from "
         f"{evaluation['first_validation_day']} that have a week before: {_improvement(evaluation)} "
-        "The forecasts are the inference handlers' answers to JSON requests.</p>",
+        "The Forecast step's script scored each held-out day into <code>store_forecasts</code> "
+        "through the inference handlers; the chart reads them back through the lake's "
+        "<code>forecasts_vs_actuals</code> view, with the SQL Athena runs.</p>",
         _image("forecast", pngs["forecast"], "forecast, actual and naive revenue per store"),
         _table(
             ["store", "held-out days", "actual revenue", "forecast WAPE", "seasonal naive WAPE"],
             per_store(result.forecast),
+        ),
+        "<h3>WAPE per day (<code>forecast_accuracy</code>, what the dashboard and the drift alarm read)</h3>",
+        _table(
+            ["day", "model version", "stores", "actual revenue", "WAPE"],
+            result.accuracy[["forecast_date", "model_version", "stores", "actual", "wape"]].itertuples(
+                index=False
+            ),
+        ),
+        f"<h3>The forecast of {_next_day(result)} (the feature step's forecast row; no sales yet)</h3>",
+        _table(
+            ["store", "forecast revenue"], result.next_day[["store_id", "forecast"]].itertuples(index=False)
         ),
         "<h2>Timings</h2>",
         _image("timings", pngs["timings"], "seconds per stage"),

@@ -16,7 +16,7 @@ from typing import Any
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
-from workloads.schema import Table
+from workloads.schema import Table, View
 
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -54,6 +54,14 @@ def read_table(spark: SparkSession, bucket_url: str, table: Table) -> DataFrame:
         if error.getErrorClass() not in ("PATH_NOT_FOUND", "UNABLE_TO_INFER_SCHEMA"):
             raise
         return spark.createDataFrame([], ddl_schema(table))
+
+
+def read_view(spark: SparkSession, bucket_url: str, view: View) -> DataFrame:
+    """``view`` run by Spark over its tables in the bucket at ``bucket_url``, with the very SQL
+    Athena runs (each table a temporary view of its name)."""
+    for table in view.reads:
+        read_table(spark, bucket_url, table).createOrReplaceTempView(table.name)
+    return spark.sql(view.sql)
 
 
 def _filesystem(spark: SparkSession, location: str) -> tuple[Any, Any]:

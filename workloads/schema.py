@@ -224,6 +224,11 @@ def _past_revenue(name: str, comment: str) -> Column:
     return Column(name, "double", comment, required=False, minimum=Decimal(0))
 
 
+def _actual(name: str, type_: str, comment: str) -> Column:
+    """What a store sold on the day: empty on the forecast row, the day after the feature run's last."""
+    return Column(name, type_, f"{comment}; empty on the forecast row", required=False, minimum=Decimal(0))
+
+
 STORE_DAILY_FEATURES = Table(
     name="store_daily_features",
     zone="analytics",
@@ -232,10 +237,10 @@ STORE_DAILY_FEATURES = Table(
     columns=(
         _STORE_ID,
         Column("region", "string", "Sales region of the store"),
-        Column("transactions", "bigint", "Distinct transactions", minimum=Decimal(0)),
-        Column("units_sold", "bigint", "Sum of quantity", minimum=Decimal(0)),
-        Column("revenue", "decimal(14,2)", "Sum of net_amount", minimum=Decimal(0)),
-        Column("avg_basket_value", "double", "revenue / transactions", minimum=Decimal(0)),
+        _actual("transactions", "bigint", "Distinct transactions"),
+        _actual("units_sold", "bigint", "Sum of quantity"),
+        _actual("revenue", "decimal(14,2)", "Sum of net_amount"),
+        _actual("avg_basket_value", "double", "revenue / transactions"),
         Column("day_of_week", "int", "1 = Monday ... 7 = Sunday", minimum=Decimal(1), maximum=Decimal(7)),
         Column("is_weekend", "boolean", "Saturday or Sunday"),
         Column("is_holiday", "boolean", "A public holiday of the store's market (workloads.emr.holidays)"),
@@ -247,10 +252,120 @@ STORE_DAILY_FEATURES = Table(
     partition_keys=(Column("sale_date", "string", "Store-local day (yyyy-MM-dd)"),),
     key=("store_id", "sale_date"),
 )
-"""Features the EMR Spark step writes and SageMaker trains on."""
+"""Features the EMR Spark step writes and SageMaker trains on. Each run also writes the day after its
+last, the *forecast row* of every store: the same features (they read only earlier days and the
+calendar) with the actual columns empty; the Forecast step scores it, training skips it, and the
+next day's run replaces it with what the store sold."""
 
-CATALOG_TABLES = (CURATED_TRANSACTIONS, QUARANTINE, STORE_DAILY_FEATURES)
+_FORECAST_DATE = Column("forecast_date", "string", "Store-local day forecast (yyyy-MM-dd)")
+_MODEL_VERSION = Column(
+    "model_version", "int", "Version of the model package that made the forecast", minimum=Decimal(1)
+)
+
+STORE_FORECASTS = Table(
+    name="store_forecasts",
+    zone="analytics",
+    prefix="store_forecasts/",
+    description="Revenue forecast per store and day by each approved model version that scored the day",
+    columns=(
+        _STORE_ID,
+        Column("forecast", "double", "Forecast revenue, in the store's currency"),
+        _MODEL_VERSION,
+        Column("run_id", "string", "The run that made the forecast (pipeline execution name)"),
+    ),
+    partition_keys=(_FORECAST_DATE,),
+    key=("store_id", "forecast_date", "model_version"),
+)
+"""What the Forecast step writes: one file per forecast day and model version
+(``forecast_date=<day>/model-<version>.parquet``), so scoring a day again with the same version
+replaces exactly its rows and another version's stay beside them."""
+
+
+@dataclass(frozen=True)
+class View:
+    """A lake view: a query over tables of one zone's database, in the SQL both Athena (Trino) and
+    Spark run, so the demo computes what the dashboard shows with the same text.
+
+    :param name: view name in its zone's Glue database.
+    :param zone: the zone whose database holds it and the tables it reads (unqualified).
+    :param description: what a row is.
+    :param columns: what the query returns, in order, with types it casts to explicitly (Athena
+        refuses a view whose stored types differ from its query's).
+    :param sql: the query.
+    :param reads: the tables the query reads.
+    """
+
+    name: str
+    zone: str
+    description: str
+    columns: tuple[Column, ...]
+    sql: str
+    reads: tuple[Table, ...]
+    partition_keys: tuple[Column, ...] = ()
+
+
+_ACTUAL = "CAST(a.revenue AS double)"
+_ERROR = f"abs(f.forecast - {_ACTUAL})"
+
+FORECASTS_VS_ACTUALS = View(
+    name="forecasts_vs_actuals",
+    zone="analytics",
+    description="Each store-day's forecast by the newest model version that scored it, with what sold",
+    columns=(
+        _STORE_ID,
+        _FORECAST_DATE,
+        _MODEL_VERSION,
+        Column("forecast", "double", "Forecast revenue"),
+        Column("actual", "double", "Revenue sold; empty until the day's features are in", required=False),
+        Column("abs_error", "double", "|forecast - actual|; empty until then", required=False),
+        Column("run_id", "string", "The run that made the forecast"),
+    ),
+    sql=f"""SELECT f.store_id, f.forecast_date, f.model_version, f.forecast,
+  {_ACTUAL} AS actual, {_ERROR} AS abs_error, f.run_id
+FROM store_forecasts f
+JOIN (
+  SELECT store_id, forecast_date, max(model_version) AS newest
+  FROM store_forecasts GROUP BY store_id, forecast_date
+) n ON n.store_id = f.store_id AND n.forecast_date = f.forecast_date AND n.newest = f.model_version
+LEFT JOIN store_daily_features a
+  ON a.store_id = f.store_id AND a.sale_date = f.forecast_date AND a.revenue IS NOT NULL""",
+    reads=(STORE_FORECASTS, STORE_DAILY_FEATURES),
+)
+"""What a store manager compares: the forecast the platform made for a day, and the day's sales."""
+
+_WAPE = f"CASE WHEN sum({_ACTUAL}) > 0 THEN sum({_ERROR}) / sum({_ACTUAL}) END"
+
+FORECAST_ACCURACY = View(
+    name="forecast_accuracy",
+    zone="analytics",
+    description="WAPE per forecast day and model version, over the stores whose sales are in",
+    columns=(
+        _FORECAST_DATE,
+        _MODEL_VERSION,
+        Column("stores", "bigint", "Stores forecast whose sales are in"),
+        Column("actual", "double", "Their revenue"),
+        Column("abs_error", "double", "Sum of |forecast - actual|"),
+        Column("wape", "double", "abs_error / actual (empty when nothing sold)", required=False),
+    ),
+    sql=f"""SELECT f.forecast_date, f.model_version, CAST(count(*) AS bigint) AS stores,
+  sum({_ACTUAL}) AS actual, sum({_ERROR}) AS abs_error, {_WAPE} AS wape
+FROM store_forecasts f
+JOIN store_daily_features a ON a.store_id = f.store_id AND a.sale_date = f.forecast_date
+WHERE a.revenue IS NOT NULL
+GROUP BY f.forecast_date, f.model_version""",
+    reads=(STORE_FORECASTS, STORE_DAILY_FEATURES),
+)
+"""How accurate each model version was on each day: drift shows as a rising line."""
+
+RECENT_WAPE_SQL = f"""SELECT CASE WHEN sum(actual) > 0 THEN sum(abs_error) / sum(actual) END AS wape
+FROM {FORECASTS_VS_ACTUALS.name} WHERE actual IS NOT NULL AND forecast_date >= '{{first_day}}'"""
+"""The WAPE of the platform's forecasts (the newest version's per store-day) from ``{first_day}`` on,
+the figure the drift alarm watches; ``{first_day}`` is a ``yyyy-MM-dd`` day."""
+
+CATALOG_TABLES = (CURATED_TRANSACTIONS, QUARANTINE, STORE_DAILY_FEATURES, STORE_FORECASTS)
 """Tables defined in code (the raw tables are cataloged by the crawler)."""
+CATALOG_VIEWS = (FORECASTS_VS_ACTUALS, FORECAST_ACCURACY)
+"""Views defined in code, over the analytics tables."""
 
 TEMPORARY_FILE_PATTERNS = ("**/_*", "**/.*", "**/*.tmp", "**/*_$folder$", "**/*.crc")
 """Glob patterns of files that are not data: markers, hidden and temporary files, checksums.

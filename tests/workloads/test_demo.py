@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -11,10 +12,11 @@ import pytest
 
 from demo import __main__ as command
 from demo import report
-from demo.pipeline import STAGES, Result
+from demo.pipeline import MODEL_VERSION, STAGES, Result
 from tests.workloads.conftest import SAMPLE, Sample
 from tests.workloads.forecast_features import week_before
 from workloads.sagemaker import train
+from workloads.schema import STORE_FORECASTS
 
 
 class Page(HTMLParser):
@@ -89,6 +91,32 @@ def test_the_forecast_is_the_handlers_answer_scored_like_training(demo: Result) 
     assert model.is_file() and (demo.zones.model / "code" / "inference.py").is_file()
 
 
+def test_the_forecast_stage_writes_store_forecasts_and_reads_them_through_the_views(demo: Result) -> None:
+    """Every held-out day and the forecast row's day are scored into ``store_forecasts`` (one file
+    per day and model version); the chart's rows are that table against the sales, as
+    ``forecasts_vs_actuals`` joins them; ``forecast_accuracy``'s WAPE per day is the one computed
+    here from those rows; the forecast row's day has a forecast for every store and no sales."""
+    import pyarrow.parquet as pq
+
+    table = demo.zones.analytics / STORE_FORECASTS.prefix
+    days = sorted(path.name.removeprefix("forecast_date=") for path in table.iterdir())
+    next_day = (date.fromisoformat(max(demo.features["sale_date"])) + timedelta(days=1)).isoformat()
+    assert days == [*sorted(set(demo.forecast["sale_date"])), next_day]
+    for day in days:
+        (written,) = (table / f"forecast_date={day}").iterdir()
+        assert written.name == f"model-{MODEL_VERSION}.parquet"
+    stored = pq.read_table(table / f"forecast_date={days[0]}").to_pandas()
+    first = demo.forecast[demo.forecast["sale_date"] == days[0]]
+    assert stored["forecast"].tolist() == first["forecast"].tolist()
+    for day, rows in demo.forecast.groupby("sale_date"):
+        (accuracy,) = demo.accuracy[demo.accuracy["forecast_date"] == day].itertuples()
+        assert accuracy.model_version == MODEL_VERSION and accuracy.stores == len(rows)
+        assert accuracy.wape == pytest.approx(report.wape(rows["actual"], rows["forecast"]))
+    assert next_day not in set(demo.accuracy["forecast_date"])  # nothing sold yet
+    assert list(demo.next_day["store_id"]) == sorted(demo.features["store_id"].unique())
+    assert set(demo.next_day["sale_date"]) == {next_day} and demo.next_day["forecast"].notna().all()
+
+
 def test_the_report_shows_every_section_with_real_charts(demo: Result, written: tuple[Path, Page]) -> None:
     from PIL import Image
 
@@ -111,6 +139,9 @@ def test_the_report_shows_every_section_with_real_charts(demo: Result, written: 
         assert stage in rows
     text = " ".join(page.text)
     assert f"{demo.evaluation['wape']:.3f}" in text and "naive WAPE" in text
+    assert "WAPE per day" in text and f"The forecast of {demo.next_day['sale_date'].iloc[0]}" in text
+    for day in demo.accuracy["forecast_date"]:
+        assert day in rows
 
 
 def test_per_store_scores_add_up_to_the_whole(demo: Result) -> None:

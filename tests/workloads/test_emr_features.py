@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pandas
 import pytest
 
 from demo.pipeline import Result
@@ -178,7 +179,8 @@ def test_features_of_the_cleaned_sample_add_up_to_the_curated_sales(spark: Any, 
     from pyspark.sql import functions as F
 
     curated = spark.read.parquet(table_location(str(demo.zones.curated), CURATED_TRANSACTIONS))
-    features = spark.read.parquet(table_location(str(demo.zones.analytics), STORE_DAILY_FEATURES))
+    written = spark.read.parquet(table_location(str(demo.zones.analytics), STORE_DAILY_FEATURES))
+    features = written.where(F.col("revenue").isNotNull())  # the forecast row has no sales yet
     assert (
         len(demo.features) == features.count() == curated.select("store_id", "sale_date").distinct().count()
     )
@@ -226,6 +228,7 @@ def test_the_pipeline_recomputes_earlier_days_without_transactions_as_history_it
     assert sorted(path.parent.name for path in location.glob("*/*.parquet")) == [
         "sale_date=2026-07-01",
         "sale_date=2026-07-02",
+        "sale_date=2026-07-03",  # the forecast row of the day after the run's
     ]
     capsys.readouterr()
     assert features_step.main([*zones, "--first-day=2026-06-29", "--last-day=2026-07-06"]) == 2
@@ -256,7 +259,7 @@ def test_a_late_upload_recomputes_every_feature_day_that_reads_it(
     for name, folder in zones.items():
         shutil.copytree(getattr(demo.zones, name), folder)  # copy2: the markers keep their times
     location = table_location(str(zones["analytics"]), STORE_DAILY_FEATURES)
-    days = sorted(written_days(spark, location, "sale_date"))
+    days = sorted(date.fromisoformat(day) for day in demo.features["sale_date"].unique())  # sold days
     before = written_days(spark, location, "sale_date")
     old = {(row.store_id, row.sale_date): row for row in spark.read.parquet(location).collect()}
 
@@ -308,3 +311,36 @@ def test_a_curated_day_rewritten_during_a_run_leaves_the_days_that_read_it_stale
     assert sorted(written_days(spark, location, "sale_date")) == [date(2026, 7, 1)]
     changed = written_days(spark, table_location(str(curated), CURATED_TRANSACTIONS), "sale_date")
     assert features.stale_days(changed, written_days(spark, location, "sale_date"), JULY[3]) == JULY[1:4]
+
+
+def test_the_forecast_row_holds_the_features_the_day_gets_once_sold(
+    spark: Any, demo: Result, tmp_path: Path
+) -> None:
+    """Over the demo's lake without its last day's sales: a run for the day before writes the last
+    day's forecast row (every store, actual columns empty); its features are exactly those the demo
+    computed for that day from its sales, because they read only earlier days and the calendar. (A
+    day that has sales, when an old date is run again, keeps its full row.)"""
+    from pyspark.sql import functions as F
+
+    sold = sorted(date.fromisoformat(day) for day in demo.features["sale_date"].unique())
+    curated, analytics = tmp_path / "curated", tmp_path / "analytics"
+    shutil.copytree(demo.zones.curated, curated)
+    shutil.rmtree(Path(table_location(str(curated), CURATED_TRANSACTIONS)) / f"sale_date={sold[-1]}")
+    run(
+        spark,
+        curated_url=str(curated),
+        raw_url=str(demo.zones.raw),
+        analytics_url=str(analytics),
+        days=[sold[-2]],
+        forecast=True,
+    )
+    written = spark.read.parquet(table_location(str(analytics), STORE_DAILY_FEATURES))
+    row = written.where(F.col("sale_date") == sold[-1].isoformat()).toPandas().sort_values("store_id")
+    actuals = ["transactions", "units_sold", "revenue", "avg_basket_value"]
+    assert row[actuals].isna().all().all()
+    real = demo.features[demo.features["sale_date"] == sold[-1].isoformat()].sort_values("store_id")
+    assert list(row["store_id"]) == list(real["store_id"]) == sorted(demo.features["store_id"].unique())
+    others = [c for c in row.columns if c not in actuals]
+    pandas.testing.assert_frame_equal(
+        row[others].reset_index(drop=True), real[others].reset_index(drop=True), check_dtype=False
+    )

@@ -9,12 +9,15 @@ import json
 import math
 import re
 import shutil
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sklearn
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +25,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.workloads.forecast_features import store_daily_features, week_before, write_features
-from workloads.sagemaker import contract, inference, train
+from workloads.sagemaker import contract, forecast, inference, train
+from workloads.schema import STORE_DAILY_FEATURES, STORE_FORECASTS
 
 MARGIN = 0.1
 """The model must make at least 10 % less error (WAPE) than the seasonal naive forecast ("same as a
@@ -525,3 +529,107 @@ def test_any_csv_ish_body_gets_predictions_or_a_4xx(
 ) -> None:
     """Bytes, text, rows within the schema and lines of hostile fields, up to the row limit and past it."""
     answer_is_predictions_or_4xx(model, request[0], content_type, accept, request[1])
+
+
+# --- the Forecast step's script ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def forecast_day_features(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """The features partition of a day not yet sold, as the EMR step writes its forecast row: the
+    feature columns of the generator's last day, the actual columns empty."""
+    frame = store_daily_features()
+    last = frame[frame["sale_date"] == frame["sale_date"].max()].copy()
+    actuals = ["transactions", "units_sold", "revenue", "avg_basket_value"]
+    last[actuals] = None
+    root = tmp_path_factory.mktemp("forecast-row")
+    folder = root / f"sale_date={last['sale_date'].iloc[0]}"
+    folder.mkdir()
+    columns = list(STORE_DAILY_FEATURES.column_names)
+    table = pa.Table.from_pandas(last[columns].astype({c: "float64" for c in actuals}), preserve_index=False)
+    pq.write_table(table, folder / "part-00000-c000.snappy.parquet")
+    (folder / "_WRITTEN").touch()  # the marker the lake keeps beside the data
+    return folder, last
+
+
+def _archive(model_dir: Path, root: Path) -> Path:
+    """The model as a training job leaves it: ``model.tar.gz`` of the model folder."""
+    archive = root / forecast.MODEL_ARCHIVE
+    with tarfile.open(archive, "w:gz") as bundle:
+        for path in sorted(model_dir.rglob("*")):
+            bundle.add(path, arcname=str(path.relative_to(model_dir)))
+    return archive
+
+
+def _score(features: Path, model: Path, output: Path, version: int = 3) -> int:
+    return forecast.main(
+        [
+            f"--features={features}",
+            f"--model={model}",
+            f"--output={output}",
+            "--day=2026-05-05",
+            f"--model-version={version}",
+            "--run-id=dsp-2026-05-04",
+        ]
+    )
+
+
+def test_the_forecast_step_scores_every_store_through_the_handlers(
+    trained: Trained, forecast_day_features: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    folder, rows = forecast_day_features
+    archive = _archive(trained.model_dir, tmp_path)
+    output = tmp_path / "store_forecasts" / "forecast_date=2026-05-05"
+    assert _score(folder, archive.parent, output) == 0
+    (written,) = output.iterdir()
+    assert written.name == "model-3.parquet"
+    table = pq.read_table(written)
+    assert table.schema.names == list(STORE_FORECASTS.column_names)
+    assert [str(field.type) for field in table.schema] == ["string", "double", "int32", "string"]
+    frame = table.to_pandas()
+    assert list(frame["store_id"]) == sorted(rows["store_id"])
+    assert set(frame["model_version"]) == {3} and set(frame["run_id"]) == {"dsp-2026-05-04"}
+    bundle = inference.model_fn(str(trained.model_dir))
+    expected = bundle["model"].predict(train.as_model_input(rows.sort_values("store_id")))
+    assert frame["forecast"].tolist() == pytest.approx(np.round(expected, 2).tolist(), abs=0.005)
+
+
+def test_scoring_a_day_again_replaces_its_version_and_keeps_the_others(
+    trained: Trained, forecast_day_features: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    folder, _ = forecast_day_features
+    output = tmp_path / "forecast_date=2026-05-05"
+    assert _score(folder, trained.model_dir, output) == 0
+    first = pq.read_table(output / "model-3.parquet").to_pandas()
+    assert _score(folder, trained.model_dir, output) == 0  # a rerun of the same version
+    assert _score(folder, trained.model_dir, output, version=4) == 0  # a newer model
+    assert sorted(path.name for path in output.iterdir()) == ["model-3.parquet", "model-4.parquet"]
+    pd.testing.assert_frame_equal(pq.read_table(output / "model-3.parquet").to_pandas(), first)
+
+
+def test_a_day_without_features_fails_clearly(
+    trained: Trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "sale_date=2026-05-05"
+    empty.mkdir()
+    (empty / "_WRITTEN").touch()  # an emptied day keeps its marker
+    assert _score(empty, trained.model_dir, tmp_path / "out") == 2
+    assert capsys.readouterr().err == f"forecast: 2026-05-05: no feature rows in {empty}\n"
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_a_missing_model_fails_clearly(
+    forecast_day_features: tuple[Path, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _ = forecast_day_features
+    assert _score(folder, tmp_path, tmp_path / "out") == 2
+    assert capsys.readouterr().err == (
+        f"forecast: 2026-05-05: no {inference.MODEL_FILE} or {forecast.MODEL_ARCHIVE} at {tmp_path}\n"
+    )
+
+
+def test_a_model_version_below_one_is_a_usage_error(forecast_day_features: tuple[Path, pd.DataFrame]) -> None:
+    folder, _ = forecast_day_features
+    with pytest.raises(SystemExit) as exit_:
+        _score(folder, folder, folder, version=0)
+    assert exit_.value.code == 2

@@ -20,6 +20,11 @@ must have curated transactions: a missing one raises :class:`MissingInputDay` na
 Glue ingest has not run for them), instead of writing features that silently lack a day. Any other
 target day without transactions (before the lake's first day, a closed day, a day a rerun emptied)
 gets no rows. Writing replaces exactly the target days' partitions, so a rerun gives the same rows.
+
+The forecast row: the pipeline's run also writes the day after its date for every store with sales in
+the days it read, with the actual columns empty (the Forecast step scores it; the next day's run
+replaces it with the day's sales). Its features read only earlier days and the calendar, so they are
+the ones the day will have.
 """
 
 from __future__ import annotations
@@ -105,15 +110,26 @@ def store_daily_features(
     days: Sequence[date],
     *,
     required: Collection[date] | None = None,
+    forecast_day: date | None = None,
 ) -> DataFrame:
     """The features of ``days``, columns and types as :data:`STORE_DAILY_FEATURES` declares;
-    :class:`MissingInputDay` when a day of ``required`` (default: every day) has no transactions."""
+    :class:`MissingInputDay` when a day of ``required`` (default: every day) has no transactions.
+    With ``forecast_day``, also that day's forecast row for every store the transactions hold: a
+    store without sales that day gets its features and empty actual columns (the same code, so the
+    row the Forecast step scores equals the one the day gets once it has sold)."""
     totals = daily_totals(transactions)
     present = {row.sale_date for row in totals.select("sale_date").distinct().collect()}
     needed = days if required is None else required
     missing = sorted(day.isoformat() for day in needed if day.isoformat() not in present)
     if missing:
         raise MissingInputDay(f"no curated transactions for {', '.join(missing)}: run the Glue ingest first")
+    if forecast_day is not None:
+        sold = totals.where(F.col("sale_date") == forecast_day.isoformat()).select("store_id")
+        unsold = totals.select("store_id").distinct().join(sold, "store_id", "left_anti")
+        totals = totals.unionByName(
+            unsold.withColumn("sale_date", F.lit(forecast_day.isoformat())), allowMissingColumns=True
+        )
+        days = [*days, forecast_day]
 
     day = F.to_date("sale_date")
     ordered = Window.partitionBy("store_id").orderBy(F.datediff(day, F.lit("1970-01-01")))
@@ -171,23 +187,28 @@ def run(
     analytics_url: str,
     days: Sequence[date],
     required: Collection[date] | None = None,
+    forecast: bool = False,
 ) -> tuple[int, list[date]]:
     """Compute and write the features of ``days`` and of the :func:`stale_days` up to the last of them
-    (``required``, default ``days``: see :func:`store_daily_features`); the number of store-days
-    written and the days computed."""
+    (``required``, default ``days``: see :func:`store_daily_features`), and with ``forecast`` the
+    forecast row of the day after the last; the number of store-days written and the days computed
+    (the forecast day not among them)."""
     curated = table_location(curated_url, CURATED_TRANSACTIONS)
     analytics = table_location(analytics_url, STORE_DAILY_FEATURES)
     changed = written_days(spark, curated, "sale_date")
     targets = sorted({*days, *stale_days(changed, written_days(spark, analytics, "sale_date"), max(days))})
+    forecast_day = max(days) + timedelta(days=1) if forecast else None
+    written_targets = [*targets, forecast_day] if forecast_day else targets
     features = store_daily_features(
         spark,
-        read_transactions(spark, curated_url, targets),
+        read_transactions(spark, curated_url, written_targets),
         read_store_regions(spark, raw_url),
         targets,
         required=days if required is None else required,
+        forecast_day=forecast_day,
     ).cache()
     try:
-        write_features(features, analytics_url, targets)
+        write_features(features, analytics_url, written_targets)
         written = features.count()
     finally:
         features.unpersist()
@@ -196,5 +217,5 @@ def run(
     moved = {
         day for day, when in written_days(spark, curated, "sale_date").items() if changed.get(day) != when
     }
-    forget_days(spark, analytics, "sale_date", [t for t in targets if moved.intersection(_inputs(t))])
+    forget_days(spark, analytics, "sale_date", [t for t in written_targets if moved.intersection(_inputs(t))])
     return written, targets

@@ -7,7 +7,8 @@
 Computes :mod:`workloads.emr.features` for every day from ``--first-day`` to ``--last-day``
 (default: the first day), and every earlier day whose inputs a late upload changed since its features
 were written (:func:`workloads.emr.features.stale_days`), and replaces those days' partitions of the
-analytics table. The last day
+analytics table, and writes the forecast row of the day after the last (see
+:mod:`workloads.emr.features`). The last day
 (the pipeline's run date) without curated transactions stops the step with one line naming it (exit
 status 2): its ingest has not run. An earlier day without any is history the lake does not have
 (before its first day, or a day every store was closed): it gets no rows and the step goes on.
@@ -54,6 +55,7 @@ def main(argv: list[str]) -> int:
             analytics_url=arguments.analytics_url,
             days=days,
             required=[last],
+            forecast=True,
         )
     except MissingInputDay as error:
         print(f"features_step: {error}", file=sys.stderr)

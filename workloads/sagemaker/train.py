@@ -137,7 +137,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def load_features(path: str) -> pd.DataFrame:
-    """Every feature row under ``path`` with the target as float and ``sale_date`` as a string.
+    """Every feature row under ``path`` that has its target (the forecast row, a day not yet sold, is
+    skipped), the target as float and ``sale_date`` as a string.
 
     Only ``*.parquet`` files are read: EMR's ``_$folder$`` and ``_SUCCESS`` markers, which File
     mode downloads with the data, are not features."""
@@ -152,6 +153,7 @@ def load_features(path: str) -> pd.DataFrame:
     missing = sorted({TARGET, DAY, *FEATURES} - set(frame.columns))
     if missing:
         raise TrainingInputError(f"features under {path} lack columns {', '.join(missing)}")
+    frame = frame[frame[TARGET].notna()].reset_index(drop=True)
     frame[DAY] = frame[DAY].astype(str)
     frame[TARGET] = frame[TARGET].astype(float)
     return frame
