@@ -92,6 +92,8 @@ def build_platform(app: App, settings: Settings) -> Platform:
             settings=settings,
             vpc=network.network.vpc,
             lake=data_lake.lake,
+            catalog=data_lake.catalog,
+            athena=data_lake.athena,
             alarm_topic=alarms.alarms.topic,
             logs_key=logs_key,
         )
@@ -127,6 +129,7 @@ def build_platform(app: App, settings: Settings) -> Platform:
             lake=data_lake.lake,
             catalog=data_lake.catalog,
             athena=data_lake.athena,
+            forecasts=settings.forecasts,
             alarm_topic=alarms.alarms.topic,
             logs_key=logs_key,
         )

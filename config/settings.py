@@ -334,6 +334,19 @@ class TrainingSettings(_Strict):
     min_improvement: float = Field(ge=0, lt=1)
 
 
+class ForecastSettings(_Strict):
+    """The Forecast step: the processing job that scores each run's forecast row with the approved
+    model (instance, volume, runtime limit), and the drift alarm: it pages when the WAPE of the last
+    ``drift_window_days`` days with sales exceeds ``drift_factor`` times the training gate's
+    ``max_wape``."""
+
+    instance_type: MlInstanceType
+    volume_size_gb: int = Field(ge=1, le=512)
+    max_runtime_minutes: int = Field(ge=5, le=1440)
+    drift_factor: float = Field(ge=1, le=10)
+    drift_window_days: int = Field(ge=1, le=90)
+
+
 class ServerlessEndpointSettings(_Strict):
     """Serverless inference: memory size and concurrency; nothing runs (or costs) between requests."""
 
@@ -440,6 +453,7 @@ class SageMakerSettings(ServiceSettings):
 
     approval: Literal["automatic", "manual"]
     training: TrainingSettings
+    forecast: ForecastSettings
     endpoint: EndpointSettings
     studio: StudioSettings
     log_retention_days: LogRetentionDays
@@ -786,6 +800,12 @@ class Settings(_Strict):
         """``<prefix>-<environment>-forecast`` in lower case: the forecast endpoint, package group,
         and the start of every training job, model and endpoint config name."""
         return f"{self.name_prefix}-forecast".lower()
+
+    @property
+    def forecasts(self) -> bool:
+        """Whether runs write forecasts to the lake: SageMaker scores the forecast row that the EMR
+        feature step writes, so both must be on."""
+        return self.sagemaker.enabled and self.emr.enabled
 
     @property
     def personal_data_retention_days(self) -> int:

@@ -166,6 +166,28 @@ def _endpoint(deployed: Deployed) -> str:
     return f"{endpoint['EndpointStatus']}  {name} since {_when(endpoint.get('LastModifiedTime'))}{reason}"
 
 
+FORECAST_FILE = re.compile(r"/forecast_date=(\d{4}-\d{2}-\d{2})/model-(\d+)\.parquet$")
+"""A file of ``store_forecasts``: the day forecast and the model version that made it."""
+
+
+def _forecasts(deployed: Deployed) -> str:
+    """The newest day in ``store_forecasts``, the newest model version that forecast it, and when."""
+    bucket, _, prefix = (
+        deployed.output(outputs.SAGEMAKER, outputs.FORECASTS).removeprefix("s3://").partition("/")
+    )
+    s3 = deployed.client("s3")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+    days = sorted(entry["Prefix"] for entry in aws(_every, pages, "CommonPrefixes"))
+    for day in reversed(days):  # the newest day with a forecast file
+        files = aws(s3.list_objects_v2, Bucket=bucket, Prefix=day).get("Contents", [])
+        found = [(int(match[2]), item) for item in files if (match := FORECAST_FILE.search(item["Key"]))]
+        if found:
+            version, newest = max(found, key=lambda pair: pair[0])
+            written = _when(newest["LastModified"])
+            return f"newest forecast {day[-11:-1]} by model version {version}, written {written}"
+    return "no forecasts yet"
+
+
 def _frames_location(deployed: Deployed) -> tuple[str, str]:
     url = deployed.output(outputs.VIDEO, outputs.FRAMES)
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
@@ -231,6 +253,7 @@ STATUS: dict[str, tuple[str, Callable[[Deployed], str]]] = {
         lambda d: _last_execution(d, outputs.SAGEMAKER, outputs.TRAINING),
     ),
     "sagemaker endpoint": (outputs.SAGEMAKER, _endpoint),
+    "sagemaker forecast": (outputs.SAGEMAKER, _forecasts),
     "video frames": (outputs.VIDEO, _video),
     "quicksight refresh": (outputs.QUICKSIGHT, _quicksight),
 }

@@ -1,5 +1,7 @@
-"""Glue Data Catalog tables of the lake, defined in code from the schema module."""
+"""Glue Data Catalog tables and views of the lake, defined in code from the schema module."""
 
+import base64
+import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import RemovalPolicy, Stack
@@ -7,7 +9,16 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from workloads.schema import Table
+from workloads.schema import Table, View
+
+PRESTO_TYPES = {
+    "string": "varchar",
+    "int": "integer",
+    "bigint": "bigint",
+    "double": "double",
+    "boolean": "boolean",
+}
+"""The type names an Athena view's stored definition uses for the Glue/Hive types of its columns."""
 
 
 def _columns(columns: Sequence[object]) -> list[glue.Column]:
@@ -25,7 +36,10 @@ class LakeTables(Construct):
     Partition keys are days (``yyyy-MM-dd``) with Athena partition projection from
     ``projection_start`` to today, so queries need no crawler, ``MSCK REPAIR`` or partition API
     call. Data is SSE-KMS (server side), so ``has_encrypted_data`` (client-side encryption) is off.
-    Exposes ``tables`` (table name -> ``S3Table``), keyed ``<zone>.<name>``.
+    Each view becomes an Athena view (a ``VIRTUAL_VIEW`` in the Glue catalog with the definition
+    Athena stores for one it creates), so the SQL lives in the schema module, not in a console.
+    Exposes ``tables`` (table name -> ``S3Table``) and ``views`` (-> ``CfnTable``), keyed
+    ``<zone>.<name>``.
     """
 
     def __init__(
@@ -34,6 +48,7 @@ class LakeTables(Construct):
         construct_id: str,
         *,
         tables: Sequence[Table],
+        views: Sequence[View] = (),
         buckets: Mapping[str, s3.IBucket],
         databases: Mapping[str, glue.CfnDatabase],
         projection_start: str = "2020-01-01",
@@ -41,6 +56,7 @@ class LakeTables(Construct):
     ) -> None:
         """
         :param tables: the table definitions.
+        :param views: the view definitions (Athena views over those tables).
         :param buckets: zone -> the zone's bucket.
         :param databases: zone -> the zone's Glue database.
         :param projection_start: first day Athena projects partitions for; default 2020-01-01.
@@ -81,3 +97,43 @@ class LakeTables(Construct):
             s3_table.node.add_dependency(database)
             s3_table.apply_removal_policy(removal_policy)
             self.tables[f"{table.zone}.{table.name}"] = s3_table
+        self.views: dict[str, glue.CfnTable] = {}
+        for view in views:
+            database = databases[view.zone]
+            name = str(database.database_input.name)  # type: ignore[union-attr]
+            catalog_view = glue.CfnTable(
+                self,
+                "".join(part.capitalize() for part in f"{view.zone}_{view.name}".split("_")),
+                catalog_id=stack.account,
+                database_name=name,
+                table_input=glue.CfnTable.TableInputProperty(
+                    name=view.name,
+                    description=view.description,
+                    table_type="VIRTUAL_VIEW",
+                    parameters={"presto_view": "true", "comment": "Presto View"},
+                    view_original_text=presto_view_text(view, name),
+                    view_expanded_text="/* Presto View */",
+                    storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                        columns=[
+                            glue.CfnTable.ColumnProperty(name=c.name, type=c.type, comment=c.comment)
+                            for c in view.columns
+                        ],
+                        serde_info=glue.CfnTable.SerdeInfoProperty(),
+                    ),
+                ),
+            )
+            catalog_view.node.add_dependency(database)
+            catalog_view.apply_removal_policy(removal_policy)
+            self.views[f"{view.zone}.{view.name}"] = catalog_view
+
+
+def presto_view_text(view: View, database: str) -> str:
+    """The ``ViewOriginalText`` Athena stores for a view it creates, and reads back: the view's SQL,
+    catalog, schema and typed columns as base64 JSON in a ``/* Presto View: ... */`` comment."""
+    definition = {
+        "originalSql": view.sql,
+        "catalog": "awsdatacatalog",
+        "schema": database,
+        "columns": [{"name": column.name, "type": PRESTO_TYPES[column.type]} for column in view.columns],
+    }
+    return f"/* Presto View: {base64.b64encode(json.dumps(definition).encode()).decode()} */"

@@ -37,8 +37,9 @@ QUICKSIGHT_API = ("QuickSight.ThrottlingException", "QuickSight.InternalFailureE
 @dataclass(frozen=True)
 class PipelineSteps:
     """What the pipeline runs, each None when its service is off: the raw crawler's name, the ETL
-    job's name (its data-quality gate fails the job), the EMR feature run and the forecast
-    training state machines, the QuickSight dataset IDs to re-import, and each step's time limit.
+    job's name (its data-quality gate fails the job), the EMR feature run, the forecast training
+    and the Forecast step's state machines, the QuickSight dataset IDs to re-import, and each
+    step's time limit.
     ``feature_days``: how many days, up to the run's date, the feature run recomputes (what
     training needs, so a first run over a fresh upload can train)."""
 
@@ -46,26 +47,29 @@ class PipelineSteps:
     etl_job: str | None
     features: sfn.IStateMachine | None
     training: sfn.IStateMachine | None
+    forecast: sfn.IStateMachine | None
     datasets: Sequence[str]
     timeouts: dict[str, Duration]
     feature_days: int
 
 
 class PlatformPipeline(Construct):
-    """A standard state machine that runs one day end to end, skipping the services that are off:
-    ``Crawl`` (start the raw crawler, poll until it is ready again), ``Clean`` (the Glue ETL job;
-    a failed data-quality gate fails it and so stops the run), ``Features`` (the EMR feature
-    run for the ``feature_days`` up to the date: the date must have transactions, earlier days
-    without any are skipped), ``Train`` (training, gate and deploy; when training found too little
-    history, ``TrainingSkipped`` and the run goes on, else ``Trained``), ``Refresh`` (a SPICE
-    ingestion per dataset, polled until complete). Input ``{"date": "yyyy-mm-dd"}``; without it,
-    yesterday at ``utc_offset``. ``Done`` outputs ``{"date", "note"}``: the note says why training
-    was skipped, empty otherwise. Every step retries throttling and transient errors with backoff, has a time
-    limit, and on failure ends the run in ``RunFailed`` with the step, the date and the cause.
-    A rerun of a date is safe (the steps overwrite what the day produced). With ``schedule``, an
-    EventBridge Scheduler schedule in ``time_zone`` starts it; a start it cannot make lands in a
-    dead-letter queue that alarms on ``alarm_topic``. Logs (all events, encrypted) and X-Ray
-    tracing are on. Exposes ``state_machine`` and ``schedule`` (or None)."""
+    """A standard state machine that runs one day end to end, skipping the services that are off: ``Crawl``
+    (start the raw crawler, poll until it is ready again), ``Clean`` (the Glue ETL job; a failed data-
+    quality gate fails it and so stops the run), ``Features`` (the EMR feature run for the
+    ``feature_days`` up to the date: the date must have transactions, earlier days without any are
+    skipped), ``Train`` (training, gate and deploy; when training found too little history,
+    ``TrainingSkipped`` and the run goes on, else ``Trained``), ``Forecast`` (the approved model scores
+    the day after the date, the forecast row the Features step wrote, into ``store_forecasts``; with no
+    approved model yet it forecasts nothing and the run goes on), ``Refresh`` (a SPICE ingestion per
+    dataset, polled until complete). Input ``{"date": "yyyy-mm-dd"}``; without it, yesterday at
+    ``utc_offset``. ``Done`` outputs ``{"date", "note"}``: the note says why training or the forecast was
+    skipped, empty otherwise. Every step retries throttling and transient errors with backoff, has a time
+    limit, and on failure ends the run in ``RunFailed`` with the step, the date and the cause. A rerun of
+    a date is safe (the steps overwrite what the day produced). With ``schedule``, an EventBridge
+    Scheduler schedule in ``time_zone`` starts it; a start it cannot make lands in a dead-letter queue
+    that alarms on ``alarm_topic``. Logs (all events, encrypted) and X-Ray tracing are on. Exposes
+    ``state_machine`` and ``schedule`` (or None)."""
 
     def __init__(
         self,
@@ -136,6 +140,8 @@ class PlatformPipeline(Construct):
             )
         if steps.training is not None:
             body.append(self._train(steps.training))
+        if steps.forecast is not None:
+            body.append(self._forecast(steps.forecast))
         for dataset in steps.datasets:
             body.append(self._refresh(dataset))
         succeed = sfn.Succeed.jsonata(self, "Done", outputs={"date": "{% $date %}", "note": "{% $note %}"})
@@ -201,6 +207,7 @@ class PlatformPipeline(Construct):
                 ("Clean", steps.etl_job),
                 ("Features", steps.features),
                 ("Train", steps.training),
+                ("Forecast", steps.forecast),
             )
             if present is not None
         )
@@ -306,6 +313,22 @@ class PlatformPipeline(Construct):
         train.next(outcome)
         return sfn.Chain.custom(train, [skipped, trained], train)
 
+    def _forecast(self, machine: sfn.IStateMachine) -> sfn.IChainable:
+        """The Forecast step for the day after the run's date; a note when it forecast nothing."""
+        output = "$states.result.Output"
+        return self._nested(
+            "Forecast",
+            machine,
+            {
+                "day": f"{{% $fromMillis($toMillis($date, '{PICTURE}') + {DAY_MILLIS}, '{PICTURE}') %}}",
+                "run_id": "{% $run_id %}",
+            },
+            assign={
+                "note": f"{{% $exists({output}.note) ? ($note = '' ? {output}.note : $note & '; ' & "
+                f"{output}.note) : $note %}}"
+            },
+        )
+
     def _refresh(self, dataset: str) -> sfn.IChainable:
         """Start a SPICE ingestion of ``dataset`` and poll until it completes."""
         stack = Stack.of(self)
@@ -397,7 +420,7 @@ class PlatformPipeline(Construct):
         for dataset in self._steps.datasets:
             arn = stack.format_arn(service="quicksight", resource="dataset", resource_name=dataset)
             resources.append(f"{arn}/ingestion/*")
-        for machine in (self._steps.features, self._steps.training):
+        for machine in (self._steps.features, self._steps.training, self._steps.forecast):
             if machine is not None:
                 name = stack.split_arn(machine.state_machine_arn, ArnFormat.COLON_RESOURCE_NAME).resource_name
                 resources.append(

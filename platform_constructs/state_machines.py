@@ -35,11 +35,13 @@ def logged_state_machine(
     removal_policy: RemovalPolicy,
     name: str | None = None,
     jsonata: bool = False,
+    role: iam.IRole | None = None,
 ) -> sfn.StateMachine:
     """A standard state machine ``StateMachine`` in ``scope`` running ``definition`` (JSONata when
     ``jsonata``), stopped after ``timeout``, with X-Ray tracing and all events (without execution
     data) logged to its own log group ``Logs``, encrypted with ``logs_key`` and kept
-    ``log_retention``. ``name``: a physical name, for machines other stacks start by name."""
+    ``log_retention``. ``name``: a physical name, for machines other stacks start by name;
+    ``role``: the role it runs as (default: one CDK makes)."""
     log_group = logs.LogGroup(
         scope, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
     )
@@ -47,6 +49,7 @@ def logged_state_machine(
         scope,
         "StateMachine",
         state_machine_name=name,
+        role=role,
         query_language=sfn.QueryLanguage.JSONATA if jsonata else None,
         definition_body=sfn.DefinitionBody.from_chainable(definition),
         timeout=timeout,

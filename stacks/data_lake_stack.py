@@ -14,7 +14,7 @@ from platform_constructs.lake_tables import LakeTables
 from platform_constructs.removal import data_removal_policy
 from stacks import outputs
 from stacks.base import PlatformStack
-from workloads.schema import CATALOG_TABLES, LEGACY_PERSONAL_DATA_PREFIXES
+from workloads.schema import CATALOG_TABLES, CATALOG_VIEWS, LEGACY_PERSONAL_DATA_PREFIXES
 
 
 class DataLakeStack(PlatformStack):
@@ -75,6 +75,7 @@ class DataLakeStack(PlatformStack):
             self,
             "Tables",
             tables=CATALOG_TABLES,
+            views=CATALOG_VIEWS,
             buckets=self.lake.zones,
             databases=self.catalog.databases,
             removal_policy=removal_policy,

@@ -24,6 +24,10 @@ FEATURE_APPLICATION = "FeatureApplication"
 """EMR: the EMR Serverless application that runs the feature jobs (serverless engine only)."""
 TRAINING = "TrainingStateMachine"
 """SageMaker: the training state machine ARN."""
+FORECAST_RUNS = "ForecastStateMachine"
+"""SageMaker: the Forecast step's state machine ARN."""
+FORECASTS = "ForecastsUrl"
+"""SageMaker: the ``s3://`` URL of the ``store_forecasts`` table."""
 ENDPOINT = "EndpointName"
 """SageMaker: the forecast endpoint's name."""
 STREAMS = "StreamNames"
@@ -41,7 +45,7 @@ READ_BY_DSP = {
     DATA_LAKE: (RAW_BUCKET,),
     GLUE: (ETL_JOB, CRAWLER),
     EMR: (FEATURE_RUNS, FEATURE_APPLICATION),
-    SAGEMAKER: (TRAINING, ENDPOINT),
+    SAGEMAKER: (TRAINING, ENDPOINT, FORECASTS),
     VIDEO: (STREAMS, FRAMES),
     QUICKSIGHT: (DATASETS,),
     PIPELINE: (RUNS,),

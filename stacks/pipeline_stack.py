@@ -23,7 +23,8 @@ from workloads.sagemaker.contract import days_needed
 class PipelineStack(PlatformStack):
     """The end-to-end pipeline (:class:`PlatformPipeline`) over the stacks of the enabled services:
     the Glue crawler and ETL job, the EMR feature run (serverless or transient), SageMaker
-    training, QuickSight's datasets; a service that is off is left out of the definition. Step
+    training and the Forecast step (with the feature run, which writes what it scores),
+    QuickSight's datasets; a service that is off is left out of the definition. Step
     time limits follow each service's settings; failed, timed-out or aborted runs reach the alarm
     topic with the step, the date and the cause. The Features step recomputes the days training needs
     (:func:`~workloads.sagemaker.contract.days_needed` of the held-out days) up to the run's date.
@@ -62,6 +63,7 @@ class PipelineStack(PlatformStack):
             ),  # a share of the run's limit; Glue's own timeout bounds the step
             "Features": Duration.minutes(settings.emr.step_timeout_minutes + 90),  # cluster start and stop
             "Train": Duration.minutes(training.max_runtime_minutes * (2 if training.spot else 1) + 180),
+            "Forecast": Duration.minutes(settings.sagemaker.forecast.max_runtime_minutes + 90),
         }
         self.pipeline = PlatformPipeline(
             self,
@@ -71,6 +73,9 @@ class PipelineStack(PlatformStack):
                 etl_job=glue.job.job.job_name if glue else None,
                 features=self._by_name("Features", emr.feature_run.state_machine_name) if emr else None,
                 training=self._by_name("Train", sagemaker.training.state_machine_name) if sagemaker else None,
+                forecast=self._by_name("Forecast", sagemaker.scoring.state_machine_name)
+                if sagemaker and settings.forecasts
+                else None,
                 datasets=[dataset.data_set.data_set_id or "" for dataset in quicksight.datasets.values()]
                 if quicksight
                 else [],

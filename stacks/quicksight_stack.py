@@ -19,10 +19,24 @@ from platform_constructs.quicksight.groups import QuickSightGroups
 from platform_constructs.removal import data_removal_policy
 from stacks import outputs
 from stacks.base import PlatformStack
-from workloads.schema import CURATED_TRANSACTIONS, STORE_DAILY_FEATURES
+from workloads.schema import (
+    CURATED_TRANSACTIONS,
+    FORECAST_ACCURACY,
+    FORECASTS_VS_ACTUALS,
+    STORE_DAILY_FEATURES,
+    Table,
+    View,
+)
 
 SALE_DAY = "parseDate({sale_date}, 'yyyy-MM-dd')"
 """The partition's day string as a date, for time axes and filters."""
+FORECAST_DAY = "parseDate({forecast_date}, 'yyyy-MM-dd')"
+TITLES = {
+    "sales": "Sales lines (curated)",
+    "daily": "Daily store sales (analytics)",
+    "forecasts": "Forecasts against actuals (analytics)",
+    "accuracy": "Forecast accuracy per day (analytics)",
+}
 
 
 def refresh_frequency(refresh: RefreshSettings) -> quicksight.CfnRefreshSchedule.ScheduleFrequencyProperty:
@@ -47,7 +61,8 @@ class QuickSightStack(PlatformStack):
     (:class:`QuickSightGroups`), an Athena data source on the platform's workgroup with its own
     least-privilege role (:class:`AthenaDataSource`), SPICE datasets of the curated sales and the
     daily store features with columns from the schema module and a refresh schedule each
-    (:class:`SpiceDataset`), and the sales dashboard (:class:`SalesDashboard`). Authors own every
+    (:class:`SpiceDataset`), with ``forecasts`` (the forecasts against actuals and the accuracy
+    views) two more, and the sales dashboard (:class:`SalesDashboard`). Authors own every
     resource, viewers may use them. A failed SPICE ingestion of either dataset reaches the alarm
     topic. Exposes ``groups``, ``data_source``, ``datasets``, ``ingestion_alarms`` and
     ``dashboard``."""
@@ -61,6 +76,7 @@ class QuickSightStack(PlatformStack):
         lake: DataLake,
         catalog: LakeCatalog,
         athena: AthenaWorkgroup,
+        forecasts: bool,
         alarm_topic: sns.ITopic,
         logs_key: kms.IKey,
     ) -> None:
@@ -85,29 +101,37 @@ class QuickSightStack(PlatformStack):
             log_retention=RETENTION_BY_DAYS[config.log_retention_days],
             removal_policy=data_removal_policy(self, destroy=settings.destroy_on_delete),
         )
-        tables = {"sales": CURATED_TRANSACTIONS, "daily": STORE_DAILY_FEATURES}
+        tables: dict[str, Table | View] = {"sales": CURATED_TRANSACTIONS, "daily": STORE_DAILY_FEATURES}
+        if forecasts:
+            tables |= {"forecasts": FORECASTS_VS_ACTUALS, "accuracy": FORECAST_ACCURACY}
+        read = {
+            table.name: table
+            for source in tables.values()
+            for table in (source.reads if isinstance(source, View) else (source,))
+        }
         self.data_source = AthenaDataSource(
             self,
             "Athena",
             name_prefix=name,
             athena=athena,
             databases=sorted({catalog.database_names[table.zone] for table in tables.values()}),
-            reads=[(lake.zones[table.zone], f"{table.prefix}*") for table in tables.values()],
+            reads=[(lake.zones[table.zone], f"{table.prefix}*") for table in read.values()],
             groups=self.groups,
         )
         # The pipeline re-imports after each day's run; a schedule of its own would race it.
         refresh = None if settings.pipeline.enabled else refresh_frequency(config.refresh)
-        titles = {"sales": "Sales lines (curated)", "daily": "Daily store sales (analytics)"}
         self.datasets = {
             identifier: SpiceDataset(
                 self,
                 f"{identifier.title()}Dataset",
                 dataset_id=f"{name}-{table.name.replace('_', '-')}",
-                name=f"{name} {titles[identifier]}",
+                name=f"{name} {TITLES[identifier]}",
                 table=table,
                 database=catalog.database_names[table.zone],
                 data_source=self.data_source.data_source,
-                calculated={"sale_day": SALE_DAY},
+                calculated={"forecast_day": FORECAST_DAY}
+                if isinstance(table, View)
+                else {"sale_day": SALE_DAY},
                 refresh=refresh,
                 groups=self.groups,
             )

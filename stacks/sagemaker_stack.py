@@ -8,6 +8,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.settings import Settings
+from platform_constructs.athena import AthenaWorkgroup
+from platform_constructs.catalog import LakeCatalog
 from platform_constructs.data_lake import DataLake
 from platform_constructs.failure_alerts import FailureAlerts, failed_executions, key_tampering
 from platform_constructs.keys import rotating_key
@@ -18,6 +20,7 @@ from platform_constructs.python_modules import ROOT
 from platform_constructs.removal import data_removal_policy
 from platform_constructs.sagemaker.deployment import ForecastDeployment
 from platform_constructs.sagemaker.endpoint import ForecastEndpoint
+from platform_constructs.sagemaker.forecasting import ForecastScoring, ScoringData
 from platform_constructs.sagemaker.hosting import Hosting
 from platform_constructs.sagemaker.image import scikit_learn_image
 from platform_constructs.sagemaker.monitoring import EndpointAlarms
@@ -25,7 +28,7 @@ from platform_constructs.sagemaker.roles import SageMakerRole
 from platform_constructs.sagemaker.training import ForecastTraining, TrainingData
 from stacks import outputs
 from stacks.base import PlatformStack, personal_data_store
-from workloads.schema import STORE_DAILY_FEATURES
+from workloads.schema import STORE_DAILY_FEATURES, STORE_FORECASTS
 
 ARTIFACTS_PREFIX = "sagemaker/forecast/"
 """Training output (``training/``) and spot checkpoints (``checkpoints/``) in the artifacts bucket."""
@@ -41,13 +44,15 @@ class SageMakerStack(PlatformStack):
     ``lake.personal_data_retention_days``; created once from a baseline model so the first
     deployment serves), the deploy
     state machine (:class:`ForecastDeployment`, started by approvals in the registry when
-    ``approval`` is manual) and the training state machine (:class:`ForecastTraining`, which
-    deploys what it registers when ``approval`` is automatic). Jobs and instance-hosted models run
+    ``approval`` is manual), the training state machine (:class:`ForecastTraining`, which
+    deploys what it registers when ``approval`` is automatic) and the Forecast step
+    (:class:`ForecastScoring`: the approved model scores a day into ``store_forecasts``; its drift
+    alarm watches the recent WAPE through Athena). Jobs and instance-hosted models run
     in the VPC's private subnets in one security group that may only leave on HTTPS; everything
     they store is encrypted with the lake key. Failed runs, endpoint 5xx errors, slow answers
     (:class:`EndpointAlarms`) and the captures key disabled or scheduled for deletion reach the
     alarm topic. Exposes ``package_group``, ``model_role``, ``captures`` (None when serverless),
-    ``endpoint``, ``endpoint_alarms``, ``deployment``, ``training`` and ``alerts``."""
+    ``endpoint``, ``endpoint_alarms``, ``deployment``, ``training``, ``scoring`` and ``alerts``."""
 
     def __init__(
         self,
@@ -57,6 +62,8 @@ class SageMakerStack(PlatformStack):
         settings: Settings,
         vpc: ec2.IVpc,
         lake: DataLake,
+        catalog: LakeCatalog,
+        athena: AthenaWorkgroup,
         alarm_topic: sns.ITopic,
         logs_key: kms.IKey,
     ) -> None:
@@ -189,6 +196,32 @@ class SageMakerStack(PlatformStack):
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
+        self.scoring = ForecastScoring(
+            self,
+            "Scoring",
+            job_prefix=name,
+            settings=config.forecast,
+            max_wape=config.training.max_wape,
+            image=image,
+            data=ScoringData(
+                analytics=lake.analytics,
+                features_prefix=STORE_DAILY_FEATURES.prefix,
+                forecasts_prefix=STORE_FORECASTS.prefix,
+                models=lake.artifacts,
+                models_prefix=f"{ARTIFACTS_PREFIX}training/",
+                key=lake.key,
+            ),
+            subnets=subnets,
+            security_group=security_group,
+            package_group=name,
+            athena=athena,
+            database=catalog.database_names[STORE_FORECASTS.zone],
+            alarm_topic=alarm_topic,
+            tags=settings.resource_tags,
+            logs_key=logs_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
         self.alerts = FailureAlerts(
             self,
             "Alerts",
@@ -197,6 +230,11 @@ class SageMakerStack(PlatformStack):
                 "TrainingFailed": (
                     failed_executions(self.training.state_machine),
                     "Forecast training failed: execution <detail.name> is <detail.status> "
+                    "(<detail.error>: <detail.cause>): <detail.executionArn>",
+                ),
+                "ForecastFailed": (
+                    failed_executions(self.scoring.state_machine),
+                    "Forecast step failed: execution <detail.name> is <detail.status> "
                     "(<detail.error>: <detail.cause>): <detail.executionArn>",
                 ),
                 "DeploymentFailed": (
@@ -211,6 +249,11 @@ class SageMakerStack(PlatformStack):
             outputs.ENDPOINT: (name, "The forecast endpoint (invoke with application/json or text/csv)"),
             "ModelPackageGroup": (name, "Approve packages here to deploy them"),
             outputs.TRAINING: (self.training.state_machine.state_machine_arn, "Start to train"),
+            outputs.FORECAST_RUNS: (
+                self.scoring.state_machine.state_machine_arn,
+                'Forecast a day: {"day": "yyyy-mm-dd"}',
+            ),
+            outputs.FORECASTS: (lake.analytics.s3_url_for_object(STORE_FORECASTS.prefix), "store_forecasts"),
             "DeployStateMachine": (self.deployment.state_machine.state_machine_arn, "Deploys one package"),
         }
         if self.captures is not None:

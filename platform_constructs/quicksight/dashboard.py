@@ -1,4 +1,5 @@
-"""The sales dashboard, defined in code: daily revenue by store and the top products."""
+"""The sales dashboard, defined in code: daily revenue by store, the top products, and (with the
+forecast datasets) the forecast against actual revenue per store and its WAPE over time."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +36,16 @@ def _category(field_id: str, dataset: str, column: str) -> dict[str, Any]:
     return {"CategoricalDimensionField": {"FieldId": field_id, "Column": _column(dataset, column)}}
 
 
+def _day(field_id: str, dataset: str, column: str) -> dict[str, Any]:
+    return {
+        "DateDimensionField": {
+            "FieldId": field_id,
+            "Column": _column(dataset, column),
+            "DateGranularity": "DAY",
+        }
+    }
+
+
 def daily_revenue(dataset: str) -> dict[str, Any]:
     """A line chart: revenue per day, one line per store."""
     return {
@@ -44,15 +55,7 @@ def daily_revenue(dataset: str) -> dict[str, Any]:
             "ChartConfiguration": {
                 "FieldWells": {
                     "LineChartAggregatedFieldWells": {
-                        "Category": [
-                            {
-                                "DateDimensionField": {
-                                    "FieldId": "day",
-                                    "Column": _column(dataset, "sale_day"),
-                                    "DateGranularity": "DAY",
-                                }
-                            }
-                        ],
+                        "Category": [_day("day", dataset, "sale_day")],
                         "Values": [_sum("revenue", dataset, "revenue")],
                         "Colors": [_category("store", dataset, "store_id")],
                     }
@@ -81,6 +84,64 @@ def top_products(dataset: str) -> dict[str, Any]:
                     "CategoryItemsLimit": {"ItemsLimit": TOP_PRODUCTS, "OtherCategories": "EXCLUDE"},
                 },
                 "Orientation": "HORIZONTAL",
+            },
+        }
+    }
+
+
+def forecast_vs_actual(dataset: str) -> dict[str, Any]:
+    """Line charts, one per store (small multiples): the forecast revenue of each day next to what
+    the store sold (``forecasts_vs_actuals``: the newest model version's forecast per day)."""
+    return {
+        "LineChartVisual": {
+            "VisualId": "forecast-vs-actual-by-store",
+            "Title": _title("Forecast against actual revenue, per store (in the store's currency)"),
+            "ChartConfiguration": {
+                "FieldWells": {
+                    "LineChartAggregatedFieldWells": {
+                        "Category": [_day("forecast-day", dataset, "forecast_day")],
+                        "Values": [
+                            _sum("forecast", dataset, "forecast"),
+                            _sum("actual", dataset, "actual"),
+                        ],
+                        "SmallMultiples": [_category("forecast-store", dataset, "store_id")],
+                    }
+                }
+            },
+        }
+    }
+
+
+def wape_over_time(dataset: str) -> dict[str, Any]:
+    """A line chart: the WAPE of each forecast day, one line per model version
+    (``forecast_accuracy`` holds one row per day and version, so the average is that row's)."""
+    return {
+        "LineChartVisual": {
+            "VisualId": "wape-over-time",
+            "Title": _title("Forecast error (WAPE) per day and model version; lower is better"),
+            "ChartConfiguration": {
+                "FieldWells": {
+                    "LineChartAggregatedFieldWells": {
+                        "Category": [_day("accuracy-day", dataset, "forecast_day")],
+                        "Values": [
+                            {
+                                "NumericalMeasureField": {
+                                    "FieldId": "wape",
+                                    "Column": _column(dataset, "wape"),
+                                    "AggregationFunction": {"SimpleNumericalAggregation": "AVERAGE"},
+                                }
+                            }
+                        ],
+                        "Colors": [
+                            {
+                                "NumericalDimensionField": {
+                                    "FieldId": "model-version",
+                                    "Column": _column(dataset, "model_version"),
+                                }
+                            }
+                        ],
+                    }
+                }
             },
         }
     }
@@ -116,7 +177,9 @@ def referenced_columns(definition: Any) -> set[tuple[str, str]]:
 class SalesDashboard(Construct):
     """A published dashboard ``<dashboard_id>`` defined in code (no console-made analysis to keep in
     sync) over ``datasets`` (identifier -> dataset): daily revenue by store from ``daily`` and the
-    top products by units from ``sales``, one below the other. Every column a visual uses is
+    top products by units from ``sales``, one below the other; with ``forecasts`` and ``accuracy``,
+    a second sheet of the forecast against actual revenue per store and the WAPE per day and model
+    version. Every column a visual uses is
     checked against its dataset at synth. Owners may change and share it, viewers may view it;
     nobody exports its data as CSV unless ``csv_export``. Exposes ``dashboard`` and ``definition``."""
 
@@ -134,24 +197,23 @@ class SalesDashboard(Construct):
         """
         :param dashboard_id: the dashboard's ID, unique in the account.
         :param name: the name users see.
-        :param datasets: ``daily`` (store_daily_features) and ``sales`` (curated transactions).
+        :param datasets: ``daily`` (store_daily_features) and ``sales`` (curated transactions);
+            optionally ``forecasts`` (forecasts_vs_actuals) and ``accuracy`` (forecast_accuracy).
         :param groups: who may change it and who may view it.
         :param csv_export: whether readers may export a visual's data as CSV; default off.
         """
         super().__init__(scope, construct_id)
-        visuals = [daily_revenue("daily"), top_products("sales")]
+        sheets = {"Sales": [daily_revenue("daily"), top_products("sales")]}
+        if "forecasts" in datasets:
+            sheets["Forecasts"] = [forecast_vs_actual("forecasts"), wape_over_time("accuracy")]
         self.definition: dict[str, Any] = {
             "DataSetIdentifierDeclarations": [
                 {"Identifier": identifier, "DataSetArn": dataset.arn}
                 for identifier, dataset in datasets.items()
             ],
             "Sheets": [
-                {
-                    "SheetId": "sales",
-                    "Name": "Sales",
-                    "Visuals": visuals,
-                    "Layouts": [grid(visuals)],
-                }
+                {"SheetId": name.lower(), "Name": name, "Visuals": visuals, "Layouts": [grid(visuals)]}
+                for name, visuals in sheets.items()
             ],
         }
         missing = sorted(

@@ -12,7 +12,7 @@ from constructs import Construct
 from platform_constructs.athena import AthenaWorkgroup
 from platform_constructs.lake_access import LakeAccessRole
 from platform_constructs.quicksight.groups import QuickSightGroups
-from workloads.schema import Table
+from workloads.schema import Table, View
 
 ATHENA_LIST_ACTIONS = ("athena:ListDataCatalogs", "athena:ListWorkGroups", "athena:ListEngineVersions")
 """What QuickSight's Athena client calls to browse; these take no resource."""
@@ -34,7 +34,7 @@ def input_type(glue_type: str) -> str:
     return INPUT_TYPES[glue_type]
 
 
-def input_columns(table: Table) -> list[dict[str, str]]:
+def input_columns(table: Table | View) -> list[dict[str, str]]:
     """A table's columns and partition keys as QuickSight reads them: names and types from the
     schema, decimals as ``FIXED`` and doubles as ``FLOAT``."""
     columns = []
@@ -108,7 +108,8 @@ class AthenaDataSource(Construct):
 
 
 class SpiceDataset(Construct):
-    """A SPICE dataset ``<dataset_id>`` of ``table`` (database ``database``) through ``data_source``:
+    """A SPICE dataset ``<dataset_id>`` of ``table`` (a table or a view of database ``database``)
+    through ``data_source``:
     its columns and types come from the schema module, plus ``calculated`` fields (name ->
     QuickSight expression). SPICE re-imports it ``refresh`` (a refresh schedule). Exposes
     ``dataset_id``, ``data_set``, ``arn`` and ``columns`` (every field name, calculated ones
@@ -121,7 +122,7 @@ class SpiceDataset(Construct):
         *,
         dataset_id: str,
         name: str,
-        table: Table,
+        table: Table | View,
         database: str,
         data_source: quicksight.CfnDataSource,
         calculated: Mapping[str, str],
@@ -131,7 +132,7 @@ class SpiceDataset(Construct):
         """
         :param dataset_id: the dataset's ID, unique in the account.
         :param name: the name users see.
-        :param table: the lake table (schema module).
+        :param table: the lake table or view (schema module).
         :param database: its Glue database.
         :param data_source: the Athena data source.
         :param calculated: calculated fields: name -> expression.

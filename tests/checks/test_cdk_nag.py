@@ -103,6 +103,11 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
         expected.update({("JobRole", wildcards): 4, ("JobRole", inline): 1})
         expected.update({("ModelRole", wildcards): 3 + (not serverless), ("ModelRole", inline): 1})
         expected.update({("BootstrapRole", wildcards): 2, ("BootstrapRole", inline): 1})
+        # the Forecast step: its processing jobs' role (features, models, forecasts, logs, list
+        # actions) and its state machine's (jobs, packages, the tables and results its query
+        # reads, list actions)
+        expected.update({("JobRole", wildcards): 5, ("JobRole", inline): 1})
+        expected.update({("StateMachineRole", wildcards): 7, ("StateMachineRole", inline): 1})
         # the provider frameworks of the endpoint and, with Studio, of the domain's clean-up: their
         # handlers, their own functions, roles and waiters
         studio = sagemaker.studio.enabled
@@ -149,14 +154,17 @@ def test_only_the_known_acknowledgements_exist(env: Synthesized) -> None:
             expected[("Function", "NIST.800.53.R5-LambdaConcurrency")] += 1
     if env.settings.quicksight.enabled:  # the data source role: table prefixes, results, tables, list actions
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
-        expected.update({("Athena/Role", "AwsSolutions-IAM5"): 6, ("Athena/Role", inline): 1})
+        read = 6 + env.settings.forecasts  # the forecasts' views read store_forecasts too
+        expected.update({("Athena/Role", "AwsSolutions-IAM5"): read, ("Athena/Role", inline): 1})
         # the groups' SDK-call function (CDK's shared one): its log streams, called by CloudFormation only
         expected.update({("Groups/Role", "AwsSolutions-IAM5"): 1, ("Groups/Role", inline): 1})
         for rule in ("LambdaDLQ", "LambdaConcurrency", "LambdaInsideVPC"):
             expected[("AWS679f53fac002430cb0da5b7982bd2287", f"NIST.800.53.R5-{rule}")] = 1
     if env.settings.pipeline.enabled:  # its steps' ingestions and nested executions, X-Ray and logs
         inline = "NIST.800.53.R5-IAMNoInlinePolicy"
-        expected.update({("StateMachine/Role", "AwsSolutions-IAM5"): 5, ("StateMachine/Role", inline): 1})
+        # with forecasts: the two forecast datasets' ingestions and the Forecast step's executions
+        steps = 5 + 3 * env.settings.forecasts
+        expected.update({("StateMachine/Role", "AwsSolutions-IAM5"): steps, ("StateMachine/Role", inline): 1})
         if env.settings.pipeline.schedule is not None:  # the schedule's own role and dead-letter queue
             expected[("ScheduleRole", inline)] = 1
             expected[("ScheduleDeadLetters", "AwsSolutions-SQS3")] = 1

@@ -30,6 +30,12 @@ FRAMES = [
     "date=2026-03-06/hour=09/1772787600000.jpg",
     "date=2026-03-06/hour=10/1772791200000.jpg",
 ]
+FORECASTS = [
+    "forecast_date=2026-03-16/model-1.parquet",
+    "forecast_date=2026-03-17/model-1.parquet",
+    "forecast_date=2026-03-17/model-2.parquet",
+    "forecast_date=2026-03-18/_SUCCESS",  # a folder without a forecast file yet
+]
 SKIPPED = "skipped: not enough history (9 sale days, need 15); job dsp-dev-forecast-1"
 PIPELINE = {
     "StartAt": "Crawl",
@@ -74,8 +80,10 @@ def platform(moto: str) -> dict[str, str]:
     )
     role = boto3.client("iam").create_role(RoleName="platform", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     s3 = boto3.client("s3")
-    for bucket in ("raw", "frames"):
+    for bucket in ("raw", "frames", "analytics"):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
+    for key in FORECASTS:
+        s3.put_object(Bucket="analytics", Key=f"store_forecasts/{key}", Body=b"PAR1")
     for key in FRAMES:
         s3.put_object(Bucket="frames", Key=f"stream={STREAM}/{key}", Body=b"\xff\xd8jpeg")
     sfn = boto3.client("stepfunctions")
@@ -128,6 +136,7 @@ def platform(moto: str) -> dict[str, str]:
         outputs.FEATURE_APPLICATION: application,
         outputs.TRAINING: machines["training"],
         outputs.ENDPOINT: "dsp-dev-forecast",
+        outputs.FORECASTS: "s3://analytics/store_forecasts/",
         outputs.STREAMS: STREAM,
         outputs.FRAMES: "s3://frames/",
         outputs.RUNS: machines["pipeline"],
@@ -216,6 +225,11 @@ def test_status_shows_the_last_run_of_each_service(platform: dict[str, str], cap
     assert re.fullmatch(r"[A-Z]+  features-2026-03-16 created .+ UTC.*", lines["emr feature job"])
     assert lines["sagemaker training"].startswith("SUCCEEDED  nightly  started ")
     assert lines["sagemaker endpoint"].startswith("InService  dsp-dev-forecast since ")
+    # the newest day, and its newest version (a retrained model scored it again)
+    assert re.fullmatch(
+        r"newest forecast 2026-03-17 by model version 2, written \d{4}-\d\d-\d\d .+ UTC",
+        lines["sagemaker forecast"],
+    )
     assert lines["video frames"].startswith(f"{STREAM}: newest frame ")
     assert lines["quicksight refresh"] == "off (no stack dsp-dev-quicksight)"
 

@@ -23,7 +23,7 @@ from workloads.sample_data import generate
 
 STACK = "Pipeline"
 MACHINE = "PipelineStateMachine1814BD05"
-STEPS = ["Crawl", "Clean", "Features", "Train", "Refresh"]
+STEPS = ["Crawl", "Clean", "Features", "Train", "Forecast", "Refresh"]
 TRANSIENT = {
     "Glue.ThrottlingException",
     "Glue.OperationTimeoutException",
@@ -89,7 +89,7 @@ def _main_path(states: dict[str, Any], start: str) -> list[str]:
     return path
 
 
-def test_a_run_goes_crawl_clean_features_train_refresh(env: Synthesized) -> None:
+def test_a_run_goes_crawl_clean_features_train_forecast_refresh(env: Synthesized) -> None:
     definition = _definition(env.raw(STACK))
     states = definition["States"]
     path = _main_path(states, definition["StartAt"])
@@ -97,20 +97,27 @@ def test_a_run_goes_crawl_clean_features_train_refresh(env: Synthesized) -> None
     tasks = [
         name for name in path if states[name]["Type"] == "Task" and not name.endswith(("State", "Ingestion"))
     ]
-    assert tasks[:4] == ["Crawl", "Clean", "Features", "Train"]
+    assert tasks[:5] == ["Crawl", "Clean", "Features", "Train", "Forecast"]
     assert [t for t in tasks if t.startswith("Refresh")] == [
         f"Refresh{d.title().replace('-', '')}"
         for d in (
             f"{env.settings.name_prefix}-transactions",
             f"{env.settings.name_prefix}-store-daily-features",
+            f"{env.settings.name_prefix}-forecasts-vs-actuals",
+            f"{env.settings.name_prefix}-forecast-accuracy",
         )
     ]
     assert path[-1] == "Done"
     assert states["Clean"]["Resource"].endswith(
         ":states:::glue:startJobRun.sync"
     )  # its DQ gate fails the job
-    for nested in ("Features", "Train"):
+    for nested in ("Features", "Train", "Forecast"):
         assert states[nested]["Resource"].endswith(":states:::states:startExecution.sync:2")
+    forecast = states["Forecast"]["Arguments"]["Input"]
+    assert evaluate(forecast["day"], date="2026-03-31") == "2026-04-01"  # the forecast row's day
+    assert evaluate(forecast["run_id"], run_id="dsp-run") == "dsp-run"
+    scoring = f"{env.settings.forecast_name}-scoring"
+    assert scoring in json.dumps(states["Forecast"]["Arguments"]["StateMachineArn"])
     features = states["Features"]["Arguments"]["Input"]
     window = days_needed(env.settings.sagemaker.training.hyperparameters.validation_days)
     assert (
@@ -210,6 +217,7 @@ def test_services_switched_off_are_not_in_the_definition(tmp_path: Path) -> None
     states = _definition(json.loads((tmp_path / "Pipeline.template.json").read_text()))["States"]
     assert {"Crawl", "Clean", "Train"} <= set(states)
     assert "Features" not in states and not [name for name in states if name.startswith("Refresh")]
+    assert "Forecast" not in states  # nothing writes the forecast row it would score
     assert _main_path(states, "Train")[-1] == "Done"
 
 
@@ -276,8 +284,21 @@ def test_a_run_with_too_little_history_still_refreshes_and_succeeds_with_a_note(
     assert note == skipped["note"] and states["RunDate"]["Assign"]["note"] == ""
     (when,) = states["TrainingOutcome"]["Choices"]
     assert evaluate(when["Condition"], note=note) and not evaluate(when["Condition"], note="")
-    assert states[when["Next"]]["Next"].startswith("Refresh")  # the dashboard still refreshes
+    assert states[when["Next"]]["Next"] == "Forecast"  # the approved model, if any, still forecasts
+    assert states["Forecast"]["Next"].startswith("Refresh")  # and the dashboard still refreshes
     assert states["Done"]["Output"] == {"date": "{% $date %}", "note": "{% $note %}"}
+
+
+def test_a_forecast_that_found_no_approved_model_adds_its_note(dev: Synthesized) -> None:
+    note = _definition(dev.raw(STACK))["States"]["Forecast"]["Assign"]["note"]
+    skipped = {"result": {"Output": {"forecast": False, "note": "forecast skipped: no approved model"}}}
+    forecast = {"result": {"Output": {"forecast": True, "day": "2026-03-17", "model_version": 1}}}
+    assert evaluate(note, states=forecast, note="") == ""
+    assert evaluate(note, states=skipped, note="") == "forecast skipped: no approved model"
+    assert (
+        evaluate(note, states=skipped, note="skipped: not enough history")
+        == "skipped: not enough history; forecast skipped: no approved model"
+    )
 
 
 def test_optional_stacks_do_not_hold_the_pipeline_back(env: Synthesized) -> None:

@@ -20,14 +20,23 @@ from platform_constructs.quicksight.dashboard import referenced_columns
 from stacks.quicksight_stack import refresh_frequency
 from tests.conftest import Synthesized
 from tests.unit.policies import as_list, lake_grants, role_statements
-from workloads.schema import CURATED_TRANSACTIONS, STORE_DAILY_FEATURES
+from workloads.schema import (
+    CURATED_TRANSACTIONS,
+    FORECAST_ACCURACY,
+    FORECASTS_VS_ACTUALS,
+    STORE_DAILY_FEATURES,
+    STORE_FORECASTS,
+)
 
 STACK = "QuickSight"
 DATA_SOURCE, ROLE = "AthenaBC8BA882", "AthenaRole15487EBC"
 DATASETS = {
     "sales": ("SalesDataset50F4CE44", CURATED_TRANSACTIONS),
     "daily": ("DailyDataset09584E91", STORE_DAILY_FEATURES),
+    "forecasts": ("ForecastsDataset4AB25DCC", FORECASTS_VS_ACTUALS),
+    "accuracy": ("AccuracyDataset53635C51", FORECAST_ACCURACY),
 }
+"""Both environments forecast: the sales, the daily features, and the forecast views."""
 DASHBOARD = "Dashboard9E4231ED"
 GROUPS_ROLE, GROUPS_POLICY = "GroupsRole07FEC5C6", "GroupsRoleDefaultPolicyC0C000B6"
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,11 +59,15 @@ def test_data_source_is_athena_on_the_workgroup_with_ssl_and_its_own_role(env: S
     assert [s["Principal"] for s in trust] == [{"Service": "quicksight.amazonaws.com"}]
 
 
-def test_data_source_role_reads_the_two_tables_and_writes_query_results_only(env: Synthesized) -> None:
+def test_data_source_role_reads_the_tables_and_writes_query_results_only(env: Synthesized) -> None:
     grants = lake_grants(env, STACK, ROLE)
     assert grants == {
         "curated": (S3(READ_ACTIONS), {"", f"/{CURATED_TRANSACTIONS.prefix}*"}),
-        "analytics": (S3(READ_ACTIONS), {"", f"/{STORE_DAILY_FEATURES.prefix}*"}),
+        # the features, and the forecasts the views join with them
+        "analytics": (
+            S3(READ_ACTIONS),
+            {"", f"/{STORE_DAILY_FEATURES.prefix}*", f"/{STORE_FORECASTS.prefix}*"},
+        ),
         "artifacts": (S3(WRITE_ACTIONS), {"", "/athena-results/*"}),
     }
     statements = role_statements(env, STACK, ROLE)
@@ -75,7 +88,8 @@ def test_spice_datasets_take_their_columns_and_types_from_the_schema_module(env:
             c.name for c in (*table.columns, *table.partition_keys)
         ]
         types = {c["Name"]: c["Type"] for c in physical["InputColumns"]}
-        assert types["store_id"] == "STRING" and types["sale_date"] == "STRING"
+        strings = [c.name for c in (*table.columns, *table.partition_keys) if c.type == "string"]
+        assert strings and all(types[name] == "STRING" for name in strings)  # the days among them
     sales = {c["Name"]: c["Type"] for c in _physical(env, DATASETS["sales"][0])["InputColumns"]}
     assert (sales["net_amount"], sales["quantity"], sales["sold_at"]) == ("DECIMAL", "INTEGER", "DATETIME")
     daily = {c["Name"]: c["Type"] for c in _physical(env, DATASETS["daily"][0])["InputColumns"]}
@@ -344,11 +358,21 @@ def test_dashboard_uses_only_datasets_and_fields_that_exist(env: Synthesized) ->
     used = referenced_columns(definition)
     assert used  # the visuals read real columns
     assert all(column in available[dataset] for dataset, column in used), used
-    sheet = definition["Sheets"][0]
-    visuals = [next(iter(v)) for v in sheet["Visuals"]]
-    assert visuals == ["LineChartVisual", "BarChartVisual"]
-    placed = [e["ElementId"] for e in sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]]
-    assert placed == [next(iter(v.values()))["VisualId"] for v in sheet["Visuals"]]
+    sheets = {sheet["Name"]: sheet for sheet in definition["Sheets"]}
+    assert [next(iter(v)) for v in sheets["Sales"]["Visuals"]] == ["LineChartVisual", "BarChartVisual"]
+    forecasts = {next(iter(v.values()))["VisualId"]: v for v in sheets["Forecasts"]["Visuals"]}
+    assert list(forecasts) == ["forecast-vs-actual-by-store", "wape-over-time"]
+    wells = forecasts["forecast-vs-actual-by-store"]["LineChartVisual"]["ChartConfiguration"]["FieldWells"]
+    per_store = wells["LineChartAggregatedFieldWells"]
+    assert referenced_columns(per_store["Values"]) == {("forecasts", "forecast"), ("forecasts", "actual")}
+    assert referenced_columns(per_store["SmallMultiples"]) == {("forecasts", "store_id")}  # one chart a store
+    wells = forecasts["wape-over-time"]["LineChartVisual"]["ChartConfiguration"]["FieldWells"]
+    over_time = wells["LineChartAggregatedFieldWells"]
+    assert referenced_columns(over_time["Values"]) == {("accuracy", "wape")}
+    assert referenced_columns(over_time["Colors"]) == {("accuracy", "model_version")}  # a line per version
+    for sheet in sheets.values():
+        placed = [e["ElementId"] for e in sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]]
+        assert placed == [next(iter(v.values()))["VisualId"] for v in sheet["Visuals"]]
     assert env.properties(STACK, DASHBOARD)["ValidationStrategy"] == {"Mode": "STRICT"}
 
 

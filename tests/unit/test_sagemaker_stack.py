@@ -45,6 +45,7 @@ FRAMEWORK = "EndpointBootstrapProviderframeworkonEvent963DFABA"
 BOOTSTRAP_ROLE = "EndpointBootstrapRole993B58A9"
 SCALING, SCALING_POLICY = "EndpointScalingE0B19612", "EndpointScalingInvocationsPerInstance900FFF9B"
 TRAINING, DEPLOYMENT = "TrainingStateMachineEAE34FB3", "DeploymentStateMachineD161A8DF"
+SCORING = "ScoringStateMachineE8EB195E"
 TRAINING_ROLE, DEPLOYMENT_ROLE = "TrainingStateMachineRoleC2A5852B", "DeploymentStateMachineRoleAA790768"
 JOB_ROLE, MODEL_ROLE = "TrainingJobRoleF750C0D4", "ModelRoleEE661428"
 SECURITY_GROUP = "SecurityGroupDD263621"
@@ -610,14 +611,14 @@ def test_logs_are_encrypted_kept_and_failures_alarm(env: Synthesized) -> None:
         g["Properties"].get("LogGroupName") == f"/aws/sagemaker/Endpoints/{name}"
         for g in env.resources(STACK, "AWS::Logs::LogGroup").values()
     )
-    for machine in (TRAINING, DEPLOYMENT):
+    for machine in (TRAINING, DEPLOYMENT, SCORING):
         assert env.properties(STACK, machine)["TracingConfiguration"] == {"Enabled": True}
     alarmed = {
         rule["Properties"]["EventPattern"]["detail"]["stateMachineArn"][0]["Ref"]
         for rule in env.resources(STACK, "AWS::Events::Rule").values()
         if rule["Properties"]["EventPattern"]["source"] == ["aws.states"]
     }
-    assert alarmed == {TRAINING, DEPLOYMENT}
+    assert alarmed == {TRAINING, DEPLOYMENT, SCORING}
 
 
 def test_security_group_only_leaves_on_https(env: Synthesized) -> None:
