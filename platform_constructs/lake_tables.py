@@ -11,6 +11,10 @@ from constructs import Construct
 
 from workloads.schema import Table, View
 
+PROJECTION_END = "NOW+1DAYS"
+"""The last day Athena projects (it projects no later one): tomorrow in UTC, since the forecast row
+and the forecasts are of the day after a run's date, which is today where the store is and may
+already be tomorrow in UTC."""
 PRESTO_TYPES = {
     "string": "varchar",
     "int": "integer",
@@ -34,8 +38,9 @@ class LakeTables(Construct):
 
     Columns, partition keys and descriptions come from the schema module; no list is typed twice.
     Partition keys are days (``yyyy-MM-dd``) with Athena partition projection from
-    ``projection_start`` to today, so queries need no crawler, ``MSCK REPAIR`` or partition API
-    call. Data is SSE-KMS (server side), so ``has_encrypted_data`` (client-side encryption) is off.
+    ``projection_start`` to tomorrow (:data:`PROJECTION_END`), so queries need no crawler,
+    ``MSCK REPAIR`` or partition API call. Data is SSE-KMS (server side), so
+    ``has_encrypted_data`` (client-side encryption) is off.
     Each view becomes an Athena view (a ``VIRTUAL_VIEW`` in the Glue catalog with the definition
     Athena stores for one it creates), so the SQL lives in the schema module, not in a console.
     Exposes ``tables`` (table name -> ``S3Table``) and ``views`` (-> ``CfnTable``), keyed
@@ -76,7 +81,7 @@ class LakeTables(Construct):
                 )
             projection = {
                 key.name: glue.PartitionProjectionConfiguration.date(
-                    min=projection_start, max="NOW", format="yyyy-MM-dd"
+                    min=projection_start, max=PROJECTION_END, format="yyyy-MM-dd"
                 )
                 for key in table.partition_keys
             }

@@ -158,7 +158,19 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 SPARK_TESTS = "tests/workloads/"
 """Where every test that uses the Spark session lives; pytest-xdist runs them all on one worker."""
-ELSEWHERE = ("tests/workloads/test_forecast.py",)
+ELSEWHERE = tuple(
+    f"tests/workloads/test_{name}.py"
+    for name in (
+        "forecast",
+        "emr_certificates",
+        "emr_security_groups",
+        "endpoint_bootstrap",
+        "frame_sampler",
+        "raw_files",
+        "sample_data",
+        "studio_cleanup",
+    )
+)
 """Workload modules without Spark that run on whichever worker is free, each as one unit (their
 module fixtures are built once), so the Spark worker does not end the run last."""
 

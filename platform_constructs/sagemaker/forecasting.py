@@ -161,7 +161,7 @@ class ForecastScoring(Construct):
             self,
             "Day",
             assign={
-                "day": "{% $string($states.input.day) %}",
+                "day": "{% $exists($states.input.day) ? $string($states.input.day) : '' %}",
                 "run_id": "{% $exists($states.input.run_id) ? $string($states.input.run_id) : "
                 "$states.context.Execution.Name %}",
             },
@@ -183,7 +183,11 @@ class ForecastScoring(Construct):
                 "SortOrder": "Descending",
                 "MaxResults": 1,
             },
-            assign={"package": "{% $states.result.ModelPackageSummaryList[0].ModelPackageArn %}"},
+            # An Assign whose expression gives nothing fails the state: none approved is null here.
+            assign={
+                "package": "{% ($arn := $states.result.ModelPackageSummaryList[0].ModelPackageArn; "
+                "$exists($arn) ? $arn : null) %}"
+            },
         )
         approved = sfn.Choice.jsonata(self, "ModelApproved")
         no_model = sfn.Succeed.jsonata(
@@ -310,7 +314,7 @@ class ForecastScoring(Construct):
         )
         valid.otherwise(bad_day)
         newest.next(approved)
-        approved.when(sfn.Condition.jsonata("{% $exists($package) %}"), describe).otherwise(no_model)
+        approved.when(sfn.Condition.jsonata("{% $package != null %}"), describe).otherwise(no_model)
         describe.next(listed).next(has_features)
         has_features.when(sfn.Condition.jsonata("{% $states.input.KeyCount > 0 %}"), score)
         has_features.otherwise(no_features)
@@ -362,7 +366,7 @@ class ForecastScoring(Construct):
         """``CreateProcessingJob`` arguments; the job name is made from the execution's start time."""
         data = self._data
         bucket = f"s3://{data.analytics.bucket_name}/"
-        forecasts = f"{{% '{bucket}{data.forecasts_prefix}forecast_date=' & $day & '/' %}}"
+        forecasts = f"{{% '{bucket}{data.forecasts_prefix}forecast_date=' & $day %}}"  # + the file name
 
         def source(name: str, uri: str) -> dict[str, object]:
             return {

@@ -18,3 +18,10 @@ def evaluate(expression: str, **variables: Any) -> Any:
     for name, value in variables.items():
         frame.bind(name, Utils.NULL_VALUE if value is None else value)
     return compiled.evaluate(None, frame)
+
+
+def defined(expression: str, **variables: Any) -> bool:
+    """Whether a ``{% ... %}`` expression gives a value (JSON null counts) rather than nothing: Step
+    Functions fails a state whose Assign or Output expression gives nothing
+    (``States.QueryEvaluationError``), and jsonata-python returns None for both."""
+    return bool(evaluate(f"{{% $exists({expression[2:-2].strip()}) %}}", **variables))

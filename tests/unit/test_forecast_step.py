@@ -11,7 +11,7 @@ from config import sagemaker_image
 from platform_constructs.lake_access import READ_ACTIONS, WRITE_ACTIONS
 from platform_constructs.sagemaker.forecasting import BOOTSTRAP, METRICS_NAMESPACE, RECENT_WAPE
 from tests.conftest import Synthesized
-from tests.unit.expressions import evaluate
+from tests.unit.expressions import defined, evaluate
 from tests.unit.policies import as_list, lake_grants, role_statements
 from tests.unit.references import alarm_topic, referenced
 from tests.unit.test_sagemaker_stack import SECURITY_GROUP, STACK, _definition
@@ -78,8 +78,18 @@ def test_a_bad_day_no_model_and_a_day_without_features_end_clearly(env: Synthesi
     assert evaluate(valid["Condition"], day="2026-03-17")
     assert not evaluate(valid["Condition"], day="2026-03-17' OR 1=1")  # the day goes into a query
     assert states["DayIsValid"]["Default"] == "BadDay"
+    assert defined(states["Day"]["Assign"]["day"], states={"input": {}})  # no day is '', then BadDay
+    assert evaluate(states["Day"]["Assign"]["day"], states={"input": {}}) == ""
+    assert evaluate(valid["Condition"], day="") is False
+    package = states["NewestApproved"]["Assign"]["package"]
+    none = {"result": {"ModelPackageSummaryList": []}}
+    assert defined(package, states=none) and evaluate(package, states=none) is None  # null, not nothing
+    found = {"result": {"ModelPackageSummaryList": [{"ModelPackageArn": "arn:p/1"}]}}
+    assert evaluate(package, states=found) == "arn:p/1"
     (approved,) = states["ModelApproved"]["Choices"]
-    assert not evaluate(approved["Condition"])  # no package found
+    assert not evaluate(approved["Condition"], package=None) and evaluate(
+        approved["Condition"], package="arn"
+    )
     skipped = states[states["ModelApproved"]["Default"]]
     assert skipped["Type"] == "Succeed" and skipped["Output"]["forecast"] is False
     assert env.settings.forecast_name in evaluate(skipped["Output"]["note"])
@@ -140,8 +150,8 @@ def test_the_processing_job_is_isolated_private_encrypted_and_writes_one_file_pe
     (output,) = job["ProcessingOutputConfig"]["Outputs"]
     assert str(parsed.output) == output["S3Output"]["LocalPath"]
     assert output["S3Output"]["S3UploadMode"] == "EndOfJob"
-    assert evaluate(output["S3Output"]["S3Uri"], **variables) == (
-        f"s3://{ANALYTICS}/{STORE_FORECASTS.prefix}forecast_date=2026-03-17/"
+    assert evaluate(output["S3Output"]["S3Uri"], **variables) == (  # the job adds each file's name
+        f"s3://{ANALYTICS}/{STORE_FORECASTS.prefix}forecast_date=2026-03-17"
     )
     name = evaluate(
         job["ProcessingJobName"],

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tests.conftest import Synthesized
-from workloads.schema import CATALOG_TABLES, Table
+from workloads.schema import CATALOG_TABLES, CATALOG_VIEWS, Table, View
 
 STACK = "DataLake"
 
 
-def _table(env: Synthesized, table: Table) -> dict:
+def _table(env: Synthesized, table: Table | View) -> dict:
     found = [
         r["Properties"]
         for r in env.resources(STACK, "AWS::Glue::Table").values()
@@ -43,7 +46,7 @@ def test_parquet_at_the_zone_prefix_with_date_partition_projection(env: Synthesi
         "projection.enabled": "true",
         f"projection.{key.name}.type": "date",
         f"projection.{key.name}.format": "yyyy-MM-dd",
-        f"projection.{key.name}.range": "2020-01-01,NOW",
+        f"projection.{key.name}.range": "2020-01-01,NOW+1DAYS",  # the forecast day may be tomorrow in UTC
     }
 
 
@@ -52,3 +55,28 @@ def test_tables_wait_for_their_databases_and_prod_retains_them(env: Synthesized)
         assert any(dep.startswith("Catalog") for dep in resource["DependsOn"])
         expected = "Delete" if env.settings.destroy_on_delete else "Retain"
         assert resource["DeletionPolicy"] == expected
+
+
+@pytest.mark.parametrize("view", CATALOG_VIEWS, ids=[v.name for v in CATALOG_VIEWS])
+def test_views_are_athena_views_of_the_schema_modules_sql(env: Synthesized, view: View) -> None:
+    """What Athena stores for a view it creates: the SQL, catalog, schema and columns as base64 JSON
+    in ``ViewOriginalText``, with Presto type names that match the query's casts."""
+    props = _table(env, view)["TableInput"]
+    assert props["TableType"] == "VIRTUAL_VIEW"
+    assert props["Parameters"] == {"presto_view": "true", "comment": "Presto View"}
+    assert props["ViewExpandedText"] == "/* Presto View */"
+    text = props["ViewOriginalText"]
+    assert text.startswith("/* Presto View: ") and text.endswith(" */")
+    stored = json.loads(base64.b64decode(text.removeprefix("/* Presto View: ").removesuffix(" */")))
+    database = f"dsp_{env.settings.environment}_{view.zone}"
+    assert (stored["originalSql"], stored["catalog"], stored["schema"]) == (
+        view.sql,
+        "awsdatacatalog",
+        database,
+    )
+    presto = {"string": "varchar", "int": "integer", "bigint": "bigint", "double": "double"}
+    assert stored["columns"] == [{"name": c.name, "type": presto[c.type]} for c in view.columns]
+    columns = [(c["Name"], c["Type"]) for c in props["StorageDescriptor"]["Columns"]]
+    assert columns == [(c.name, c.type) for c in view.columns]
+    for table in view.reads:  # unqualified names: the view's own database holds them
+        assert table.zone == view.zone and f" {table.name} " in f"{view.sql} "
