@@ -102,12 +102,13 @@ def transactions(days: int = 7) -> pd.DataFrame:
 
 
 def daily_features() -> pd.DataFrame:
-    """Every row of the store features (one per store and sale day), by day and store."""
+    """Every sold row of the store features (one per store and sale day), by day and store; the
+    forecast row (the day after the last run's, no sales yet) is left out."""
     table = STORE_DAILY_FEATURES
     columns, order = [*table.column_names, _day(table)], [_day(table), *table.key]
     order = list(dict.fromkeys(order))  # the day, then the rest of the key
-    sql = f"SELECT {_list(columns)} FROM {table.name} ORDER BY {_list(order)}"
-    return _read(table, columns, sql, lambda rows: rows.sort_values(order))
+    sql = f"SELECT {_list(columns)} FROM {table.name} WHERE revenue IS NOT NULL ORDER BY {_list(order)}"
+    return _read(table, columns, sql, lambda rows: rows[rows["revenue"].notna()].sort_values(order))
 
 
 def quarantine_reasons(last_days: int = 7) -> pd.DataFrame:
