@@ -16,11 +16,18 @@ CDK_ARGS := -c env=$(ENV)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# What `python -O app.py` (cdk.json) imports from site-packages; a test keeps the list whole.
+SYNTH_PACKAGES := aws_cdk jsii constructs cdk_nag pydantic pydantic_core annotated_types typing_inspection \
+	yaml attr attrs cattr cattrs dateutil publication.py six.py typing_extensions.py
+
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11+ is required" or 0)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .  # the `dsp` command
+	@# synth runs with -O (no jsii runtime type checks): its bytecode, written once, not on every synth
+	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') && \
+		$(BIN)/python -O -m compileall -q -j 0 $(addprefix $$site/,$(SYNTH_PACKAGES)) >/dev/null
 	@touch $@
 
 # What only the tests and the workloads need (PySpark); `make synth` never installs it.

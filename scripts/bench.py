@@ -48,7 +48,7 @@ def main() -> int:
     for _ in range(args.runs):
         floor.append(synth_seconds(args.env, "scripts/empty_app.py"))
         bare.append(synth_seconds(args.env, "scripts/empty_app.py", "bare"))
-        full.append(synth_seconds(args.env, "app.py"))
+        full.append(synth_seconds(args.env, "-O", "app.py"))  # as cdk.json runs it
     tests = [timed(["make", "--no-print-directory", "test"], dict(os.environ)) for _ in range(args.test_runs)]
 
     floor_s, bare_s, full_s, test_s = (statistics.median(x) for x in (floor, bare, full, tests))
