@@ -16,15 +16,20 @@ from constructs import Construct
 
 from platform_constructs.dead_letters import alarmed_dead_letters
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
-from platform_constructs.state_machines import PollStates, logged_state_machine, own_role, poll_until
+from platform_constructs.state_machines import (
+    DAY_MILLIS,
+    PICTURE,
+    PollStates,
+    days_after,
+    logged_state_machine,
+    own_role,
+    poll_until,
+    valid_day,
+)
 
 POLL = Duration.seconds(60)
 POLLS = 60
 """The most status checks of one crawl or one ingestion (an hour at one a minute)."""
-DATE = r"^\d{4}-\d{2}-\d{2}$"
-PICTURE = "[Y0001]-[M01]-[D01]"
-"""JSONata's picture of a ``yyyy-mm-dd`` date."""
-DAY_MILLIS = 86_400_000
 GLUE_API = ("Glue.ThrottlingException", "Glue.OperationTimeoutException", "Glue.InternalServiceException")
 """Transient errors of Glue API calls (aws-sdk integration)."""
 GLUE_JOB = ("Glue.AWSGlueException", "Glue.ConcurrentRunsExceededException")
@@ -111,7 +116,7 @@ class PlatformPipeline(Construct):
             "RunDate",
             assign={
                 "date": "{% $string($exists($states.input.date) ? $states.input.date : "
-                f"$fromMillis($toMillis($states.context.Execution.StartTime) - 86400000, "
+                f"$fromMillis($toMillis($states.context.Execution.StartTime) - {DAY_MILLIS}, "
                 f"'{PICTURE}', '{utc_offset}')) %}}",
                 "run_id": "{% $replace($states.context.Execution.Name, /[^A-Za-z0-9_-]/, '_') %}",
                 "note": "",
@@ -131,10 +136,7 @@ class PlatformPipeline(Construct):
         if steps.etl_job is not None:
             body.append(self._clean(steps.etl_job))
         if steps.features is not None:
-            first_day = (
-                f"{{% $fromMillis($toMillis($date, '{PICTURE}') - {steps.feature_days - 1} * {DAY_MILLIS}, "
-                f"'{PICTURE}') %}}"
-            )
+            first_day = f"{{% {days_after('date', 1 - steps.feature_days)} %}}"
             body.append(
                 self._nested("Features", steps.features, {"first_day": first_day, "last_day": "{% $date %}"})
             )
@@ -152,9 +154,7 @@ class PlatformPipeline(Construct):
             for step in body[1:]:
                 current = current.next(step)
             current.next(succeed)
-        check.when(
-            sfn.Condition.jsonata(f"{{% $contains($date, /{DATE[1:-1]}/) and $length($date) = 10 %}}"), first
-        )
+        check.when(valid_day("date"), first)
         check.otherwise(bad_date)
 
         self.state_machine = logged_state_machine(
@@ -320,7 +320,7 @@ class PlatformPipeline(Construct):
             "Forecast",
             machine,
             {
-                "day": f"{{% $fromMillis($toMillis($date, '{PICTURE}') + {DAY_MILLIS}, '{PICTURE}') %}}",
+                "day": f"{{% {days_after('date', 1)} %}}",
                 "run_id": "{% $run_id %}",
             },
             assign={

@@ -10,6 +10,24 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+PICTURE = "[Y0001]-[M01]-[D01]"
+"""JSONata's picture of a ``yyyy-mm-dd`` date."""
+DAY_MILLIS = 86_400_000
+
+
+def valid_day(variable: str) -> sfn.Condition:
+    """A JSONata condition: the state machine variable ``variable`` holds a ``yyyy-mm-dd`` day."""
+    return sfn.Condition.jsonata(
+        f"{{% $contains(${variable}, /{DATE[1:-1]}/) and $length(${variable}) = 10 %}}"
+    )
+
+
+def days_after(variable: str, days: int) -> str:
+    """A JSONata expression (no ``{% %}``): the day ``days`` after (before, when negative) the
+    ``yyyy-mm-dd`` day in variable ``variable``."""
+    return f"$fromMillis($toMillis(${variable}, '{PICTURE}') + {days * DAY_MILLIS}, '{PICTURE}')"
+
 
 class PollStates(NamedTuple):
     """The state names of one polled step: its wait, its choice, and where the choice goes."""

@@ -19,13 +19,12 @@ from constructs import Construct
 from config.settings import ForecastSettings
 from platform_constructs.alarm_topic import topic_alarm
 from platform_constructs.athena import AthenaWorkgroup
-from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.lake_access import LakeAccessRole
 from platform_constructs.python_modules import ROOT, entry_modules, tarball_asset
 from platform_constructs.sagemaker.image import FrameworkImage
 from platform_constructs.sagemaker.naming import api_tags, run_name
-from platform_constructs.sagemaker.roles import SageMakerRole
-from platform_constructs.state_machines import logged_state_machine
+from platform_constructs.sagemaker.roles import job_role
+from platform_constructs.state_machines import days_after, logged_state_machine, valid_day
 from workloads.schema import RECENT_WAPE_SQL
 
 SCRIPT = "workloads/sagemaker/forecast.py"
@@ -40,9 +39,6 @@ BOOTSTRAP = (
 Python, not necessarily ``tar``); one ``ContainerEntrypoint`` item, at most 256 characters."""
 SPARK_FILES = "part-"
 """How Spark names the data files of a partition (markers such as ``_WRITTEN`` start with ``_``)."""
-DATE = r"^\d{4}-\d{2}-\d{2}$"
-PICTURE = "[Y0001]-[M01]-[D01]"
-DAY_MILLIS = 86_400_000
 METRICS_NAMESPACE = "DataSciencePlatform/Forecast"
 """Where the Forecast step puts ``RecentWAPE`` (dimension ``ModelPackageGroup``)."""
 RECENT_WAPE = "RecentWAPE"
@@ -127,20 +123,19 @@ class ForecastScoring(Construct):
         self.source = tarball_asset(
             self, "Source", files={module: ROOT / module for module in entry_modules(SCRIPT)}
         )
-        self.role = SageMakerRole(
+        self.role = job_role(
             self,
             "JobRole",
             description="Runs the forecast processing jobs",
             image=image,
-            log_streams=SageMakerRole.log_streams(self, "/aws/sagemaker/ProcessingJobs", f"{job_prefix}-*"),
-            in_vpc=True,
+            log_group="/aws/sagemaker/ProcessingJobs",
+            job_prefix=job_prefix,
+            source=self.source,
+            key=data.key,
         )
         self.role.read(data.analytics, f"{data.features_prefix}*")
         self.role.read(data.models, f"{data.models_prefix}*")
         self.role.read_write(data.analytics, f"{data.forecasts_prefix}*")
-        self.role.read_asset(self.source, listed=True)  # an S3Prefix input lists before it reads
-        grant_for_aws_resources(data.key, self.role)  # volume and output encryption of each job
-        data.key.grant(self.role, "kms:Encrypt")
         self.role.acknowledge_wildcards(
             "Features of every day, every training job's model and the forecasts of every day under "
             "their prefixes; the jobs' log streams; ECR's token, SageMaker's metric namespaces and the "
@@ -248,8 +243,7 @@ class ForecastScoring(Construct):
                 ),
             },
         )
-        window = settings.drift_window_days * DAY_MILLIS
-        first_day = f"$fromMillis($toMillis($day, '{PICTURE}') - {window}, '{PICTURE}')"
+        first_day = days_after("day", -settings.drift_window_days)
         sql = json.dumps(RECENT_WAPE_SQL)  # a JSON string is a JSONata string literal
         query = sfn.CustomState(
             self,
@@ -309,9 +303,7 @@ class ForecastScoring(Construct):
             },
         )
         day.next(valid)
-        valid.when(
-            sfn.Condition.jsonata(f"{{% $contains($day, /{DATE[1:-1]}/) and $length($day) = 10 %}}"), newest
-        )
+        valid.when(valid_day("day"), newest)
         valid.otherwise(bad_day)
         newest.next(approved)
         approved.when(sfn.Condition.jsonata("{% $package != null %}"), describe).otherwise(no_model)

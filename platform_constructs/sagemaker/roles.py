@@ -2,8 +2,11 @@
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.lake_access import LakeAccessRole
 from platform_constructs.sagemaker.image import FrameworkImage
 
@@ -88,3 +91,33 @@ class SageMakerRole(LakeAccessRole):
             resource_name=f"{group}:log-stream:{streams}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+
+
+def job_role(
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    image: FrameworkImage,
+    log_group: str,
+    job_prefix: str,
+    source: s3_assets.Asset,
+    key: kms.IKey,
+) -> SageMakerRole:
+    """The execution role of the SageMaker jobs named ``<job_prefix>-*`` (training or processing,
+    ``log_group`` says which) in the VPC: their log streams, their ``source`` asset (an ``S3Prefix``
+    input lists before it reads), and ``key`` for their volumes and output (grants for AWS resources,
+    and ``kms:Encrypt``, which SageMaker asks of the role that writes the output). Lake access is
+    the caller's."""
+    role = SageMakerRole(
+        scope,
+        construct_id,
+        description=description,
+        image=image,
+        log_streams=SageMakerRole.log_streams(scope, log_group, f"{job_prefix}-*"),
+        in_vpc=True,
+    )
+    role.read_asset(source, listed=True)
+    grant_for_aws_resources(key, role)
+    key.grant(role, "kms:Encrypt")
+    return role

@@ -15,13 +15,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from config.settings import TrainingSettings
-from platform_constructs.keys import grant_for_aws_resources
 from platform_constructs.nag import acknowledge_own_policy, acknowledge_wildcards
 from platform_constructs.python_modules import ROOT, tarball_asset, workload_modules
 from platform_constructs.sagemaker.hosting import CONTENT_TYPES, RESPONSE_TYPES, SERVING_ENVIRONMENT
 from platform_constructs.sagemaker.image import FrameworkImage
 from platform_constructs.sagemaker.naming import RUN_ID, api_tags, run_name
-from platform_constructs.sagemaker.roles import SageMakerRole
+from platform_constructs.sagemaker.roles import job_role
 from platform_constructs.state_machines import logged_state_machine, own_role
 from workloads.sagemaker.contract import (
     EVALUATION_METRICS,
@@ -131,19 +130,18 @@ class ForecastTraining(Construct):
                 **{module: ROOT / module for module in workload_modules(TRAIN_SCRIPT)},
             },
         )
-        self.role = SageMakerRole(
+        self.role = job_role(
             self,
             "JobRole",
             description="Runs the forecast training jobs",
             image=image,
-            log_streams=SageMakerRole.log_streams(self, "/aws/sagemaker/TrainingJobs", f"{job_prefix}-*"),
-            in_vpc=True,
+            log_group="/aws/sagemaker/TrainingJobs",
+            job_prefix=job_prefix,
+            source=self.source,
+            key=data.key,
         )
         self.role.read(data.bucket, f"{data.prefix}*")
         self.role.read_write(data.output_bucket, f"{data.output_prefix}*")
-        self.role.read_asset(self.source, listed=True)  # an S3Prefix channel lists before it reads
-        grant_for_aws_resources(data.key, self.role)  # volume and output encryption of each job
-        data.key.grant(self.role, "kms:Encrypt")  # SageMaker encrypts the output with the role
         self.role.acknowledge_wildcards(
             "Features of every day, training output and checkpoints of every job under their prefixes; "
             "the jobs' log streams; ECR's token, SageMaker's metric namespaces and the network "
