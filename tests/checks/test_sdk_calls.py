@@ -61,6 +61,14 @@ def test_the_walk_reaches_sdk_and_optimized_integrations_in_both_query_languages
         ("emr", "TerminateJobFlows"),  # JSONPath with a .$ member
         ("emr", "AddJobFlowSteps"),
         ("quicksight", "CreateIngestion"),
+        # the Forecast step: the approved package, the day's features, the job, the accuracy query
+        ("sagemaker", "ListModelPackages"),
+        ("sagemaker", "DescribeModelPackage"),
+        ("s3", "ListObjectsV2"),
+        ("sagemaker", "CreateProcessingJob"),  # optimized .sync
+        ("athena", "StartQueryExecution"),  # optimized .sync
+        ("athena", "GetQueryResults"),
+        ("cloudwatch", "PutMetricData"),
     } <= checked
     assert not [call for call in calls if isinstance(call, str)]
 
@@ -108,6 +116,17 @@ def test_a_wrong_call_in_a_state_names_the_state_and_the_parameter(
     assert any(
         f"dev Pipeline PipelineStateMachine1814BD05 state {state}: " in f and named in f for f in findings
     ), findings
+
+
+def test_a_wrong_processing_job_argument_names_the_forecast_state(dev: Synthesized) -> None:
+    template = copy.deepcopy(dev.raw("SageMaker"))
+    _edit_definition(
+        template, lambda part: part.replace('"S3UploadMode":"EndOfJob"', '"S3UploadMode":"Later"')
+    )
+    findings = template_findings("dev", {"SageMaker": template})
+    assert any("state Score: sagemaker.CreateProcessingJob:" in f and "'Later'" in f for f in findings), (
+        findings
+    )
 
 
 def test_a_wrong_enum_value_names_the_state_and_the_member(dev: Synthesized) -> None:
