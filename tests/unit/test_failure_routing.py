@@ -225,8 +225,18 @@ ROUTES: list[tuple[str, str, Check, Applies]] = [
     ),
     (
         "sagemaker",
-        "training (the job, the gate or registering) or a deployment failed",
+        "training (the job, the gate or registering), the Forecast step or a deployment failed",
         failed_runs("SageMaker"),
+        ALWAYS,
+    ),
+    (
+        "sagemaker",
+        "the forecasts drifted (the recent WAPE above the gate times the factor)",
+        alarm(
+            "DataSciencePlatform/Forecast",
+            "RecentWAPE",
+            ModelPackageGroup=property_of("AWS::SageMaker::ModelPackageGroup", "ModelPackageGroupName"),
+        ),
         ALWAYS,
     ),
     (
