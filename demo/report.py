@@ -81,14 +81,27 @@ def _png(figure: Figure) -> bytes:
 
 def charts(result: Result) -> dict[str, bytes]:
     """Each chart of :data:`CHARTS` as PNG bytes."""
+    from matplotlib import pyplot as plt
+
+    pngs = {name: _png(figure) for name, figure in figures(result).items()}
+    plt.close("all")
+    return pngs
+
+
+def figures(result: Result) -> dict[str, Figure]:
+    """Each chart of :data:`CHARTS`, drawn with constrained layout: every axes keeps room for its own
+    titles and tick labels, so no label lies over a neighbour's bars or lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    pngs = {}
+    drawn = {}
     reasons = quarantined_by_reason(result.counts.values())
-    figure, (by_day, by_reason) = plt.subplots(1, 2, figsize=(11, 3.6), width_ratios=(2, 1))
+    # constrained: each axes leaves room for its own tick labels (the reasons are long)
+    figure, (by_day, by_reason) = plt.subplots(
+        1, 2, figsize=(11, 3.6), width_ratios=(2, 1), layout="constrained"
+    )
     days = [day.isoformat()[5:] for day in result.counts]
     kept = [counts["kept"] for counts in result.counts.values()]
     dropped = [sum(counts.values()) - counts["kept"] for counts in result.counts.values()]
@@ -97,21 +110,26 @@ def charts(result: Result) -> dict[str, bytes]:
     by_day.set(title="Lines per ingest day", ylabel="lines")
     by_day.tick_params(axis="x", labelrotation=90, labelsize=7)
     by_day.legend()
-    by_reason.barh(list(reasons), list(reasons.values()), color=QUARANTINED)
+    bars = by_reason.barh(list(reasons), list(reasons.values()), color=QUARANTINED)
+    by_reason.bar_label(bars, padding=3, fontsize=8)
+    by_reason.margins(x=0.15)  # room for the counts at the bars' ends
     by_reason.invert_yaxis()
     by_reason.set(title="Quarantined lines by reason", xlabel="lines")
-    pngs["rows"] = _png(figure)
+    drawn["rows"] = figure
 
-    figure, axes = plt.subplots(figsize=(11, 3.6))
+    figure, axes = plt.subplots(figsize=(11, 3.6), layout="constrained")
     revenue = result.features.pivot(index="sale_date", columns="store_id", values="revenue")
     revenue.plot(ax=axes, linewidth=1.2, legend=len(revenue.columns) <= MAX_STORES)
     axes.set(title="Daily revenue per store (the feature step's target column)", xlabel="", ylabel="revenue")
-    pngs["features"] = _png(figure)
+    drawn["features"] = figure
 
     stores = sorted(result.forecast["store_id"].unique())[:MAX_STORES]
     columns = min(4, len(stores))
     rows = -(-len(stores) // columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(11, 2.6 * rows), squeeze=False, sharex=True)
+    figure, grid = plt.subplots(
+        rows, columns, figsize=(11, 2.6 * rows), squeeze=False, sharex=True, layout="constrained"
+    )
+    figure.suptitle("Forecast against actual revenue per store, held-out days")
     for axes, store in zip(grid.flat, stores, strict=False):
         days = result.forecast[result.forecast["store_id"] == store]
         labels = [day[5:] for day in days["sale_date"]]
@@ -123,16 +141,15 @@ def charts(result: Result) -> dict[str, bytes]:
     for axes in list(grid.flat)[len(stores) :]:
         axes.set_visible(False)
     grid.flat[0].legend(fontsize=7)
-    pngs["forecast"] = _png(figure)
+    drawn["forecast"] = figure
 
-    figure, axes = plt.subplots(figsize=(11, 2.4))
+    figure, axes = plt.subplots(figsize=(11, 2.4), layout="constrained")
     stages = [stage for stage in STAGES if stage in result.seconds]
     axes.barh(stages, [result.seconds[stage] for stage in stages], color="#2f6db3")
     axes.invert_yaxis()
     axes.set(title="Seconds per stage", xlabel="seconds")
-    pngs["timings"] = _png(figure)
-    plt.close("all")
-    return pngs
+    drawn["timings"] = figure
+    return drawn
 
 
 def quarantined_by_reason(counts: Iterable[dict[str, int]]) -> dict[str, int]:

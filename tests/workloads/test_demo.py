@@ -144,6 +144,26 @@ def test_the_report_shows_every_section_with_real_charts(demo: Result, written: 
         assert day in rows
 
 
+def test_no_chart_draws_one_axes_labels_over_another(demo: Result) -> None:
+    """Legible at the report's size: in every chart, each axes with its title and tick labels stays
+    clear of every other axes (the reasons' labels once lay over the ingest days' bars)."""
+    from itertools import combinations
+
+    from matplotlib import pyplot as plt
+
+    drawn = report.figures(demo)
+    try:
+        assert list(drawn) == list(report.CHARTS)
+        for name, figure in drawn.items():
+            renderer = figure.canvas.get_renderer()
+            figure.draw(renderer)
+            boxes = [axes.get_tightbbox(renderer) for axes in figure.axes if axes.get_visible()]
+            for first, second in combinations(boxes, 2):
+                assert not first.overlaps(second), name
+    finally:
+        plt.close("all")
+
+
 def test_per_store_scores_add_up_to_the_whole(demo: Result) -> None:
     rows = report.per_store(demo.forecast)
     assert [row[0] for row in rows] == sorted(demo.forecast["store_id"].unique())
