@@ -1,9 +1,20 @@
-"""The generated docs match the templates: the architecture diagram and the idle cost tables."""
+"""The generated docs match their sources: the architecture diagram and the idle cost tables (the
+templates), the configuration page (the settings model and files)."""
 
 from __future__ import annotations
 
+from config.settings import available_environments, load_settings
+from scripts.configuration import configuration_doc
 from scripts.cost import idle_cost
-from scripts.docs import ARCHITECTURE, BEGIN, COST, architecture_doc, cost_section, with_section
+from scripts.docs import (
+    ARCHITECTURE,
+    BEGIN,
+    CONFIGURATION,
+    COST,
+    architecture_doc,
+    cost_section,
+    with_section,
+)
 from scripts.templates import read_dependencies, read_templates
 from tests.conftest import Synthesized
 
@@ -20,6 +31,26 @@ def test_idle_cost_tables_are_up_to_date(dev: Synthesized, prod: Synthesized) ->
     text = COST.read_text()
     assert BEGIN in text
     assert with_section(text, cost_section(estimates)) == text, STALE
+
+
+def test_the_configuration_page_is_up_to_date_and_lists_every_key() -> None:
+    environments = {environment: load_settings(environment) for environment in available_environments()}
+    page = configuration_doc(environments)
+    assert CONFIGURATION.read_text() == page, STALE
+    # every key of the model has a row with a description, and each environment's column
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    keys = {row.split("`")[1] for row in rows}
+    assert {
+        "prefix",
+        "sagemaker.training.max_wape",
+        "sagemaker.forecast.drift_factor",
+        "video.sampler.schedule",
+    } <= keys
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert len(cells) == 5 + len(environments) and cells[4], row
+    assert "| `sagemaker.training.max_wape` | float | > 0, <= 1 |  |" in page
+    assert "| `0.35` | `0.25` |" in page  # dev, then prod
 
 
 def test_the_diagram_shows_every_stack_and_what_flows_between_them(dev: Synthesized) -> None:
