@@ -73,7 +73,7 @@ baseline: setup ## record every environment's stateful resources in baseline/ (d
 cost: synth ## the idle monthly cost of ENV per resource, from its templates and scripts/prices.yaml
 	$(BIN)/python -m scripts.cost cdk.out
 
-docs: setup ## regenerate docs/architecture.md and the idle cost in docs/cost.md from every environment
+docs: setup ## regenerate docs/architecture.md, docs/configuration.md, the idle cost in docs/cost.md and the README's diagram and totals
 	$(BIN)/python -m scripts.docs
 
 # diff and deploy use the assembly `make synth` just checked (cdk-nag and cfn-lint), not a new synth.

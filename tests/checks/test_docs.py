@@ -1,5 +1,5 @@
 """The generated docs match their sources: the architecture diagram and the idle cost tables (the
-templates), the configuration page (the settings model and files)."""
+templates; in docs/ and in the README), the configuration page (the settings model and files)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from scripts.docs import (
     BEGIN,
     CONFIGURATION,
     COST,
+    README,
     architecture_doc,
     cost_section,
+    readme,
     with_section,
 )
 from scripts.templates import read_dependencies, read_templates
@@ -31,6 +33,16 @@ def test_idle_cost_tables_are_up_to_date(dev: Synthesized, prod: Synthesized) ->
     text = COST.read_text()
     assert BEGIN in text
     assert with_section(text, cost_section(estimates)) == text, STALE
+
+
+def test_the_readme_shows_the_current_diagram_and_idle_totals(dev: Synthesized, prod: Synthesized) -> None:
+    estimates = {env.settings.environment: idle_cost(read_templates(env.outdir)) for env in (dev, prod)}
+    text = README.read_text()
+    expected = readme(text, read_templates(dev.outdir), read_dependencies(dev.outdir), estimates)
+    assert expected == text, STALE
+    assert (
+        "```mermaid\nflowchart LR" in text and f"- **dev**: {estimates['dev'].total:.2f} USD a month" in text
+    )
 
 
 def test_the_configuration_page_is_up_to_date_and_lists_every_key() -> None:

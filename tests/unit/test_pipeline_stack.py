@@ -56,7 +56,7 @@ def _transitions(state: dict[str, Any]) -> set[str]:
 
 @dataclass(frozen=True)
 class Walkthrough:
-    """README's first run: the commands it types, what they print, the states ``--follow`` lists."""
+    """The documented first run: the commands it types, what they print, the states ``--follow`` lists."""
 
     commands: list[str]
     printed: list[str]
@@ -64,8 +64,8 @@ class Walkthrough:
 
 
 def _walkthrough() -> Walkthrough:
-    """The transcript under README's "A first run" heading."""
-    section = (ROOT / "README.md").read_text().split("### A first run", 1)[1].split("\n#", 1)[0]
+    """The transcript under docs/pipeline.md's "A first run" heading."""
+    section = (ROOT / "docs" / "pipeline.md").read_text().split("## A first run", 1)[1].split("\n#", 1)[0]
     block = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
     entered = [re.fullmatch(r"  \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC  (\w+)", line) for line in block]
     return Walkthrough(
@@ -222,7 +222,7 @@ def test_services_switched_off_are_not_in_the_definition(tmp_path: Path) -> None
 
 
 def test_the_documented_first_run_meets_every_steps_precondition(dev: Synthesized, tmp_path: Path) -> None:
-    """README's first run in dev, to the letter: ``dsp upload`` (its default sample), then ``dsp run``
+    """The documented first run in dev, to the letter: ``dsp upload`` (its default sample), then ``dsp run``
     for the date it prints. Every state the transcript passes through is in the template and follows
     the one before; the Features step's range is uploaded and its last day is the run's date; the
     days it computes satisfy train.py's own history rule with dev's held-out days."""
