@@ -89,7 +89,7 @@ def _sections(
     return found
 
 
-def _cell(settings: BaseModel | None, name: str, field: FieldInfo) -> str:
+def _cell(settings: BaseModel | None, name: str) -> str:
     """An environment's value of a field: ``(section)`` for a section, ``-`` where its section is absent."""
     if settings is None:
         return "-"
@@ -124,7 +124,7 @@ def configuration_doc(environments: dict[str, Settings]) -> str:
                 _bounds(field),
                 default,
                 described,
-                *(_cell(values[env], name, field) for env in names),
+                *(_cell(values[env], name) for env in names),
             ]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

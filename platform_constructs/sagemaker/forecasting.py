@@ -23,7 +23,7 @@ from platform_constructs.lake_access import LakeAccessRole
 from platform_constructs.python_modules import ROOT, entry_modules, tarball_asset
 from platform_constructs.sagemaker.image import FrameworkImage
 from platform_constructs.sagemaker.naming import api_tags, run_name
-from platform_constructs.sagemaker.roles import job_role
+from platform_constructs.sagemaker.roles import job_role, sagemaker_arn, sync_job_statements
 from platform_constructs.state_machines import days_after, logged_state_machine, valid_day
 from workloads.schema import RECENT_WAPE_SQL
 
@@ -194,15 +194,13 @@ class ForecastScoring(Construct):
                 "note": f"{{% 'forecast skipped: no approved model in {package_group} yet' %}}",
             },
         )
-        self._packages = stack.format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{package_group}/*"
-        )
+        packages = sagemaker_arn(self, "model-package", f"{package_group}/*")
         describe = tasks.CallAwsService.jsonata(
             self,
             "ApprovedPackage",
             service="sagemaker",
             action="describeModelPackage",
-            iam_resources=[self._packages],
+            iam_resources=[packages],
             parameters={"ModelPackageName": "{% $package %}"},
             assign={
                 "version": "{% $states.result.ModelPackageVersion %}",
@@ -325,7 +323,7 @@ class ForecastScoring(Construct):
             jsonata=True,
             role=machine_role,
         )
-        self._grant(machine_role, job_prefix, athena, database)
+        self._grant(machine_role, job_prefix, packages, athena, database)
         self.drift_alarm = topic_alarm(
             self,
             "Drift",
@@ -431,41 +429,16 @@ class ForecastScoring(Construct):
             "Tags": api_tags(tags),
         }
 
-    def _grant(self, role: LakeAccessRole, job_prefix: str, athena: AthenaWorkgroup, database: str) -> None:
+    def _grant(
+        self, role: LakeAccessRole, job_prefix: str, packages: str, athena: AthenaWorkgroup, database: str
+    ) -> None:
         """What the state machine needs beyond its tasks' own grants: ``createProcessingJob.sync``
         (the job, passing its role, the managed rule Step Functions watches jobs with), the accuracy
         query (the workgroup, the catalog, the tables' data) and putting the metric."""
-        stack = Stack.of(self)
         data = self._data
-        jobs = stack.format_arn(
-            service="sagemaker", resource="processing-job", resource_name=f"{job_prefix}-*"
-        )
-        rule = stack.format_arn(
-            service="events",
-            resource="rule",
-            resource_name="StepFunctionsGetEventsForSageMakerProcessingJobsRule",
-        )
+        jobs = sagemaker_arn(self, "processing-job", f"{job_prefix}-*")
         statements = [
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:StopProcessingJob",
-                    "sagemaker:AddTags",
-                ],
-                resources=[jobs],
-            ),
-            iam.PolicyStatement(
-                actions=["sagemaker:ListTags"], resources=["*"]
-            ),  # read by the .sync integration
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
-            iam.PolicyStatement(
-                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[rule]
-            ),
+            *sync_job_statements(self, "Processing", job_prefix, self.role),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
@@ -483,5 +456,5 @@ class ForecastScoring(Construct):
             "forecasts the accuracy query reads, its results and the analytics database's tables grow "
             "with the lake; listing model packages, ListTags (read by the .sync integration), "
             "PutMetricData (limited to its namespace), X-Ray and the log delivery actions take no resource.",
-            resources=[jobs, self._packages, "*"],
+            resources=[jobs, packages, "*"],
         )

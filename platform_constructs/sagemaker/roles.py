@@ -121,3 +121,32 @@ def job_role(
     grant_for_aws_resources(key, role)
     key.grant(role, "kms:Encrypt")
     return role
+
+
+def sync_job_statements(
+    scope: Construct, kind: str, job_prefix: str, role: iam.IRole
+) -> list[iam.PolicyStatement]:
+    """What a state machine's ``sagemaker:create<kind>Job.sync`` task needs (``kind``: ``Training``
+    or ``Processing``): creating, watching and stopping the jobs named ``<job_prefix>-*`` and tagging
+    them, reading tags (the integration does), passing ``role`` to SageMaker only, and the managed
+    EventBridge rule Step Functions watches such jobs with."""
+    jobs = sagemaker_arn(scope, f"{kind.lower()}-job", f"{job_prefix}-*")
+    rule = Stack.of(scope).format_arn(
+        service="events", resource="rule", resource_name=f"StepFunctionsGetEventsForSageMaker{kind}JobsRule"
+    )
+    return [
+        iam.PolicyStatement(
+            actions=[f"sagemaker:{verb}{kind}Job" for verb in ("Create", "Describe", "Stop")],
+            resources=[jobs],
+        ),
+        iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[jobs]),
+        iam.PolicyStatement(actions=["sagemaker:ListTags"], resources=["*"]),
+        iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=[role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+        iam.PolicyStatement(
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[rule]
+        ),
+    ]

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from aws_cdk import Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -20,7 +19,7 @@ from platform_constructs.python_modules import ROOT, tarball_asset, workload_mod
 from platform_constructs.sagemaker.hosting import CONTENT_TYPES, RESPONSE_TYPES, SERVING_ENVIRONMENT
 from platform_constructs.sagemaker.image import FrameworkImage
 from platform_constructs.sagemaker.naming import RUN_ID, api_tags, run_name
-from platform_constructs.sagemaker.roles import job_role
+from platform_constructs.sagemaker.roles import job_role, sagemaker_arn, sync_job_statements
 from platform_constructs.state_machines import logged_state_machine, own_role
 from workloads.sagemaker.contract import (
     EVALUATION_METRICS,
@@ -355,43 +354,10 @@ class ForecastTraining(Construct):
         Step Functions watches jobs with; tagging the jobs it creates (a package version
         takes its group's tags)."""
         stack = Stack.of(self)
-        jobs = stack.format_arn(service="sagemaker", resource="training-job", resource_name=f"{job_prefix}-*")
-        packages = stack.format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{package_group}/*"
-        )
-        rule = stack.format_arn(
-            service="events",
-            resource="rule",
-            resource_name="StepFunctionsGetEventsForSageMakerTrainingJobsRule",
-        )
-        self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateTrainingJob",
-                    "sagemaker:DescribeTrainingJob",
-                    "sagemaker:StopTrainingJob",
-                ],
-                resources=[jobs],
-            )
-        )
-        self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[jobs])
-        )
-        self.state_machine.add_to_role_policy(  # the .sync integration reads the job's tags
-            iam.PolicyStatement(actions=["sagemaker:ListTags"], resources=["*"])
-        )
-        self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[rule]
-            )
-        )
+        jobs = sagemaker_arn(self, "training-job", f"{job_prefix}-*")
+        packages = sagemaker_arn(self, "model-package", f"{package_group}/*")
+        for statement in sync_job_statements(self, "Training", job_prefix, self.role):
+            self.state_machine.add_to_role_policy(statement)
         role = own_role(self.state_machine)
         deployments = []  # what CDK's StartExecution task grants: the deploy machine's executions
         if deploy is not None:
